@@ -1,0 +1,188 @@
+// Typed Docker Engine API client: one function per endpoint biodev uses.
+//
+// Bodies are nlohmann::json in and out. Failures throw EngineError (docker/errors.h)
+// with the engine's own message. The API version is negotiated once from /_ping and
+// prefixed to every path ("/v1.41/..."), so Engine 20.10 through 29 work.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "docker/decoders.h"
+#include "docker/transport.h"
+
+namespace biodev::docker {
+
+using json = nlohmann::json;
+
+// Label filters: {"label": ["dev.biodev.project=foo"]} -> ?filters=<urlencoded json>.
+using Filters = std::map<std::string, std::vector<std::string>>;
+
+struct PortBinding {
+  int container_port = 0;
+  std::string protocol = "tcp";
+  std::string host_ip;  // "" when not published
+  int host_port = 0;    // 0 when not published
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::string name;  // without the leading '/'
+  std::string image;
+  std::string image_id;
+  std::string state;   // created, running, paused, restarting, removing, exited, dead
+  std::string status;  // "Up 3 seconds (healthy)"
+  std::map<std::string, std::string> labels;
+  std::vector<PortBinding> ports;
+  std::vector<std::string> networks;  // network names
+  long long created = 0;              // unix seconds
+  std::string label(const std::string& key) const;
+};
+
+struct NetworkSummary {
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> container_ids;  // only filled by inspect_network
+};
+
+struct VolumeSummary {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::string mountpoint;
+};
+
+struct ImageInfo {
+  std::string id;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> labels;
+  long long size = 0;
+};
+
+struct LogOptions {
+  bool follow = false;
+  bool timestamps = false;
+  int tail = -1;  // -1 = all
+  long long since = 0;
+};
+
+// Called for every JSON line of a pull/build/load stream (already checked for
+// errorDetail, which throws instead).
+using ProgressSink = std::function<void(const json& event)>;
+
+// Optional /build parameters beyond the tag.
+struct BuildOptions {
+  std::map<std::string, std::string> labels;      // ?labels= (JSON), stamped on the image
+  std::map<std::string, std::string> build_args;  // ?buildargs= (JSON), ARG values
+  std::string dockerfile;                         // path inside the context; "" = Dockerfile
+  // Longest silence tolerated between progress lines (RUN steps can be quiet for long).
+  std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
+};
+
+struct ExecResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+class Client {
+ public:
+  explicit Client(std::shared_ptr<Transport> transport);
+
+  // GET /_ping; picks min(engine API-Version, kMaxApiVersion). Called lazily by the
+  // first request; call it early to fail fast with kUnreachable.
+  void negotiate();
+  const std::string& api_version();  // "1.41"
+  json version();                    // GET /version
+  const Transport& transport() const { return *transport_; }
+
+  // Containers
+  std::vector<ContainerSummary> list_containers(const Filters& filters, bool all = true);
+  std::string create_container(const std::string& name, const json& body);  // returns id
+  void start_container(const std::string& id);  // 304 (already started) is not an error
+  void stop_container(const std::string& id, int timeout_s);  // 304 is not an error
+  void kill_container(const std::string& id, const std::string& signal = "KILL");
+  void remove_container(const std::string& id, bool force, bool volumes = false);
+  void rename_container(const std::string& id, const std::string& new_name);
+  json inspect_container(const std::string& id);
+  // Long poll: blocks until the container is not running; returns its exit code.
+  int wait_container(const std::string& id, const std::string& condition = "not-running");
+  // Demultiplexes frames (or raw bytes for TTY containers) into on_frame.
+  void logs(const std::string& id, const LogOptions& opts, bool tty, const FrameSink& on_frame);
+
+  // Networks
+  std::vector<NetworkSummary> list_networks(const Filters& filters);
+  std::string create_network(const std::string& name, const json& body);  // returns id
+  void remove_network(const std::string& id);
+  void connect_network(const std::string& network, const std::string& container,
+                       const std::vector<std::string>& aliases);
+  NetworkSummary inspect_network(const std::string& id);
+
+  // Volumes
+  std::vector<VolumeSummary> list_volumes(const Filters& filters);
+  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels);
+  void remove_volume(const std::string& name, bool force = false);
+
+  // Images
+  std::optional<ImageInfo> inspect_image(const std::string& ref);  // nullopt on 404
+  // POST /images/create?fromImage=&tag= ; progress to sink. Every failure the engine
+  // reports (errorDetail in the stream, or an HTTP error status) -> kPullFailed, with the
+  // HTTP status kept (200 for in-stream errors).
+  void pull_image(const std::string& ref, const ProgressSink& sink);
+  // POST /build with a tar context file (streamed, never loaded in memory); tag
+  // "repo:tag". Returns the image id ("sha256:..."). Engine-reported failures ->
+  // kBuildFailed, as for pull_image.
+  std::string build_image(const std::string& context_tar_path, const std::string& tag,
+                          const ProgressSink& sink, const BuildOptions& options = {});
+  void remove_image(const std::string& ref, bool force = false);
+
+  // Exec: create + start (attached, no TTY) + inspect. stdin_data, when given, is written
+  // and then half-closed.
+  ExecResult exec(const std::string& container_id, const std::vector<std::string>& cmd,
+                  const std::vector<std::string>& env = {},
+                  const std::optional<std::string>& stdin_data = std::nullopt,
+                  const std::string& user = "");
+  // Exec pieces for interactive use (biodev exec with a TTY).
+  std::string exec_create(const std::string& container_id, const json& body);
+  std::unique_ptr<RawStream> exec_start(const std::string& exec_id, bool tty);
+  void exec_resize(const std::string& exec_id, int rows, int cols);
+  json exec_inspect(const std::string& exec_id);
+
+  // GET /events?filters=...: JSON-lines stream; return false from sink to stop.
+  void events(const Filters& filters, const std::function<bool(const json&)>& sink);
+
+  // Request helpers for endpoints without a typed function: `path` gets the version
+  // prefix, `body` is sent as JSON. Transport failures throw; HTTP error statuses are
+  // returned as they are, for the caller to judge.
+  HttpResponse call(const std::string& method, const std::string& path, const json* body = nullptr,
+                    std::chrono::milliseconds timeout = 30s);
+
+  static constexpr const char* kMaxApiVersion = "1.45";
+
+ private:
+  std::string path(const std::string& p);  // "/v1.41" + p
+  void check(const HttpResponse& r, const std::string& what);
+
+  std::shared_ptr<Transport> transport_;
+  std::once_flag negotiated_;
+  std::string api_version_;
+};
+
+// "?filters=" query value for a Filters map (URL-encoded JSON), "" when empty.
+std::string encode_filters(const Filters& filters);
+std::string url_encode(std::string_view s);
+
+// Splits an image reference into the fromImage/tag pair /images/create expects:
+// "postgres" -> {"postgres", "latest"}, "localhost:5000/x:1" -> {"localhost:5000/x", "1"},
+// "x@sha256:ab" (or "x:1@sha256:ab") -> {"x", "sha256:ab"}.
+std::pair<std::string, std::string> split_image_ref(std::string_view ref);
+
+}  // namespace biodev::docker

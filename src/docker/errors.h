@@ -1,0 +1,53 @@
+// Engine failures, classified so callers can react (recreate on conflict, explain a
+// busy port) and so main can map them to exit codes (unreachable -> 3).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "util/error.h"
+
+namespace biodev::docker {
+
+enum class ErrorKind {
+  kUnreachable,    // could not connect / connection dropped before an answer
+  kTimeout,        // no answer within the call's deadline
+  kNotFound,       // 404
+  kConflict,       // 409 (name in use, container running, ...)
+  kPortAllocated,  // 500 "port is already allocated" / "address already in use"
+  kBadRequest,     // 400
+  kServer,         // other 5xx
+  kProtocol,       // malformed HTTP or JSON from the engine
+  kPullFailed,     // 200 stream carrying errorDetail
+  kBuildFailed,    // 200 build stream carrying errorDetail / error
+};
+
+class EngineError : public Error {
+ public:
+  EngineError(ErrorKind kind, int status, std::string message)
+      : Error(kind == ErrorKind::kUnreachable ? ExitCode::kUnreachable : ExitCode::kFailed,
+              std::move(message)),
+        kind_(kind),
+        status_(status) {}
+  ErrorKind kind() const { return kind_; }
+  int status() const { return status_; }
+
+ private:
+  ErrorKind kind_;
+  int status_;
+};
+
+// The engine's error text: the "message" of a {"message": ...} body, else the raw body
+// trimmed (proxies and very old engines answer in plain text).
+std::string message_from_body(std::string_view body);
+
+// Maps an HTTP status and the engine's {"message": ...} text to a kind.
+ErrorKind classify(int status, const std::string& message);
+
+// For kPortAllocated messages: the "ip:port" the engine could not bind, or "" if the
+// message does not name one. Engine texts differ by version:
+//   "Bind for 127.0.0.1:5432 failed: port is already allocated"
+//   "listen tcp4 127.0.0.1:5432: bind: address already in use"
+std::string port_from_message(const std::string& message);
+
+}  // namespace biodev::docker

@@ -1,0 +1,92 @@
+// HTTP/1.1 to the Docker engine: unix socket (default) or tcp://host:port.
+//
+// A Transport is safe to use from many threads at once: it keeps a small pool of
+// keep-alive connections and hands one to each call. Every call has a deadline
+// except streams opened with no idle timeout (long polls such as logs -f, wait,
+// events). Beast/Asio stay inside transport.cpp; this header is cheap to include.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace biodev::docker {
+
+using namespace std::chrono_literals;
+
+// Where the engine listens. Parsed from DOCKER_HOST.
+struct Endpoint {
+  enum class Kind { kUnix, kTcp } kind = Kind::kUnix;
+  std::string path = "/var/run/docker.sock";  // kUnix
+  std::string host;                           // kTcp
+  std::string port;                           // kTcp
+
+  // "unix:///run/docker.sock", "tcp://127.0.0.1:2375", or empty for the default.
+  // Throws UsageError on anything else.
+  static Endpoint parse(std::string_view docker_host);
+  // Endpoint from $DOCKER_HOST, else the default socket.
+  static Endpoint from_env();
+  std::string to_string() const;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string target;  // "/v1.41/containers/json?all=1" (the client adds the version prefix)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;             // sent with Content-Length when non-empty
+  std::string body_file;        // when set, the body is streamed from this file instead
+  std::string content_type = "application/json";
+  std::chrono::milliseconds timeout = 30s;  // whole-call deadline for request(); idle for stream()
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+  std::string header(std::string_view name) const;  // "" when absent
+};
+
+// Receives body bytes as they arrive; return false to stop reading (the
+// connection is then closed rather than reused).
+using ChunkSink = std::function<bool(std::string_view chunk)>;
+
+// A raw bidirectional byte stream after an HTTP upgrade (exec attach).
+class RawStream {
+ public:
+  virtual ~RawStream() = default;
+  // Bytes already read past the 101 response are delivered first. Returns 0 at EOF.
+  virtual size_t read_some(char* buf, size_t len) = 0;
+  virtual void write_all(std::string_view data) = 0;
+  virtual void shutdown_write() = 0;  // half-close: tells the process stdin ended
+  virtual int native_handle() = 0;    // for poll()
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Sends the request and reads the whole response within req.timeout.
+  virtual HttpResponse request(const HttpRequest& req) = 0;
+
+  // Sends the request; when the status is 2xx, feeds the (de-chunked) body to `sink`
+  // as it arrives and returns the status and headers with an empty body. A non-2xx
+  // response is returned whole, sink untouched. req.timeout is the idle timeout
+  // between reads; 0 means none.
+  virtual HttpResponse stream(const HttpRequest& req, const ChunkSink& sink) = 0;
+
+  // Sends the request expecting "101 UPGRADED" (or 200 with a raw stream); returns the
+  // raw connection. Non-101/200 responses throw EngineError with the body's message.
+  virtual std::unique_ptr<RawStream> upgrade(const HttpRequest& req) = 0;
+
+  virtual std::string describe() const = 0;  // "unix:///var/run/docker.sock"
+};
+
+// The real transport over Beast.
+std::shared_ptr<Transport> make_socket_transport(const Endpoint& endpoint);
+
+}  // namespace biodev::docker

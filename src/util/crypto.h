@@ -1,0 +1,16 @@
+// Hashes and MACs over OpenSSL, for config hashes, seed checksums and SigV4.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace biodev {
+
+// Raw 32-byte digests.
+std::string sha256(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);
+
+// Lowercase hex digest.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace biodev

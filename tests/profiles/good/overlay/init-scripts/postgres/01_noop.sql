@@ -1,0 +1,1 @@
+-- placeholder so the seed folder exists
