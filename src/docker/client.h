@@ -115,7 +115,8 @@ class Client {
   json inspect_container(const std::string& id);
   // Long poll: blocks until the container is not running; returns its exit code.
   int wait_container(const std::string& id, const std::string& condition = "not-running");
-  // Demultiplexes frames (or raw bytes for TTY containers) into on_frame.
+  // Demultiplexes frames (or raw bytes for TTY containers) into on_frame. With follow,
+  // returns when the container stops (no deadline); otherwise 30s idle timeout.
   void logs(const std::string& id, const LogOptions& opts, bool tty, const FrameSink& on_frame);
 
   // Networks
@@ -145,7 +146,8 @@ class Client {
   void remove_image(const std::string& ref, bool force = false);
 
   // Exec: create + start (attached, no TTY) + inspect. stdin_data, when given, is written
-  // and then half-closed.
+  // (from a second thread, while output is read) and then half-closed. Waits for the
+  // process to end however long it runs; exit_code stays -1 if the engine never reports one.
   ExecResult exec(const std::string& container_id, const std::vector<std::string>& cmd,
                   const std::vector<std::string>& env = {},
                   const std::optional<std::string>& stdin_data = std::nullopt,

@@ -38,10 +38,12 @@ struct HttpRequest {
   std::string method = "GET";
   std::string target;  // "/v1.41/containers/json?all=1" (the client adds the version prefix)
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;             // sent with Content-Length when non-empty
-  std::string body_file;        // when set, the body is streamed from this file instead
+  std::string body;       // sent with Content-Length when non-empty
+  std::string body_file;  // when set, the body is streamed from this file instead
   std::string content_type = "application/json";
-  std::chrono::milliseconds timeout = 30s;  // whole-call deadline for request(); idle for stream()
+  // Whole-call deadline for request() and upgrade(), idle timeout between reads for
+  // stream(); 0 means none (long polls), though connecting stays bounded.
+  std::chrono::milliseconds timeout = 30s;
 };
 
 struct HttpResponse {
@@ -70,7 +72,7 @@ class Transport {
  public:
   virtual ~Transport() = default;
 
-  // Sends the request and reads the whole response within req.timeout.
+  // Sends the request and reads the whole response within req.timeout (0: no limit).
   virtual HttpResponse request(const HttpRequest& req) = 0;
 
   // Sends the request; when the status is 2xx, feeds the (de-chunked) body to `sink`

@@ -1,0 +1,327 @@
+// Client endpoints for networks, volumes, images, exec and events.
+#include <fmt/format.h>
+#include <sys/socket.h>
+
+#include <thread>
+
+#include "docker/client.h"
+#include "docker/client_json.h"
+#include "docker/errors.h"
+
+namespace biodev::docker {
+
+using detail::Query;
+
+namespace {
+
+constexpr std::chrono::milliseconds kPullIdle = std::chrono::minutes(5);
+constexpr size_t kExecReadChunk = 64 * 1024;
+
+bool success(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
+
+std::string filters_query(const Filters& filters) {
+  Query q;
+  if (!filters.empty()) q.add_encoded("filters", encode_filters(filters));
+  return q.str();
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> split_image_ref(std::string_view ref) {
+  std::string_view name = ref;
+  std::string_view digest;
+  if (auto at = ref.find('@'); at != std::string_view::npos) {
+    name = ref.substr(0, at);
+    digest = ref.substr(at + 1);
+  }
+  // A tag is a ':' after the last '/'; an earlier ':' belongs to a registry host:port.
+  std::string_view tag;
+  auto slash = name.rfind('/');
+  auto colon = name.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    tag = name.substr(colon + 1);
+    name = name.substr(0, colon);
+  }
+  if (!digest.empty()) return {std::string(name), std::string(digest)};  // digest wins
+  return {std::string(name), tag.empty() ? "latest" : std::string(tag)};
+}
+
+// ---------------------------------------------------------------------------------------
+// Networks
+
+std::vector<NetworkSummary> Client::list_networks(const Filters& filters) {
+  HttpResponse r = call("GET", "/networks" + filters_query(filters));
+  check(r, "list networks");
+  std::vector<NetworkSummary> out;
+  for (const auto& n : detail::parse_json(r, "network list")) {
+    out.push_back(
+        {detail::str(n, "Id"), detail::str(n, "Name"), detail::string_map(n, "Labels"), {}});
+  }
+  return out;
+}
+
+std::string Client::create_network(const std::string& name, const json& body) {
+  json request = body.is_object() ? body : json::object();
+  request["Name"] = name;
+  // Before API 1.44 the engine would otherwise create a second network of the same name.
+  if (detail::version_less(api_version(), "1.44") && !request.contains("CheckDuplicate")) {
+    request["CheckDuplicate"] = true;
+  }
+  HttpResponse r = call("POST", "/networks/create", &request);
+  check(r, fmt::format("create network {}", name));
+  return detail::str(detail::parse_json(r, "create network"), "Id");
+}
+
+void Client::remove_network(const std::string& id) {
+  HttpResponse r = call("DELETE", "/networks/" + url_encode(id));
+  check(r, fmt::format("remove network {}", id));
+}
+
+void Client::connect_network(const std::string& network, const std::string& container,
+                             const std::vector<std::string>& aliases) {
+  json body = {{"Container", container}, {"EndpointConfig", {{"Aliases", aliases}}}};
+  HttpResponse r = call("POST", "/networks/" + url_encode(network) + "/connect", &body);
+  check(r, fmt::format("connect container {} to network {}", container, network));
+}
+
+NetworkSummary Client::inspect_network(const std::string& id) {
+  HttpResponse r = call("GET", "/networks/" + url_encode(id));
+  check(r, fmt::format("inspect network {}", id));
+  json n = detail::parse_json(r, "inspect network");
+  NetworkSummary out{
+      detail::str(n, "Id"), detail::str(n, "Name"), detail::string_map(n, "Labels"), {}};
+  if (auto containers = n.find("Containers"); containers != n.end() && containers->is_object()) {
+    for (const auto& [container_id, endpoint] : containers->items()) {
+      out.container_ids.push_back(container_id);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Volumes
+
+std::vector<VolumeSummary> Client::list_volumes(const Filters& filters) {
+  HttpResponse r = call("GET", "/volumes" + filters_query(filters));
+  check(r, "list volumes");
+  json doc = detail::parse_json(r, "volume list");
+  std::vector<VolumeSummary> out;
+  if (auto volumes = doc.find("Volumes"); volumes != doc.end() && volumes->is_array()) {
+    for (const auto& v : *volumes) {
+      out.push_back(
+          {detail::str(v, "Name"), detail::string_map(v, "Labels"), detail::str(v, "Mountpoint")});
+    }
+  }
+  return out;
+}
+
+void Client::create_volume(const std::string& name,
+                           const std::map<std::string, std::string>& labels) {
+  json body = {{"Name", name}, {"Labels", labels}};
+  HttpResponse r = call("POST", "/volumes/create", &body);
+  check(r, fmt::format("create volume {}", name));
+}
+
+void Client::remove_volume(const std::string& name, bool force) {
+  Query q;
+  q.add_if(force, "force", "1");
+  HttpResponse r = call("DELETE", "/volumes/" + url_encode(name) + q.str());
+  check(r, fmt::format("remove volume {}", name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Images (references go into paths unescaped: the engine routes "/images/{name:.*}/json")
+
+std::optional<ImageInfo> Client::inspect_image(const std::string& ref) {
+  HttpResponse r = call("GET", "/images/" + ref + "/json");
+  if (r.status == 404) return std::nullopt;
+  check(r, fmt::format("inspect image {}", ref));
+  json doc = detail::parse_json(r, "inspect image");
+  ImageInfo info;
+  info.id = detail::str(doc, "Id");
+  info.tags = detail::string_list(doc, "RepoTags");
+  if (auto config = doc.find("Config"); config != doc.end() && config->is_object()) {
+    info.labels = detail::string_map(*config, "Labels");
+  }
+  info.size = doc.value("Size", 0LL);
+  return info;
+}
+
+void Client::pull_image(const std::string& ref, const ProgressSink& sink) {
+  auto [name, tag] = split_image_ref(ref);
+  HttpRequest req;
+  req.method = "POST";
+  req.target = path("/images/create" + Query().add("fromImage", name).add("tag", tag).str());
+  req.timeout = kPullIdle;
+  // The engine reports a failed pull inside a 200 stream, as a line with errorDetail.
+  JsonLinesDecoder decoder([&](const json& event) {
+    if (std::string err = detail::stream_error(event); !err.empty()) {
+      throw EngineError(ErrorKind::kPullFailed, 200, fmt::format("pull {}: {}", ref, err));
+    }
+    if (sink) sink(event);
+  });
+  HttpResponse r = transport_->stream(req, [&](std::string_view chunk) {
+    decoder.feed(chunk);
+    return true;
+  });
+  if (!success(r)) {
+    throw EngineError(ErrorKind::kPullFailed, r.status,
+                      fmt::format("pull {}: {}", ref, message_from_body(r.body)));
+  }
+  decoder.finish();
+}
+
+std::string Client::build_image(const std::string& context_tar_path, const std::string& tag,
+                                const ProgressSink& sink, const BuildOptions& options) {
+  Query q;
+  q.add("t", tag).add("rm", "1").add("forcerm", "1");
+  q.add_if(!options.labels.empty(), "labels", json(options.labels).dump());
+  q.add_if(!options.build_args.empty(), "buildargs", json(options.build_args).dump());
+  q.add_if(!options.dockerfile.empty(), "dockerfile", options.dockerfile);
+  HttpRequest req;
+  req.method = "POST";
+  req.target = path("/build" + q.str());
+  req.body_file = context_tar_path;
+  req.content_type = "application/x-tar";
+  req.timeout = options.idle_timeout;
+  std::string image_id;
+  JsonLinesDecoder decoder([&](const json& event) {
+    if (std::string err = detail::stream_error(event); !err.empty()) {
+      throw EngineError(ErrorKind::kBuildFailed, 200, fmt::format("build {}: {}", tag, err));
+    }
+    if (auto aux = event.find("aux"); aux != event.end() && aux->is_object()) {
+      if (std::string id = detail::str(*aux, "ID"); !id.empty()) image_id = id;
+    }
+    if (sink) sink(event);
+  });
+  HttpResponse r = transport_->stream(req, [&](std::string_view chunk) {
+    decoder.feed(chunk);
+    return true;
+  });
+  if (!success(r)) {
+    throw EngineError(ErrorKind::kBuildFailed, r.status,
+                      fmt::format("build {}: {}", tag, message_from_body(r.body)));
+  }
+  decoder.finish();
+  if (!image_id.empty()) return image_id;
+  // Engines that send no aux.ID line still tagged the result.
+  if (auto info = inspect_image(tag)) return info->id;
+  throw EngineError(ErrorKind::kBuildFailed, r.status,
+                    fmt::format("build {}: the engine reported no image", tag));
+}
+
+void Client::remove_image(const std::string& ref, bool force) {
+  Query q;
+  q.add_if(force, "force", "1");
+  HttpResponse r = call("DELETE", "/images/" + ref + q.str());
+  check(r, fmt::format("remove image {}", ref));
+}
+
+// ---------------------------------------------------------------------------------------
+// Exec
+
+std::string Client::exec_create(const std::string& container_id, const json& body) {
+  HttpResponse r = call("POST", "/containers/" + url_encode(container_id) + "/exec", &body);
+  check(r, fmt::format("exec in container {}", container_id));
+  return detail::str(detail::parse_json(r, "exec create"), "Id");
+}
+
+std::unique_ptr<RawStream> Client::exec_start(const std::string& exec_id, bool tty) {
+  HttpRequest req;
+  req.method = "POST";
+  req.target = path("/exec/" + url_encode(exec_id) + "/start");
+  req.body = json{{"Detach", false}, {"Tty", tty}}.dump();
+  try {
+    return transport_->upgrade(req);
+  } catch (const EngineError& e) {
+    if (e.status() == 0) throw;  // transport failure: its message already names the call
+    throw EngineError(e.kind(), e.status(), fmt::format("start exec {}: {}", exec_id, e.what()));
+  }
+}
+
+void Client::exec_resize(const std::string& exec_id, int rows, int cols) {
+  Query q;
+  q.add("h", std::to_string(rows)).add("w", std::to_string(cols));
+  HttpResponse r = call("POST", "/exec/" + url_encode(exec_id) + "/resize" + q.str());
+  check(r, fmt::format("resize exec {}", exec_id));
+}
+
+json Client::exec_inspect(const std::string& exec_id) {
+  HttpResponse r = call("GET", "/exec/" + url_encode(exec_id) + "/json");
+  check(r, fmt::format("inspect exec {}", exec_id));
+  return detail::parse_json(r, "inspect exec");
+}
+
+ExecResult Client::exec(const std::string& container_id, const std::vector<std::string>& cmd,
+                        const std::vector<std::string>& env,
+                        const std::optional<std::string>& stdin_data, const std::string& user) {
+  json body = {{"AttachStdout", true},
+               {"AttachStderr", true},
+               {"AttachStdin", stdin_data.has_value()},
+               {"Tty", false},
+               {"Cmd", cmd}};
+  if (!env.empty()) body["Env"] = env;
+  if (!user.empty()) body["User"] = user;
+  std::string exec_id = exec_create(container_id, body);
+  std::unique_ptr<RawStream> raw = exec_start(exec_id, false);
+
+  // stdin is written from its own thread: a process that answers while it reads (psql
+  // loading a dump) would otherwise fill its output pipe and stop reading its input.
+  std::thread writer;
+  if (stdin_data) {
+    writer = std::thread([&raw, &stdin_data] {
+      try {
+        raw->write_all(*stdin_data);
+      } catch (const EngineError&) {
+        // The process exited without reading everything; its exit code tells the story.
+      }
+      raw->shutdown_write();
+    });
+  }
+  ExecResult result;
+  FrameDecoder decoder([&](StreamId stream, std::string_view payload) {
+    (stream == StreamId::kStderr ? result.err : result.out).append(payload);
+  });
+  std::exception_ptr read_error;
+  try {
+    std::vector<char> buf(kExecReadChunk);
+    while (size_t n = raw->read_some(buf.data(), buf.size())) decoder.feed({buf.data(), n});
+  } catch (...) {
+    read_error = std::current_exception();
+    ::shutdown(raw->native_handle(), SHUT_RDWR);  // unblocks a writer stuck on a full pipe
+  }
+  if (writer.joinable()) writer.join();
+  if (read_error) std::rethrow_exception(read_error);
+
+  // The attach stream can close a moment before the engine records the exit code.
+  for (int i = 0; i < 100; ++i) {
+    json info = exec_inspect(exec_id);
+    auto code = info.find("ExitCode");
+    if (!info.value("Running", false) && code != info.end() && code->is_number()) {
+      result.exit_code = code->get<int>();
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+void Client::events(const Filters& filters, const std::function<bool(const json&)>& sink) {
+  HttpRequest req;
+  req.target = path("/events" + filters_query(filters));
+  req.timeout = 0ms;  // events arrive whenever something happens
+  bool stopped = false;
+  JsonLinesDecoder decoder([&](const json& event) {
+    if (!stopped && !sink(event)) stopped = true;
+  });
+  HttpResponse r = transport_->stream(req, [&](std::string_view chunk) {
+    decoder.feed(chunk);
+    return !stopped;
+  });
+  check(r, "follow engine events");
+}
+
+}  // namespace biodev::docker
