@@ -1,0 +1,104 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "serve/f32_base64.h"
+#include "serve/qdrant_store.h"
+#include "util/error.h"
+
+// The stand-in's state file: one JSON document, vectors as base64 float32 so values
+// round-trip exactly and the file stays compact.
+namespace biodev::serve {
+
+using json = nlohmann::json;
+
+namespace {
+
+// tmp + fsync + rename + fsync(dir): a crash leaves the old state or the new one,
+// never a torn file.
+void write_file_atomically(const std::string& path, const std::string& data) {
+  auto fail = [&](const char* what) {
+    throw QdrantError(500, std::string("Service internal error: cannot ") + what + " " + path +
+                               ": " + std::strerror(errno));
+  };
+  std::filesystem::path target(path);
+  std::error_code ec;
+  std::filesystem::create_directories(target.parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("create");
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("sync");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replace");
+  int dfd = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
+void QdrantStore::load() {
+  if (dir_.empty()) return;
+  std::ifstream in(state_path());
+  if (!in) return;  // first start
+  std::stringstream text;
+  text << in.rdbuf();
+  std::unique_lock lock(mu_);
+  try {
+    json state = json::parse(text.str());
+    operation_id_ = state.value("operation_id", 0ull);
+    collections_.clear();
+    for (const auto& [name, cj] : state.at("collections").items()) {
+      Collection c;
+      c.size = cj.at("size").get<int>();
+      c.distance = parse_distance(cj.at("distance"));
+      for (const auto& pj : cj.at("points")) {
+        Point p{pj.at("id"),
+                decode_f32le_base64(pj.at("vector_f32le_b64").get<std::string>(),
+                                    static_cast<size_t>(c.size)),
+                pj.value("payload", json::object()), pj.value("version", 0ull)};
+        c.points.emplace(key_of(p.id), std::move(p));
+      }
+      collections_.emplace(name, std::move(c));
+    }
+  } catch (const std::exception& e) {
+    throw Error(ExitCode::kFailed, "cannot load " + state_path() + ": " + e.what());
+  }
+}
+
+void QdrantStore::persist() const {
+  if (dir_.empty()) return;
+  json cols = json::object();
+  for (const auto& [name, c] : collections_) {
+    json points = json::array();
+    for (const auto& [key, p] : c.points)
+      points.push_back({{"id", p.id},
+                        {"vector_f32le_b64", encode_f32le_base64(p.vector)},
+                        {"payload", p.payload},
+                        {"version", p.version}});
+    cols[name] = {{"size", c.size}, {"distance", distance_name(c.distance)}, {"points", points}};
+  }
+  json state = {{"format", "biodev qdrant stand-in state"},
+                {"operation_id", operation_id_},
+                {"collections", cols}};
+  write_file_atomically(state_path(), state.dump());
+}
+
+}  // namespace biodev::serve
