@@ -1,0 +1,302 @@
+#include "plan/apply.h"
+
+#include <filesystem>
+#include <thread>
+
+#include "docker/errors.h"
+#include "health/wait.h"
+#include "util/strings.h"
+
+namespace biodev::plan {
+
+using docker::EngineError;
+using docker::ErrorKind;
+using namespace std::chrono;
+
+std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& spec,
+                                                     const std::vector<docker::PortBinding>& ports,
+                                                     const std::string& bridge_ip) {
+  health::ProbeTarget t{spec, "", 0};
+  if (spec.kind == profile::ProbeSpec::Kind::kNone || spec.kind == profile::ProbeSpec::Kind::kExec)
+    return t;
+  for (const auto& b : ports) {
+    if (b.container_port != spec.port || b.host_port == 0 || b.protocol != "tcp") continue;
+    bool any = b.host_ip.empty() || b.host_ip == "0.0.0.0" || b.host_ip == "::";
+    t.host = any ? "127.0.0.1" : b.host_ip;
+    t.port = b.host_port;
+    return t;
+  }
+  if (bridge_ip.empty()) return std::nullopt;
+  t.host = bridge_ip;
+  t.port = spec.port;
+  return t;
+}
+
+EngineOps::EngineOps(ApplyContext ctx) : ctx_(std::move(ctx)) {
+  if (ctx_.observed)
+    for (const auto& c : ctx_.observed->containers) {
+      ids_[c.service] = c.id;
+      ports_[c.service] = c.ports;
+    }
+}
+
+const profile::Service& EngineOps::service(const std::string& name) const {
+  const profile::Service* s = ctx_.profile ? ctx_.profile->find(name) : nullptr;
+  if (!s) throw Error(ExitCode::kFailed, "internal: no service " + name + " in the profile");
+  return effective_service(*s, ctx_.desired_options);
+}
+
+std::string EngineOps::container_id(const std::string& service) const {
+  std::lock_guard lock(mu_);
+  auto it = ids_.find(service);
+  return it == ids_.end() ? "" : it->second;
+}
+
+std::map<int, int> EngineOps::published(const std::string& service) const {
+  std::lock_guard lock(mu_);
+  std::map<int, int> out;
+  auto it = ports_.find(service);
+  if (it != ports_.end())
+    for (const auto& b : it->second)
+      if (b.host_port) out[b.container_port] = b.host_port;
+  return out;
+}
+
+void EngineOps::report(const std::string& subject, const std::string& state,
+                       const std::string& detail, double seconds, bool error) const {
+  if (ctx_.reporter) ctx_.reporter->event({subject, state, detail, seconds, 0, 0, error});
+}
+
+std::string EngineOps::last_logs(const std::string& id, int lines) const {
+  std::string out;
+  try {
+    docker::LogOptions lo;
+    lo.tail = lines;
+    ctx_.client->logs(id, lo, false, [&](docker::StreamId, std::string_view payload) {
+      out.append(payload);
+    });
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::string indented;
+  for (const auto& line : split(trim(out), '\n')) indented += "\n    " + line;
+  return indented;
+}
+
+void EngineOps::run(const Op& op) {
+  docker::Client& c = *ctx_.client;
+  switch (op.kind) {
+    case OpKind::kCreateNetwork: {
+      for (const auto& n : ctx_.desired->networks)
+        if (n.full_name == op.target) c.create_network(n.full_name, n.create_body);
+      report("network " + op.subject, "created");
+      return;
+    }
+    case OpKind::kCreateVolume:
+      c.create_volume(op.target, {{"dev.biodev.project", ctx_.desired->project},
+                                  {"dev.biodev.volume", op.subject}});
+      report("volume " + op.subject, "created");
+      return;
+    case OpKind::kStopContainer: {
+      report(op.subject, "stopping", op.reason);
+      int grace = 2;
+      if (ctx_.desired)
+        if (auto* d = ctx_.desired->find(op.subject)) grace = d->stop_grace_s;
+      c.stop_container(op.target, grace);
+      return;
+    }
+    case OpKind::kRemoveContainer:
+      c.remove_container(op.target, true);
+      report(op.subject, "removed", op.reason);
+      return;
+    case OpKind::kCreateContainer: create(op); return;
+    case OpKind::kConnectNetwork: {
+      for (const auto& [net, aliases] : ctx_.desired->find(op.subject)->extra_networks)
+        if (net == op.target) c.connect_network(net, container_id(op.subject), aliases);
+      return;
+    }
+    case OpKind::kStartContainer: start(op); return;
+    case OpKind::kAwaitReady: await_ready(op); return;
+    case OpKind::kAwaitCompleted: await_completed(op); return;
+    case OpKind::kSeed: seed(op); return;
+    case OpKind::kRemoveNetwork:
+      c.remove_network(op.target);
+      report("network " + op.subject, "removed");
+      return;
+    case OpKind::kRemoveVolume:
+      c.remove_volume(op.target);
+      report("volume " + op.subject, "removed");
+      return;
+    case OpKind::kRemoveDataDir: remove_data_dir(op); return;
+  }
+}
+
+void EngineOps::create(const Op& op) {
+  const DesiredContainer* d = ctx_.desired->find(op.subject);
+  report(op.subject, "creating", op.reason);
+  std::string id;
+  try {
+    id = ctx_.client->create_container(d->name, d->create_body);
+  } catch (const EngineError& e) {
+    if (e.kind() == ErrorKind::kConflict)
+      throw EngineError(e.kind(), e.status(),
+                        "service " + op.subject + ": a container named " + d->name +
+                            " already exists but is not labelled for this project: " + e.what() +
+                            " (remove it, or pick another project name with -p)");
+    if (e.kind() == ErrorKind::kNotFound)
+      throw EngineError(e.kind(), e.status(),
+                        "service " + op.subject + ": image " +
+                            d->create_body["Image"].get<std::string>() +
+                            " not found: run `biodev images build`, or `biodev up` with a registry");
+    throw EngineError(e.kind(), e.status(), "service " + op.subject + ": " + e.what());
+  }
+  std::lock_guard lock(mu_);
+  ids_[op.subject] = id;
+}
+
+void EngineOps::start(const Op& op) {
+  std::string id = container_id(op.subject);
+  if (id.empty()) id = op.target;
+  report(op.subject, "starting", op.reason);
+  try {
+    ctx_.client->start_container(id);
+  } catch (const EngineError& e) {
+    if (e.kind() == ErrorKind::kPortAllocated) {
+      std::string port = docker::port_from_message(e.what());
+      throw EngineError(e.kind(), e.status(),
+                        "port " + (port.empty() ? std::string("?") : port) +
+                            " is already allocated (service " + op.subject +
+                            "): another program or stack uses it; stop it, or change the "
+                            "service's ports: in the profile (0 lets the engine pick)");
+    }
+    throw EngineError(e.kind(), e.status(), "service " + op.subject + ": " + e.what());
+  }
+  record_ports(op.subject, id);
+  report(op.subject, "started");
+}
+
+void EngineOps::record_ports(const std::string& service, const std::string& id) {
+  bool wants_ports = ctx_.profile && !this->service(service).ports.empty();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    docker::json info = ctx_.client->inspect_container(id);
+    std::vector<docker::PortBinding> bindings;
+    const auto& ports = info["NetworkSettings"]["Ports"];
+    if (ports.is_object()) {
+      for (auto it = ports.begin(); it != ports.end(); ++it) {
+        auto parts = split(it.key(), '/');
+        if (!it.value().is_array()) continue;
+        for (const auto& b : it.value()) {
+          docker::PortBinding pb;
+          pb.container_port = std::stoi(parts[0]);
+          pb.protocol = parts.size() > 1 ? parts[1] : "tcp";
+          pb.host_ip = b.value("HostIp", "");
+          pb.host_port = std::stoi(b.value("HostPort", "0"));
+          if (pb.host_ip == "::") continue;  // the IPv4 binding is enough for host probes
+          bindings.push_back(pb);
+        }
+      }
+    }
+    bool complete = !wants_ports || !bindings.empty();
+    {
+      std::lock_guard lock(mu_);
+      ports_[service] = bindings;
+    }
+    if (complete) return;
+    std::this_thread::sleep_for(milliseconds(5));  // moby#42860: map filled just after start
+  }
+}
+
+void EngineOps::await_ready(const Op& op) {
+  const profile::Service& s = service(op.subject);
+  std::string id = container_id(op.subject);
+  auto t0 = steady_clock::now();
+  std::vector<docker::PortBinding> ports;
+  {
+    std::lock_guard lock(mu_);
+    ports = ports_[op.subject];
+  }
+  std::string bridge_ip;
+  auto target = host_probe_target(s.ready, ports, "");
+  if (!target) {
+    docker::json info = ctx_.client->inspect_container(id);
+    for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
+      if (bridge_ip.empty()) bridge_ip = net.value("IPAddress", "");
+    target = host_probe_target(s.ready, ports, bridge_ip);
+    if (!target)
+      throw Error(ExitCode::kFailed, "service " + op.subject + ": port " +
+                                         std::to_string(s.ready.port) +
+                                         " is neither published nor reachable on a bridge network");
+  }
+  report(op.subject, "waiting", std::string(profile::to_string(s.ready.kind)) +
+                                    (target->port ? " " + target->host + ":" + std::to_string(target->port) : ""));
+  health::WaitOptions wo;
+  auto budget = duration_cast<milliseconds>(ctx_.deadline - steady_clock::now());
+  wo.timeout = std::min(milliseconds(s.ready.timeout_ms), std::max(budget, milliseconds(0)));
+  wo.cancel = ctx_.cancel;
+  wo.exec = [&](const std::vector<std::string>& cmd) { return ctx_.client->exec(id, cmd).exit_code; };
+  wo.died = [&]() -> std::optional<std::string> {
+    docker::json info = ctx_.client->inspect_container(id);
+    const auto& st = info["State"];
+    if (st.value("Running", false)) return std::nullopt;
+    std::string why = "exited with code " + std::to_string(st.value("ExitCode", -1));
+    if (st.value("OOMKilled", false)) why += " (out of memory: raise resources.memory)";
+    return why;
+  };
+  if (s.ready.kind == profile::ProbeSpec::Kind::kNone) {
+    if (auto why = wo.died()) throw Error(ExitCode::kFailed, "service " + op.subject + " " + *why + last_logs(id, 15));
+    report(op.subject, "ready", "running (no probe)", duration<double>(steady_clock::now() - t0).count());
+    return;
+  }
+  health::WaitResult r = health::wait_ready(*target, wo);
+  double secs = duration<double>(steady_clock::now() - t0).count();
+  if (!r.ready) {
+    std::string logs = r.failure == "cancelled" ? "" : last_logs(id, 15);
+    throw Error(ExitCode::kFailed, "service " + op.subject + " " + r.failure +
+                                       (logs.empty() ? "" : "; last log lines:" + logs));
+  }
+  {
+    std::lock_guard lock(mu_);
+    probe_host_[op.subject] = target->host;
+  }
+  report(op.subject, "ready", r.last.detail, secs);
+}
+
+void EngineOps::await_completed(const Op& op) {
+  std::string id = container_id(op.subject);
+  report(op.subject, "running", "waiting for it to finish");
+  auto t0 = steady_clock::now();
+  int code = ctx_.client->wait_container(id);
+  double secs = duration<double>(steady_clock::now() - t0).count();
+  if (code != 0)
+    throw Error(ExitCode::kFailed, "service " + op.subject + " exited with code " +
+                                       std::to_string(code) + "; last log lines:" + last_logs(id, 15));
+  report(op.subject, "completed", "exit 0", secs);
+}
+
+void EngineOps::seed(const Op& op) {
+  if (!ctx_.seeder) return;
+  SeedRequest req;
+  req.service = &service(op.subject);
+  req.container_id = container_id(op.subject);
+  req.published = published(op.subject);
+  {
+    std::lock_guard lock(mu_);
+    req.host = probe_host_.count(op.subject) ? probe_host_[op.subject] : "127.0.0.1";
+  }
+  auto t0 = steady_clock::now();
+  report(op.subject, "seeding");
+  ctx_.seeder(req);
+  report(op.subject, "seeded", "", duration<double>(steady_clock::now() - t0).count());
+}
+
+void EngineOps::remove_data_dir(const Op& op) {
+  std::error_code ec;
+  std::filesystem::remove_all(op.target, ec);
+  if (ec)
+    throw Error(ExitCode::kFailed, "could not remove " + op.target + ": " + ec.message() +
+                                       " (files written by a container as another user? "
+                                       "remove them with sudo)");
+  report(op.target, "removed");
+}
+
+}  // namespace biodev::plan

@@ -1,0 +1,81 @@
+// EngineOps: what each kind of plan op does against the engine. Exactly one Engine call
+// per engine op; the gates probe from the host (health/wait.h) and seeding is handed to
+// the seeder the command supplies. Failures throw with messages that name the service
+// and say what to do.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "docker/client.h"
+#include "health/probe.h"
+#include "plan/desired.h"
+#include "plan/plan.h"
+#include "plan/state.h"
+#include "ui/reporter.h"
+
+namespace biodev::plan {
+
+// What the seeder needs to reach a ready service from the host.
+struct SeedRequest {
+  const profile::Service* service = nullptr;
+  std::string container_id;
+  std::string host;  // where the probe port answered
+  std::map<int, int> published;  // container port -> host port
+};
+using Seeder = std::function<void(const SeedRequest&)>;
+
+struct ApplyContext {
+  docker::Client* client = nullptr;
+  const profile::Profile* profile = nullptr;  // null for down
+  const DesiredState* desired = nullptr;      // null for down
+  const ObservedState* observed = nullptr;
+  DesiredOptions desired_options;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* cancel = nullptr;
+  ui::Reporter* reporter = nullptr;
+  Seeder seeder;
+};
+
+class EngineOps {
+ public:
+  explicit EngineOps(ApplyContext ctx);
+  void run(const Op& op);
+
+  // After a run: where each service's ports ended up (container port -> host port).
+  std::map<int, int> published(const std::string& service) const;
+  std::string container_id(const std::string& service) const;
+
+ private:
+  void create(const Op& op);
+  void start(const Op& op);
+  void await_ready(const Op& op);
+  void await_completed(const Op& op);
+  void seed(const Op& op);
+  void remove_data_dir(const Op& op);
+  // Re-inspects until the port map is filled (moby#42860), records it.
+  void record_ports(const std::string& service, const std::string& id);
+  const profile::Service& service(const std::string& name) const;
+  std::string last_logs(const std::string& id, int lines) const;
+  void report(const std::string& subject, const std::string& state, const std::string& detail = {},
+              double seconds = -1, bool error = false) const;
+
+  ApplyContext ctx_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> ids_;  // service -> container id
+  std::map<std::string, std::vector<docker::PortBinding>> ports_;
+  std::map<std::string, std::string> probe_host_;  // service -> host the probe reached
+};
+
+// Probe target for a service from the host: the published port of spec.port on
+// 127.0.0.1 (or the bound IP), else the container's bridge IP (reachable from a Linux
+// host). Returns nullopt when neither is known.
+std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& spec,
+                                                     const std::vector<docker::PortBinding>& ports,
+                                                     const std::string& bridge_ip);
+
+}  // namespace biodev::plan

@@ -1,0 +1,34 @@
+// Turns the Profile into the exact Engine objects it means: network and container
+// create bodies, and a config hash per container over everything the engine receives.
+// Pure: the same profile and images always give byte-identical bodies and hashes.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+#include "plan/state.h"
+#include "profile/model.h"
+
+namespace biodev::plan {
+
+struct DesiredOptions {
+  std::map<std::string, ImageChoice> images;  // by service; missing = service.image, id ""
+  // Which variant each service uses (offline variant chosen when "offline").
+  // Services not listed use their base definition.
+  std::set<std::string> services;  // empty = every service
+  // For services with `gateway: true`: the JSON put in BIODEV_GATEWAY_SPEC.
+  std::function<std::string(const profile::Profile&)> gateway_spec;
+};
+
+// The service definition in effect: the offline variant when its image choice says so.
+const profile::Service& effective_service(const profile::Service& s, const DesiredOptions& o);
+
+DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o);
+
+// The container create body for one service (exposed for tests).
+json container_body(const profile::Profile& p, const profile::Service& s, const ImageChoice& image,
+                    const DesiredOptions& o);
+
+}  // namespace biodev::plan

@@ -1,0 +1,19 @@
+#include "plan/labels.h"
+#include "plan/state.h"
+
+namespace biodev::plan {
+
+ObservedState observe(docker::Client& client, const std::string& project) {
+  docker::Filters f{{"label", {std::string(labels::kProject) + "=" + project}}};
+  ObservedState s;
+  for (const auto& c : client.list_containers(f, true)) {
+    if (c.label(labels::kReaper) == "true") continue;  // the run reaper is not a service
+    s.containers.push_back({c.id, c.name, c.label(labels::kService), c.label(labels::kConfigHash),
+                            c.state, c.label(labels::kVariant), c.labels, c.ports, c.status, c.image});
+  }
+  for (const auto& n : client.list_networks(f)) s.networks[n.name] = n.id;
+  for (const auto& v : client.list_volumes(f)) s.volumes.push_back(v.name);
+  return s;
+}
+
+}  // namespace biodev::plan

@@ -1,0 +1,147 @@
+#include "plan/reconcile.h"
+
+#include <algorithm>
+#include <map>
+
+namespace biodev::plan {
+namespace {
+
+// Services in an order where every service comes after the ones it depends on; ties
+// keep profile order so plans read the way the profile does.
+std::vector<const DesiredContainer*> dependency_order(const DesiredState& d) {
+  std::vector<const DesiredContainer*> out;
+  std::set<std::string> placed;
+  while (out.size() < d.containers.size()) {
+    bool progressed = false;
+    for (const auto& c : d.containers) {
+      if (placed.count(c.service)) continue;
+      auto ready = [&](const std::vector<std::string>& deps) {
+        return std::all_of(deps.begin(), deps.end(), [&](const std::string& s) {
+          return placed.count(s) || !d.find(s);
+        });
+      };
+      if (ready(c.depends_started) && ready(c.depends_healthy) && ready(c.depends_completed)) {
+        out.push_back(&c);
+        placed.insert(c.service);
+        progressed = true;
+      }
+    }
+    if (!progressed) break;  // a cycle: the loader rejects these, so this is unreachable
+  }
+  return out;
+}
+
+bool is_running(const ObservedContainer& c) {
+  return c.state == "running" || c.state == "restarting" || c.state == "paused";
+}
+
+struct Started {
+  int start = 0;    // op after which the container runs (0: it already does)
+  std::string target;
+  std::string reason;
+  std::vector<int> deps;
+  bool needs_start = false;
+};
+
+}  // namespace
+
+Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, const UpOptions& o) {
+  Plan p;
+  std::map<std::string, int> net_op, vol_op;
+  for (const auto& n : desired.networks)
+    net_op[n.full_name] = observed.has_network(n.full_name)
+                              ? 0
+                              : p.add(OpKind::kCreateNetwork, n.name, n.full_name, "new");
+  for (const auto& v : desired.volumes)
+    vol_op[v.full_name] =
+        observed.has_volume(v.full_name) ? 0 : p.add(OpKind::kCreateVolume, v.name, v.full_name, "new");
+
+  if (o.remove_orphans) {
+    for (const auto& c : observed.containers) {
+      if (desired.find(c.service)) continue;
+      std::string who = c.service.empty() ? c.name : c.service;
+      int stop = is_running(c) ? p.add(OpKind::kStopContainer, who, c.id, "orphan") : 0;
+      p.add(OpKind::kRemoveContainer, who, c.id, "orphan", {stop});
+    }
+  }
+
+  // Pass 1: everything that must happen before a service can start.
+  std::map<std::string, Started> started;
+  for (const auto& c : desired.containers) {
+    std::vector<const ObservedContainer*> obs = observed.for_service(c.service);
+    auto primary_it = std::find_if(obs.begin(), obs.end(),
+                                   [&](const ObservedContainer* x) { return x->name == c.name; });
+    const ObservedContainer* primary = primary_it != obs.end() ? *primary_it : nullptr;
+    if (!primary && !obs.empty()) primary = obs.front();
+    for (const ObservedContainer* extra : obs) {
+      if (extra == primary) continue;
+      int stop = is_running(*extra) ? p.add(OpKind::kStopContainer, c.service, extra->id, "duplicate") : 0;
+      p.add(OpKind::kRemoveContainer, c.service, extra->id, "duplicate", {stop});
+    }
+    Started& st = started[c.service];
+    bool same = primary && primary->config_hash == c.config_hash && primary->name == c.name;
+    if (same && !o.force_recreate) {
+      if (!is_running(*primary)) st = {0, primary->id, "stopped", {}, true};
+      continue;
+    }
+    int removal = 0;
+    if (primary) {
+      std::string why = o.force_recreate && same ? "forced" : "config changed";
+      int stop = is_running(*primary) ? p.add(OpKind::kStopContainer, c.service, primary->id, why) : 0;
+      removal = p.add(OpKind::kRemoveContainer, c.service, primary->id, why, {stop});
+    }
+    std::vector<int> deps{removal};
+    const json& hc = c.create_body["HostConfig"];
+    deps.push_back(net_op[hc["NetworkMode"].get<std::string>()]);
+    for (const auto& m : hc["Mounts"])
+      if (m["Type"] == "volume") deps.push_back(vol_op[m["Source"].get<std::string>()]);
+    int create = p.add(OpKind::kCreateContainer, c.service, c.name, primary ? "recreate" : "new", deps);
+    st = {0, c.name, primary ? "recreate" : "new", {create}, true};
+    for (const auto& [net, aliases] : c.extra_networks)
+      st.deps.push_back(p.add(OpKind::kConnectNetwork, c.service, net, "", {create, net_op[net]}));
+  }
+
+  // Which services others wait on to finish (one-shot jobs).
+  std::set<std::string> awaited_completion;
+  for (const auto& c : desired.containers)
+    for (const auto& s : c.depends_completed) awaited_completion.insert(s);
+
+  // Pass 2: starts and gates, in dependency order.
+  std::map<std::string, int> gate_started, gate_healthy, gate_completed;
+  for (const DesiredContainer* c : dependency_order(desired)) {
+    Started& st = started[c->service];
+    std::vector<int> deps = st.deps;
+    for (const auto& s : c->depends_started) deps.push_back(gate_started[s]);
+    for (const auto& s : c->depends_healthy) deps.push_back(gate_healthy[s]);
+    for (const auto& s : c->depends_completed) deps.push_back(gate_completed[s]);
+    if (st.needs_start) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
+    gate_started[c->service] = st.start;
+    if (awaited_completion.count(c->service)) {
+      int done = p.add(OpKind::kAwaitCompleted, c->service, "", "", {st.start});
+      gate_completed[c->service] = gate_healthy[c->service] = done;
+      continue;
+    }
+    int ready = p.add(OpKind::kAwaitReady, c->service, "", "", {st.start});
+    gate_healthy[c->service] =
+        o.seed && c->has_seed ? p.add(OpKind::kSeed, c->service, "", "", {ready}) : ready;
+  }
+  return p;
+}
+
+Plan reconcile_down(const ObservedState& observed, const DownOptions& o) {
+  Plan p;
+  std::vector<int> removed;
+  for (const auto& c : observed.containers) {
+    std::string who = c.service.empty() ? c.name : c.service;
+    int stop = is_running(c) ? p.add(OpKind::kStopContainer, who, c.id, "") : 0;
+    removed.push_back(p.add(OpKind::kRemoveContainer, who, c.id, "", {stop}));
+  }
+  for (const auto& [name, id] : observed.networks) p.add(OpKind::kRemoveNetwork, name, name, "", removed);
+  if (o.remove_volumes) {
+    for (const auto& v : observed.volumes) p.add(OpKind::kRemoveVolume, v, v, "", removed);
+    for (const auto& d : o.data_dirs) p.add(OpKind::kRemoveDataDir, d, d, "", removed);
+  }
+  return p;
+}
+
+}  // namespace biodev::plan

@@ -1,0 +1,88 @@
+// The two inputs of reconcile(): what the profile wants (DesiredState, built from the
+// Profile and the chosen images) and what the engine has (ObservedState, one snapshot
+// of list calls filtered by the project label).
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "docker/client.h"
+#include "profile/model.h"
+
+namespace biodev::plan {
+
+using json = nlohmann::json;
+
+// The image a service runs, decided before planning (images/select.h).
+struct ImageChoice {
+  std::string ref;       // "biodev/postgres:15"
+  std::string id;        // "sha256:..." ("" only in tests)
+  std::string variant;   // "upstream" or "offline"
+};
+
+struct DesiredNetwork {
+  std::string name;       // profile name: "bio_net"
+  std::string full_name;  // engine name: "<project>_bio_net"
+  json create_body;
+};
+
+struct DesiredVolume {
+  std::string name;
+  std::string full_name;
+};
+
+struct DesiredContainer {
+  std::string service;
+  std::string name;  // "<project>-<service>"
+  json create_body;  // POST /containers/create body, labels included
+  std::string config_hash;
+  // Networks beyond the first are joined by a connect call after create (API < 1.44
+  // accepts one endpoint at create time).
+  std::vector<std::pair<std::string, std::vector<std::string>>> extra_networks;  // full name, aliases
+  std::vector<std::string> depends_started, depends_healthy, depends_completed;
+  bool has_seed = false;
+  bool has_probe = false;
+  int stop_grace_s = 2;
+};
+
+struct DesiredState {
+  std::string project;
+  std::vector<DesiredNetwork> networks;
+  std::vector<DesiredVolume> volumes;
+  std::vector<DesiredContainer> containers;  // profile order
+  const DesiredContainer* find(const std::string& service) const;
+};
+
+struct ObservedContainer {
+  std::string id;
+  std::string name;
+  std::string service;
+  std::string config_hash;
+  std::string state;  // running, exited, created, ...
+  std::string variant;
+  std::map<std::string, std::string> labels;
+  std::vector<docker::PortBinding> ports;
+  std::string status;  // "Up 3 minutes (healthy)"
+  std::string image;
+};
+
+struct ObservedState {
+  std::vector<ObservedContainer> containers;
+  std::map<std::string, std::string> networks;  // full name -> id
+  std::vector<std::string> volumes;             // full names
+  bool has_network(const std::string& full_name) const { return networks.count(full_name) > 0; }
+  bool has_volume(const std::string& full_name) const;
+  std::vector<const ObservedContainer*> for_service(const std::string& service) const;
+};
+
+// One snapshot: three list calls filtered by dev.biodev.project=<project>.
+ObservedState observe(docker::Client& client, const std::string& project);
+
+// Engine object names.
+std::string container_name(const std::string& project, const std::string& service);
+std::string network_name(const std::string& project, const std::string& network);
+std::string volume_name(const std::string& project, const std::string& volume);
+
+}  // namespace biodev::plan
