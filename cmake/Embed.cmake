@@ -26,7 +26,7 @@ endif()
 function(biodev_embed out_var)
   set(root ${CMAKE_SOURCE_DIR})
   file(GLOB_RECURSE abs CONFIGURE_DEPENDS
-       ${root}/profiles/*.yaml ${root}/images/*)
+       ${root}/profiles/*.yaml ${root}/images/* ${root}/init-scripts/* ${root}/examples/*)
   set(rel_list "")
   foreach(f IN LISTS abs)
     file(RELATIVE_PATH r ${root} ${f})

@@ -49,8 +49,10 @@ class Interpolator {
   Interpolator(const Variables& vars, const SourceLoc& loc, InterpolationResult& result)
       : vars_(vars), loc_(loc), result_(result) {}
 
-  // Expands text[pos..] up to (not including) an unmatched '}' when `nested`.
-  std::string expand(std::string_view text, size_t& pos, bool nested) {
+  // Expands text[pos..]. Inside a ${NAME:-...} argument `open` is that opening
+  // ("${NAME:-"), and expansion stops at (not past) the matching '}'.
+  std::string expand(std::string_view text, size_t& pos, const std::string* open) {
+    bool nested = open != nullptr;
     std::string out;
     while (pos < text.size()) {
       char c = text[pos];
@@ -78,7 +80,7 @@ class Interpolator {
         out += lookup(std::string(text.substr(start, pos - start)), true);
       }
     }
-    if (nested) fail("unterminated ${ (missing })");
+    if (nested) fail("unterminated " + *open + "... (missing })");
     return out;
   }
 
@@ -102,7 +104,8 @@ class Interpolator {
     char op = text[pos++];
     if (op != '-' && op != '?' && op != '+')
       fail("unsupported modifier in ${" + name + (colon ? ":" : "") + op + "...}");
-    std::string arg = expand(text, pos, true);
+    std::string open = "${" + name + (colon ? ":" : "") + op;
+    std::string arg = expand(text, pos, &open);
     ++pos;  // the closing '}'
     std::optional<std::string> value = vars_.get(name);
     bool missing = !value || (colon && value->empty());
@@ -159,7 +162,7 @@ InterpolationResult interpolate(std::string_view text, const Variables& vars,
   }
   Interpolator interp(vars, loc, result);
   size_t pos = 0;
-  result.value = interp.expand(text, pos, false);
+  result.value = interp.expand(text, pos, nullptr);
   return result;
 }
 

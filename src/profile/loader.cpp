@@ -59,7 +59,7 @@ SourceText find_profile(const std::string& ref, const std::string& from_dir,
     p = p.lexically_normal();
     if (auto text = read_file(p.string()))
       return {display_path(p, project_dir), p.parent_path().string(), *text};
-    throw ProfileError(where, "profile file " + p.string() + " not found");
+    throw ProfileError(where, "profile file " + display_path(p, project_dir) + " not found");
   }
   std::vector<std::string> dirs;
   if (!from_dir.empty()) dirs.push_back(from_dir);
@@ -78,17 +78,22 @@ SourceText find_profile(const std::string& ref, const std::string& from_dir,
   throw ProfileError(where, msg);
 }
 
-// Loads `ref` and the chain of files it extends, merged base-first.
 Node load_merged(const std::string& ref, const std::string& from_dir, const std::string& project_dir,
-                 const SourceLoc& where, std::vector<std::string>& chain) {
-  SourceText src = find_profile(ref, from_dir, project_dir, where);
+                 const SourceLoc& where, std::vector<std::string>& chain);
+
+// Parses `src` and merges it over the chain of files it extends, base-first.
+Node load_merged_source(const SourceText& src, const std::string& project_dir,
+                        const SourceLoc& where, std::vector<std::string>& chain) {
   if (std::find(chain.begin(), chain.end(), src.display) != chain.end()) {
     chain.push_back(src.display);
     throw ProfileError(where, "extends: cycle: " + join(chain, " -> "));
   }
   chain.push_back(src.display);
   Node node = parse_yaml(src.text, src.display);
-  if (!node.is_map()) throw ProfileError(node.loc, "a profile must be a mapping at the top level");
+  if (node.is_null()) throw ProfileError(node.loc, "the profile is empty; it needs \"services\"");
+  if (!node.is_map())
+    throw ProfileError(node.loc, std::string("a profile must be a mapping at the top level, not ") +
+                                     node.kind_name());
   const Node* ext = node.get("extends");
   if (!ext) return node;
   if (!ext->is_scalar() || ext->scalar.empty())
@@ -96,6 +101,13 @@ Node load_merged(const std::string& ref, const std::string& from_dir, const std:
   Node base = load_merged(ext->scalar, src.dir, project_dir, ext->loc, chain);
   merge_into(base, node);
   return base;
+}
+
+// Loads `ref` and the chain of files it extends, merged base-first.
+Node load_merged(const std::string& ref, const std::string& from_dir, const std::string& project_dir,
+                 const SourceLoc& where, std::vector<std::string>& chain) {
+  return load_merged_source(find_profile(ref, from_dir, project_dir, where), project_dir, where,
+                            chain);
 }
 
 void interpolate_tree(Node& n, const Variables& vars, Diagnostics& d,
@@ -124,12 +136,14 @@ void interpolate_tree(Node& n, const Variables& vars, Diagnostics& d,
   }
 }
 
+// `as_written` is how the profile named the file (empty for --env-file and ./.env).
 void load_env_file(const std::string& path, const std::string& project_dir, const SourceLoc& where,
-                   bool required, Variables& vars) {
+                   bool required, Variables& vars, const std::string& as_written = "") {
   auto text = read_file(path);
   if (!text) {
-    if (required) throw ProfileError(where, "env file " + path + " not found");
-    return;
+    if (!required) return;
+    if (as_written.empty()) throw ProfileError(where, "env file " + path + " not found");
+    throw ProfileError(where, "env_file \"" + as_written + "\" not found (looked at " + path + ")");
   }
   for (auto& [k, v] : parse_dotenv(*text, display_path(path, project_dir), vars))
     vars.set_dotenv(k, v);
@@ -195,14 +209,21 @@ std::vector<std::string> available_profiles(const std::string& project_dir) {
   return {names.begin(), names.end()};
 }
 
-Profile load_profile(const LoadOptions& options) {
-  std::string project_dir =
-      options.project_dir.empty() ? fs::current_path().string() : options.project_dir;
+namespace {
+
+std::string project_dir_of(const LoadOptions& options) {
+  return options.project_dir.empty() ? fs::current_path().string() : options.project_dir;
+}
+
+// Everything after finding the top-level profile text: extends:, .env, interpolation,
+// parsing and validation.
+Profile load_from_source(const SourceText& top, const LoadOptions& options) {
+  std::string project_dir = project_dir_of(options);
   Variables vars = options.vars ? *options.vars : Variables::from_process();
   SourceLoc cli_loc{"", 0, 0};
 
   std::vector<std::string> chain;
-  Node root = load_merged(options.profile, "", project_dir, cli_loc, chain);
+  Node root = load_merged_source(top, project_dir, cli_loc, chain);
 
   // .env files first: they feed interpolation of everything else.
   if (!options.env_files.empty()) {
@@ -215,10 +236,21 @@ Profile load_profile(const LoadOptions& options) {
     load_env_file(project_dir + "/.env", project_dir, cli_loc, false, vars);
   }
   if (const Node* ef = root.get("env_file")) {
+    // Item by item rather than read_string_list, so that a missing file is reported at
+    // its own list entry.
     Diagnostics d;
-    for (const auto& f : read_string_list(*ef, d, "env_file"))
-      load_env_file((fs::path(project_dir) / f).lexically_normal().string(), project_dir, ef->loc,
-                    true, vars);
+    std::vector<const Node*> items;
+    if (ef->is_seq())
+      for (const auto& item : ef->items) items.push_back(&item);
+    else if (ef->is_scalar())
+      items.push_back(ef);
+    else if (!ef->is_null())
+      d.add(ef->loc, std::string("env_file must be a string or a list of strings, not ") +
+                         ef->kind_name());
+    for (const Node* item : items)
+      if (auto f = read_string(*item, d, "env_file entries"))
+        load_env_file((fs::path(project_dir) / *f).lexically_normal().string(), project_dir,
+                      item->loc, true, vars, *f);
     d.throw_if_any();
   }
 
@@ -231,13 +263,20 @@ Profile load_profile(const LoadOptions& options) {
   // Project name: -p, BIODEV_PROJECT, the profile's project:, the folder name.
   std::string project = options.project;
   if (project.empty()) project = vars.get("BIODEV_PROJECT").value_or("");
+  const Node* project_node = nullptr;  // set when the name came from the profile
   if (project.empty())
-    if (const Node* pn = root.get("project"); pn && pn->is_scalar())
+    if (const Node* pn = root.get("project"); pn && pn->is_scalar()) {
       project = interpolate(pn->scalar, vars, pn->loc).value;
+      project_node = pn;
+    }
   if (project.empty()) project = sanitize_project_name(folder_name(project_dir));
-  if (!is_valid_project_name(project))
-    throw UsageError("invalid project name \"" + project +
-                     "\": use lowercase letters, digits, _ and -, starting with a letter or digit");
+  if (!is_valid_project_name(project)) {
+    std::string msg = "invalid project name \"" + project +
+                      "\": use lowercase letters, digits, _ and -, starting with a letter or digit";
+    // A bad project: key is a profile mistake and points at the line to fix.
+    if (project_node) throw ProfileError(project_node->loc, msg);
+    throw UsageError(msg);
+  }
   p.project = project;
 
   auto [uid, gid] = data_owner();
@@ -259,6 +298,20 @@ Profile load_profile(const LoadOptions& options) {
   validate(p);
   collect_secrets(vars, p);
   return p;
+}
+
+}  // namespace
+
+Profile load_profile(const LoadOptions& options) {
+  std::string project_dir = project_dir_of(options);
+  return load_from_source(find_profile(options.profile, "", project_dir, SourceLoc{"", 0, 0}),
+                          options);
+}
+
+Profile load_profile_text(std::string_view text, const std::string& display_name,
+                          const LoadOptions& options) {
+  return load_from_source(SourceText{display_name, project_dir_of(options), std::string(text)},
+                          options);
 }
 
 }  // namespace biodev::profile

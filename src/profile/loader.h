@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "profile/interpolate.h"
@@ -24,6 +25,12 @@ struct LoadOptions {
 
 // Throws ProfileError (exit 2) listing every problem as file:line:col: message.
 Profile load_profile(const LoadOptions& options);
+
+// Like load_profile, but the top-level profile is `text`, called `display_name` in
+// diagnostics, instead of the file options.profile names (which still names the
+// profile). Its relative extends: resolve against the project folder.
+Profile load_profile_text(std::string_view text, const std::string& display_name,
+                          const LoadOptions& options);
 
 // Profile names this folder can use: ./profiles/*.yaml plus the built-in ones.
 std::vector<std::string> available_profiles(const std::string& project_dir);

@@ -1,4 +1,5 @@
 // The `ready`, `healthcheck`, `seed` and `routes` keys of a service.
+#include "profile/builtin_files.h"
 #include "profile/parse.h"
 #include "profile/reader.h"
 #include "util/strings.h"
@@ -98,16 +99,18 @@ SeedSpec parse_seed(const Node& n, const ParseContext& ctx) {
   SeedSpec s;
   s.loc = n.loc;
   MapReader r(n, "seed", d);
-  std::string type;
-  if (auto* x = r.take("type")) type = read_string(*x, d, "seed.type").value_or("");
+  std::optional<std::string> type;
+  const Node* type_node = r.take("type");
+  if (type_node) type = read_string(*type_node, d, "seed.type");
+  else if (n.is_map()) d.add(n.loc, "seed needs a \"type\": postgres, s3 or qdrant");
   if (type == "postgres") s.kind = SeedSpec::Kind::kPostgres;
   else if (type == "s3") s.kind = SeedSpec::Kind::kS3;
   else if (type == "qdrant") s.kind = SeedSpec::Kind::kQdrant;
-  else if (n.is_map())
-    d.add(n.loc, "seed needs a \"type\": postgres, s3 or qdrant");
+  else if (type)
+    d.add(type_node->loc, "seed.type must be postgres, s3 or qdrant, not \"" + *type + "\"");
   if (auto* x = r.take("scripts")) {
     std::string rel = read_string(*x, d, "seed.scripts").value_or("");
-    s.scripts_dir = rel.starts_with("/") ? rel : ctx.project_dir + "/" + rel;
+    s.scripts_dir = resolve_host_path(ctx.project_dir, rel);
     s.loc = x->loc;
   }
   if (auto* x = r.take("buckets"))

@@ -31,7 +31,8 @@ Service parse_one_service(const std::string& name, const Node& node, const Parse
   r.take("offline");  // handled by the caller
   parse_service_fields(r, ctx, s);
   r.finish();
-  if (s.image.empty() && node.is_map())
+  // A service left empty ("web:") is a service without an image, not no service.
+  if (s.image.empty() && (node.is_map() || node.is_null()))
     ctx.diags->add(loc, "service " + name + " needs an \"image\"");
   return s;
 }

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "profile/builtin_files.h"
 #include "profile/parse.h"
 #include "profile/reader.h"
 #include "util/strings.h"
@@ -48,9 +49,7 @@ std::string resolve_path(const std::string& project_dir, const std::string& p) {
     const char* home = std::getenv("HOME");
     return (fs::path(home ? home : "/") / p.substr(2)).lexically_normal().string();
   }
-  fs::path path(p);
-  if (path.is_absolute()) return path.lexically_normal().string();
-  return (fs::path(project_dir) / path).lexically_normal().string();
+  return resolve_host_path(project_dir, p);
 }
 
 bool is_data_path(const std::string& raw) {
@@ -136,13 +135,14 @@ std::vector<PortSpec> parse_ports(const Node& n, Diagnostics& d) {
   return out;
 }
 
-MountSpec parse_mount_string(const Node& n, const ParseContext& ctx) {
+// nullopt when the string is malformed (reported here): there is no target to check.
+std::optional<MountSpec> parse_mount_string(const Node& n, const ParseContext& ctx) {
   MountSpec m;
   m.loc = n.loc;
   std::vector<std::string> parts = split(n.scalar, ':');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
     ctx.diags->add(n.loc, "bad mount \"" + n.scalar + "\": expected SOURCE:TARGET[:ro]");
-    return m;
+    return std::nullopt;
   }
   if (parts.size() == 3) {
     if (parts[2] == "ro") m.read_only = true;
@@ -158,7 +158,8 @@ MountSpec parse_mount_string(const Node& n, const ParseContext& ctx) {
   return m;
 }
 
-MountSpec parse_mount_map(const Node& n, const ParseContext& ctx) {
+// nullopt when there is no target to check (reported here).
+std::optional<MountSpec> parse_mount_map(const Node& n, const ParseContext& ctx) {
   Diagnostics& d = *ctx.diags;
   MountSpec m;
   m.loc = n.loc;
@@ -167,7 +168,14 @@ MountSpec parse_mount_map(const Node& n, const ParseContext& ctx) {
   if (auto* x = r.take("type")) type = read_string(*x, d, "type").value_or("bind");
   std::string raw_source;
   if (auto* x = r.take("source")) raw_source = read_string(*x, d, "source").value_or("");
-  if (auto* x = r.take("target")) m.target = read_string(*x, d, "target").value_or("");
+  bool has_target = false;
+  if (auto* x = r.take("target")) {
+    auto target = read_string(*x, d, "target");
+    m.target = target.value_or("");
+    has_target = target.has_value();
+  } else {
+    d.add(n.loc, "a mount needs \"target\" (an absolute path in the container)");
+  }
   if (auto* x = r.take("read_only")) m.read_only = read_bool(*x, d, "read_only").value_or(false);
   if (auto* x = r.take("size")) m.tmpfs_size = read_bytes(*x, d, "size").value_or(0);
   r.finish();
@@ -187,6 +195,7 @@ MountSpec parse_mount_map(const Node& n, const ParseContext& ctx) {
   }
   if (m.type != MountSpec::Type::kTmpfs && m.tmpfs_size)
     d.add(n.loc, "\"size\" applies to tmpfs mounts only");
+  if (!has_target) return std::nullopt;
   return m;
 }
 
@@ -197,11 +206,17 @@ std::vector<MountSpec> parse_mounts(const Node& n, const ParseContext& ctx) {
     return out;
   }
   for (const auto& item : n.items) {
-    MountSpec m = item.is_scalar() ? parse_mount_string(item, ctx) : parse_mount_map(item, ctx);
-    if (!m.target.starts_with("/"))
+    std::optional<MountSpec> m;
+    if (item.is_scalar()) m = parse_mount_string(item, ctx);
+    else if (item.is_map()) m = parse_mount_map(item, ctx);
+    else
+      ctx.diags->add(item.loc, std::string("a mount must be a SOURCE:TARGET string or a mapping, not ") +
+                                   item.kind_name());
+    if (!m) continue;
+    if (!m->target.starts_with("/"))
       ctx.diags->add(item.loc, "mount target must be an absolute path in the container, not \"" +
-                                   m.target + "\"");
-    out.push_back(m);
+                                   m->target + "\"");
+    out.push_back(*m);
   }
   return out;
 }
@@ -245,18 +260,36 @@ void parse_env(const Node& n, const ParseContext& ctx, Service& s) {
   }
 }
 
+// Paths inside the project print relative to it, as the loader prints profile files.
+std::string display_path(const std::string& path, const std::string& project_dir) {
+  fs::path rel = fs::path(path).lexically_relative(project_dir);
+  if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  return path;
+}
+
 void parse_env_files(const Node& n, const ParseContext& ctx, Service& s) {
-  for (const auto& file : read_string_list(n, *ctx.diags, "env_file")) {
-    std::string path = resolve_path(ctx.project_dir, file);
+  // Entry by entry, so that a missing file is reported at its own list entry.
+  std::vector<const Node*> items;
+  if (n.is_seq())
+    for (const auto& item : n.items) items.push_back(&item);
+  else if (n.is_scalar())
+    items.push_back(&n);
+  else if (!n.is_null())
+    ctx.diags->add(n.loc, std::string("env_file must be a string or a list of strings, not ") +
+                              n.kind_name());
+  for (const Node* item : items) {
+    auto file = read_string(*item, *ctx.diags, "env_file entries");
+    if (!file) continue;
+    std::string path = resolve_path(ctx.project_dir, *file);
     std::ifstream in(path);
     if (!in) {
-      ctx.diags->add(n.loc, "env_file \"" + file + "\" not found (looked at " + path + ")");
+      ctx.diags->add(item->loc, "env_file \"" + *file + "\" not found (looked at " + path + ")");
       continue;
     }
     std::stringstream ss;
     ss << in.rdbuf();
     try {
-      for (auto& [k, v] : parse_dotenv(ss.str(), path, *ctx.vars)) {
+      for (auto& [k, v] : parse_dotenv(ss.str(), display_path(path, ctx.project_dir), *ctx.vars)) {
         // An explicit env: entry wins over the file, as in compose.
         bool explicit_entry = false;
         for (auto& [ek, ev] : s.env) explicit_entry |= ek == k;

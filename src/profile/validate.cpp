@@ -6,6 +6,7 @@
 #include <set>
 
 #include "profile/errors.h"
+#include "profile/interpolate.h"
 #include "util/strings.h"
 
 namespace biodev::profile {
@@ -115,10 +116,14 @@ void check_exports(const Profile& p, Diagnostics& d) {
       const Service* s = p.find(ph.service);
       if (ph.port == 0) {
         d.add(e.loc, "export " + e.name + ": bad placeholder; use {{service:port}}, "
-                     "{{service:port.host}} or {{service:port.port}}");
+                     "{{service:port.host}}, {{service:port.port}} or {{service:env:NAME}}");
       } else if (!s) {
         d.add(e.loc, "export " + e.name + " refers to unknown service \"" + ph.service + "\"" +
                          did_you_mean(ph.service, p.service_names()));
+      } else if (ph.part == "env") {
+        bool defined = !s->env_value(ph.env).empty() || (s->offline && !s->offline->env_value(ph.env).empty());
+        if (!defined)
+          d.add(e.loc, "export " + e.name + ": service " + ph.service + " sets no env " + ph.env);
       } else if (std::none_of(s->ports.begin(), s->ports.end(),
                               [&](const PortSpec& x) { return x.container_port == ph.port; })) {
         d.add(e.loc, "export " + e.name + ": service " + ph.service + " does not publish port " +
@@ -136,15 +141,23 @@ std::vector<Placeholder> find_placeholders(const std::string& tmpl) {
   while ((pos = tmpl.find("{{", pos)) != std::string::npos) {
     size_t close = tmpl.find("}}", pos);
     if (close == std::string::npos) {
-      out.push_back({pos, tmpl.size(), "", 0, ""});
+      out.push_back({pos, tmpl.size(), "", 0, "", ""});
       break;
     }
-    Placeholder ph{pos, close + 2, "", 0, ""};
+    Placeholder ph{pos, close + 2, "", 0, "", ""};
     std::string inner = trim(tmpl.substr(pos + 2, close - pos - 2));
     size_t colon = inner.find(':');
     if (colon != std::string::npos) {
       ph.service = inner.substr(0, colon);
       std::string rest = inner.substr(colon + 1);
+      if (rest.starts_with("env:") && is_valid_var_name(rest.substr(4))) {
+        ph.part = "env";
+        ph.env = rest.substr(4);
+        ph.port = -1;
+        out.push_back(ph);
+        pos = close + 2;
+        continue;
+      }
       if (size_t dot = rest.find('.'); dot != std::string::npos) {
         ph.part = rest.substr(dot + 1);
         rest = rest.substr(0, dot);

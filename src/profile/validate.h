@@ -9,13 +9,16 @@ namespace biodev::profile {
 
 void validate(const Profile& profile);
 
-// An export placeholder "{{service:port}}", "{{service:port.host}}" or
-// "{{service:port.port}}" found in an export template.
+// An export placeholder found in an export template:
+//   {{service:port}}       host:port as published      {{service:port.host}}, {{service:port.port}}
+//   {{service:env:NAME}}   the env var NAME of the variant that runs (credentials differ
+//                          between an upstream image and its offline stand-in)
 struct Placeholder {
   size_t begin = 0, end = 0;  // byte range in the template, braces included
   std::string service;
-  int port = 0;
-  std::string part;  // "", "host" or "port"
+  int port = 0;      // 0 = malformed; -1 = an env placeholder
+  std::string part;  // "", "host", "port" or "env"
+  std::string env;   // part == "env": the variable
 };
 // Throws nothing; malformed placeholders are returned with port 0.
 std::vector<Placeholder> find_placeholders(const std::string& tmpl);

@@ -212,7 +212,13 @@ Reply Gateway::route_or_404(const Request& req) {
   for (const auto& route : spec_.routes) {
     if (!path.starts_with(route.prefix)) continue;
     Reply r;
-    r.proxy_to = ProxyTarget{route.host, route.port, req.target,
+    // strip_prefix keeps the slash: "/inference/v1/x" -> "/v1/x", "/inference" -> "/".
+    std::string target = req.target;
+    if (route.strip_prefix) {
+      target = req.target.substr(route.prefix.size());
+      if (!target.starts_with("/")) target = "/" + target;
+    }
+    r.proxy_to = ProxyTarget{route.host, route.port, target,
                              std::chrono::milliseconds(spec_.proxy_timeout_ms)};
     r.on_sent = [this, prefix = route.prefix, start = Clock::now()](int status) {
       metrics_.observe(prefix, status, seconds_since(start));

@@ -87,9 +87,11 @@ void to_json(json& j, const GatewaySpec& spec) {
                         {"required", t.required},
                         {"probe", probe}});
   }
-  for (const auto& r : spec.routes)
-    routes.push_back(
-        {{"prefix", r.prefix}, {"service", r.service}, {"host", r.host}, {"port", r.port}});
+  for (const auto& r : spec.routes) {
+    json route = {{"prefix", r.prefix}, {"service", r.service}, {"host", r.host}, {"port", r.port}};
+    if (r.strip_prefix) route["strip_prefix"] = true;
+    routes.push_back(route);
+  }
   j = {{"ttl_ms", spec.ttl_ms},
        {"probe_timeout_ms", spec.probe_timeout_ms},
        {"proxy_timeout_ms", spec.proxy_timeout_ms},
@@ -121,6 +123,7 @@ void from_json(const json& j, GatewaySpec& spec) {
     r.service = required_string(routes[i], "service", where);
     r.host = field<std::string>(routes[i], "host", r.service, where);
     r.port = port_field(routes[i], where);
+    r.strip_prefix = field<bool>(routes[i], "strip_prefix", false, where);
     spec.routes.push_back(std::move(r));
   }
 }
@@ -174,6 +177,7 @@ GatewaySpec gateway_spec_from_profile(const profile::Profile& profile,
       route.host = route.service;
       const profile::Service* owner = profile.find(route.service);
       route.port = r.port > 0 ? r.port : service_port(owner ? *owner : s);
+      route.strip_prefix = r.strip_prefix;
       if (route.port > 0) spec.routes.push_back(std::move(route));
     }
   }

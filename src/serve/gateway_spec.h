@@ -13,7 +13,9 @@
 //        "probe": {"kind": "http", "path": "/health", "expect_status": 200}}
 //     ],
 //     "routes": [
-//       {"prefix": "/api/", "service": "api", "host": "api", "port": 8000}
+//       {"prefix": "/api/", "service": "api", "host": "api", "port": 8000},
+//       {"prefix": "/inference/", "service": "inference", "host": "inference", "port": 8000,
+//        "strip_prefix": true}
 //     ]
 //   }
 //
@@ -42,6 +44,7 @@ struct GatewayRoute {
   std::string service;  // for the 404 listing and metrics
   std::string host;
   int port = 0;
+  bool strip_prefix = false;  // forward "/inference/v1/x" as "/v1/x"
 };
 
 struct GatewaySpec {

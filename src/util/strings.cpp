@@ -45,6 +45,8 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
+
 std::string shell_quote(std::string_view s) {
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
         return std::isalnum(c) || std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;

@@ -13,6 +13,8 @@ bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);
+// Text up to the first newline.
+std::string first_line(std::string_view s);
 
 // Quotes `s` for a POSIX shell when it needs quoting.
 std::string shell_quote(std::string_view s);

@@ -222,6 +222,23 @@ TEST_CASE("/health, /metrics and routing") {
         std::string::npos);
 }
 
+TEST_CASE("a strip_prefix route forwards the path without its prefix") {
+  GatewaySpec spec;
+  spec.routes.push_back({"/inference/", "inference", "inference", 8000, true});
+  spec.routes.push_back({"/api/", "api", "api", 8000, false});
+  FakeProber fake;
+  Gateway gw(spec, fake.fn());
+  Reply a = gw.handle(get("/inference/v1/embeddings?x=1"));
+  REQUIRE(a.proxy_to);
+  CHECK(a.proxy_to->target == "/v1/embeddings?x=1");
+  Reply b = gw.handle(get("/api/items"));
+  REQUIRE(b.proxy_to);
+  CHECK(b.proxy_to->target == "/api/items");
+  GatewaySpec back = gateway_spec_from_string(gateway_spec_to_string(spec));
+  CHECK(back.routes[0].strip_prefix);
+  CHECK_FALSE(back.routes[1].strip_prefix);
+}
+
 TEST_CASE("gateway spec JSON round trip and validation") {
   GatewaySpec spec;
   spec.ttl_ms = 250;

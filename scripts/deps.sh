@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages biodev needs to build, test and build offline images.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -euo pipefail
+
+BUILD_PACKAGES=(g++ cmake make pkg-config git
+  libboost-dev libyaml-cpp-dev libfmt-dev libspdlog-dev doctest-dev
+  nlohmann-json3-dev libcli11-dev libpq-dev libssl-dev)
+# Offline images (mmdebstrap), engine set-up and the integration tests (curl, jq).
+RUNTIME_PACKAGES=(mmdebstrap curl jq ca-certificates)
+
+missing=()
+for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "biodev needs these Debian packages:" >&2
+  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

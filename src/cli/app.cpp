@@ -1,0 +1,113 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "docker/errors.h"
+#include "util/error.h"
+#include "util/redact.h"
+#include "util/strings.h"
+
+namespace biodev::cli {
+namespace {
+
+// Global options that take a value, so the first verb-looking word can be found
+// before CLI11 sees the line (for "did you mean").
+bool takes_value(const std::string& arg) {
+  return arg == "-p" || arg == "--project" || arg == "-f" || arg == "--profile" || arg == "--env-file";
+}
+
+std::string first_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") return {};
+    if (takes_value(a)) {
+      ++i;
+      continue;
+    }
+    if (!a.starts_with("-")) return a;
+  }
+  return {};
+}
+
+int report_error(Context& ctx, const std::string& message, ExitCode code) {
+  std::string text = global_redactor()(message);
+  if (ctx.options.json) {
+    nlohmann::json j = {{"type", "error"}, {"message", text}, {"exit_code", static_cast<int>(code)}};
+    std::cout << j.dump() << std::endl;
+  }
+  bool color = ctx.reporter_options().color;
+  std::cerr << (color ? "\033[31merror:\033[0m " : "error: ") << text << "\n";
+  return static_cast<int>(code);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Context::install_signal_handlers();
+  spdlog::set_level(spdlog::level::warn);
+  Context ctx;
+  CLI::App app{"biodev: a production-shaped development stack on one machine, through the Docker Engine API",
+               "biodev"};
+  app.require_subcommand(1);
+  app.footer("Run `biodev COMMAND --help` for a command's options and examples.\n"
+             "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable.");
+  app.add_option("-p,--project", ctx.options.project, "Project name (default: the folder name)")
+      ->envname("BIODEV_PROJECT");
+  app.add_option("-f,--profile", ctx.options.profile, "Profile name or path (default: default)")
+      ->envname("BIODEV_PROFILE");
+  app.add_option("--env-file", ctx.options.env_files, "Read variables from this file instead of ./.env");
+  app.add_flag("--json", ctx.options.json, "Machine-readable output (JSON)");
+  app.add_flag("-v,--verbose", ctx.options.verbose, "Say more (plans, engine calls)");
+  app.add_flag("--no-color", ctx.options.no_color, "No colors (also NO_COLOR=1)");
+
+  std::map<std::string, Runner> runners;
+  std::vector<std::string> names;
+  for (const auto& cmd : commands()) {
+    CLI::App* sub = app.add_subcommand(cmd.name, cmd.summary);
+    sub->fallthrough();
+    if (cmd.examples && *cmd.examples) sub->footer(std::string("Examples:\n") + cmd.examples);
+    if (cmd.hidden) sub->group("");
+    runners[cmd.name] = cmd.setup(*sub, ctx);
+    if (!cmd.hidden) names.push_back(cmd.name);
+  }
+
+  std::string word = first_word(argc, argv);
+  if (!word.empty() && !runners.count(word)) {
+    std::string msg = "unknown command \"" + word + "\"";
+    std::string hint = closest_match(word, names);
+    if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
+    return report_error(ctx, msg + "; run `biodev --help` for the list", ExitCode::kUsage);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_error(ctx, e.what(), ExitCode::kUsage);
+  }
+  if (ctx.options.verbose) spdlog::set_level(spdlog::level::debug);
+
+  for (CLI::App* sub : app.get_subcommands()) {
+    try {
+      return runners[sub->get_name()]();
+    } catch (const CLI::ParseError& e) {
+      return report_error(ctx, e.what(), ExitCode::kUsage);
+    } catch (const Error& e) {
+      return report_error(ctx, e.what(), e.code());
+    } catch (const std::exception& e) {
+      return report_error(ctx, e.what(), ExitCode::kFailed);
+    }
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,95 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/lock.h"
+#include "plan/apply.h"
+#include "plan/executor.h"
+#include "plan/reconcile.h"
+#include "profile/errors.h"
+
+namespace biodev::cli {
+namespace {
+
+// `.data/` folders the profile binds, which `down -v` deletes.
+std::vector<std::string> data_dirs(Context& ctx) {
+  std::vector<std::string> out;
+  try {
+    for (const auto& s : ctx.profile().services) {
+      auto add = [&](const profile::Service& svc) {
+        for (const auto& m : svc.mounts)
+          if (m.data && std::find(out.begin(), out.end(), m.source) == out.end()) out.push_back(m.source);
+      };
+      add(s);
+      if (s.offline) add(*s.offline);
+    }
+  } catch (const profile::ProfileError&) {
+    ctx.reporter().message(ui::Level::kWarn, "the profile does not load: .data/ folders are kept");
+  }
+  return out;
+}
+
+bool confirm(const std::string& question) {
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+}  // namespace
+
+Runner setup_down(CLI::App& sub, Context& ctx) {
+  struct Args {
+    bool volumes = false, yes = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_flag("-v,--volumes", a->volumes, "Also delete named volumes and .data/ folders (asks first on a terminal)");
+  sub.add_flag("-y,--yes", a->yes, "Do not ask before deleting data");
+  return [&ctx, a] {
+    auto t0 = std::chrono::steady_clock::now();
+    std::string project = ctx.project();
+    docker::Client& client = ctx.client();
+    ProjectLock lock(project, "down", ctx.reporter());
+    plan::ObservedState obs = plan::observe(client, project);
+    plan::DownOptions o{a->volumes, a->volumes ? data_dirs(ctx) : std::vector<std::string>{}};
+    if (a->volumes && !a->yes && isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
+        (!obs.volumes.empty() || !o.data_dirs.empty())) {
+      std::string what;
+      for (const auto& v : obs.volumes) what += "\n  volume " + v;
+      for (const auto& d : o.data_dirs) what += "\n  folder " + d;
+      if (!confirm("This deletes the data of project " + project + ":" + what + "\nContinue?")) {
+        std::cerr << "nothing deleted\n";
+        return 1;
+      }
+    }
+    plan::Plan plan = plan::reconcile_down(obs, o);
+    if (ctx.options.verbose) ctx.reporter().message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+    plan::ApplyContext ac;
+    ac.client = &client;
+    ac.observed = &obs;
+    ac.reporter = &ctx.reporter();
+    ac.cancel = &Context::cancelled();
+    plan::EngineOps ops(ac);
+    plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); }, {});
+    bool ok = ex.run();
+    ctx.reporter().finish();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& f : ex.failures()) ctx.reporter().message(ui::Level::kError, f.op->subject + ": " + f.message);
+    if (ctx.options.json) {
+      std::cout << nlohmann::json{{"type", "result"}, {"command", "down"}, {"project", project}, {"ok", ok},
+                                  {"containers_removed", obs.containers.size()}, {"seconds", secs}}
+                       .dump()
+                << "\n";
+    } else if (obs.containers.empty() && obs.networks.empty()) {
+      std::cerr << "project " << project << ": nothing to remove\n";
+    } else {
+      std::cerr << "project " << project << ": removed " << obs.containers.size() << " containers, "
+                << obs.networks.size() << " networks" << (a->volumes ? " and data" : " (data kept)")
+                << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
+    }
+    return ok ? 0 : 1;
+  };
+}
+
+}  // namespace biodev::cli

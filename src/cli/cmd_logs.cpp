@@ -1,0 +1,122 @@
+#include <unistd.h>
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "plan/state.h"
+#include "util/redact.h"
+#include "util/strings.h"
+
+namespace biodev::cli {
+namespace {
+
+// Turns frames (which split lines anywhere) into whole lines with a "service | " prefix.
+class LinePrinter {
+ public:
+  LinePrinter(std::string prefix, std::mutex& out_mu, bool color, int color_index)
+      : prefix_(std::move(prefix)), mu_(out_mu) {
+    static const char* colors[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[91m"};
+    if (color) prefix_ = std::string(colors[color_index % 6]) + prefix_ + "\033[0m";
+  }
+  void feed(docker::StreamId stream, std::string_view data) {
+    std::string& buf = stream == docker::StreamId::kStderr ? err_ : out_;
+    buf.append(data);
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      emit(stream, buf.substr(0, nl));
+      buf.erase(0, nl + 1);
+    }
+  }
+  void flush() {
+    if (!out_.empty()) emit(docker::StreamId::kStdout, out_);
+    if (!err_.empty()) emit(docker::StreamId::kStderr, err_);
+    out_.clear();
+    err_.clear();
+  }
+
+ private:
+  void emit(docker::StreamId stream, const std::string& line) {
+    std::lock_guard lock(mu_);
+    std::ostream& os = stream == docker::StreamId::kStderr ? std::cerr : std::cout;
+    os << prefix_ << global_redactor()(line) << "\n";
+    os.flush();
+  }
+  std::string prefix_, out_, err_;
+  std::mutex& mu_;
+};
+
+}  // namespace
+
+Runner setup_logs(CLI::App& sub, Context& ctx) {
+  struct Args {
+    bool follow = false, timestamps = false;
+    int tail = -1;
+    std::vector<std::string> services;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_flag("-f,--follow", a->follow, "Keep streaming new output");
+  sub.add_option("--tail", a->tail, "Only the last N lines of each service");
+  sub.add_flag("-t,--timestamps", a->timestamps, "Prefix each line with its timestamp");
+  sub.add_option("services", a->services, "Services (default: all)");
+  return [&ctx, a] {
+    std::string project = ctx.project();
+    plan::ObservedState obs = plan::observe(ctx.client(), project);
+    std::vector<const plan::ObservedContainer*> chosen;
+    for (const auto& name : a->services) {
+      auto list = obs.for_service(name);
+      if (list.empty()) {
+        std::vector<std::string> known;
+        for (const auto& c : obs.containers) known.push_back(c.service);
+        std::string hint = closest_match(name, known);
+        throw UsageError("no container for service \"" + name + "\" in project " + project +
+                         (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+      }
+      chosen.insert(chosen.end(), list.begin(), list.end());
+    }
+    if (a->services.empty())
+      for (const auto& c : obs.containers) chosen.push_back(&c);
+    if (chosen.empty()) {
+      std::cerr << "project " << project << ": no containers (run `biodev up`)\n";
+      return 0;
+    }
+    size_t width = 0;
+    for (auto* c : chosen) width = std::max(width, c->service.size());
+    std::mutex out_mu;
+    bool color = ctx.reporter_options().color && isatty(fileno(stdout));
+    std::vector<std::thread> threads;
+    std::atomic<int> running{static_cast<int>(chosen.size())};
+    std::vector<std::string> errors(chosen.size());
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      threads.emplace_back([&, i] {
+        const auto* c = chosen[i];
+        std::string prefix = chosen.size() > 1 ? c->service + std::string(width - c->service.size(), ' ') + " | " : "";
+        LinePrinter printer(prefix, out_mu, color, static_cast<int>(i));
+        docker::LogOptions lo;
+        lo.follow = a->follow;
+        lo.tail = a->tail;
+        lo.timestamps = a->timestamps;
+        try {
+          ctx.client().logs(c->id, lo, false, [&](docker::StreamId s, std::string_view d) { printer.feed(s, d); });
+        } catch (const std::exception& e) {
+          errors[i] = c->service + ": " + e.what();
+        }
+        printer.flush();
+        --running;
+      });
+    }
+    // Ctrl-C ends a follow cleanly: the streams are read-only, nothing is left behind.
+    while (running > 0 && !Context::cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    if (Context::cancelled()) {
+      std::cout.flush();
+      std::_Exit(130);
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors)
+      if (!e.empty()) throw Error(ExitCode::kFailed, e);
+    return 0;
+  };
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,144 @@
+// `biodev restart` and `biodev seed`: act on running containers of the project.
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/lock.h"
+#include "cli/up.h"
+#include "health/wait.h"
+#include "plan/apply.h"
+#include "plan/labels.h"
+#include "plan/state.h"
+#include "seed/seed.h"
+#include "util/strings.h"
+
+namespace biodev::cli {
+namespace {
+
+// The containers of `names` (all when empty); unknown names are usage errors.
+std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs, const std::vector<std::string>& names,
+                                                 const std::string& project) {
+  std::vector<const plan::ObservedContainer*> out;
+  if (names.empty()) {
+    for (const auto& c : obs.containers) out.push_back(&c);
+    return out;
+  }
+  std::vector<std::string> known;
+  for (const auto& c : obs.containers) known.push_back(c.service);
+  for (const auto& n : names) {
+    auto list = obs.for_service(n);
+    if (list.empty()) {
+      std::string hint = closest_match(n, known);
+      throw UsageError("no container for service \"" + n + "\" in project " + project +
+                       (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+    }
+    out.insert(out.end(), list.begin(), list.end());
+  }
+  return out;
+}
+
+std::vector<docker::PortBinding> ports_of(docker::Client& client, const std::string& id) {
+  std::vector<docker::PortBinding> out;
+  for (const auto& c : client.list_containers({{"id", {id}}}, true)) out = c.ports;
+  return out;
+}
+
+}  // namespace
+
+Runner setup_restart(CLI::App& sub, Context& ctx) {
+  auto services = std::make_shared<std::vector<std::string>>();
+  auto timeout = std::make_shared<int>(120);
+  sub.add_option("services", *services, "Services to restart (default: all)");
+  sub.add_option("--timeout", *timeout, "Seconds to wait for readiness")->default_val(120);
+  return [&ctx, services, timeout] {
+    const profile::Profile& p = ctx.profile();
+    docker::Client& client = ctx.client();
+    ProjectLock lock(p.project, "restart", ctx.reporter());
+    plan::ObservedState obs = plan::observe(client, p.project);
+    auto chosen = pick(obs, *services, p.project);
+    std::vector<std::string> errors(chosen.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < chosen.size(); ++i)
+      threads.emplace_back([&, i] {
+        const auto* c = chosen[i];
+        auto t0 = std::chrono::steady_clock::now();
+        try {
+          const profile::Service* s = p.find(c->service);
+          int grace = s ? s->stop_grace_s : 2;
+          ctx.reporter().event({c->service, "restarting"});
+          auto r = client.call("POST", "/containers/" + c->id + "/restart?t=" + std::to_string(grace), nullptr,
+                               std::chrono::seconds(grace + 30));
+          if (r.status >= 300) throw Error(ExitCode::kFailed, c->service + ": restart failed: " + r.body);
+          if (s && s->ready.kind != profile::ProbeSpec::Kind::kNone) {
+            auto target = plan::host_probe_target(s->ready, ports_of(client, c->id), "");
+            if (target) {
+              health::WaitOptions wo;
+              wo.timeout = std::chrono::seconds(*timeout);
+              wo.cancel = &Context::cancelled();
+              health::WaitResult w = health::wait_ready(*target, wo);
+              if (!w.ready) throw Error(ExitCode::kFailed, "service " + c->service + " " + w.failure);
+            }
+          }
+          ctx.reporter().event({c->service, "ready", "", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+          ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
+        }
+      });
+    for (auto& t : threads) t.join();
+    ctx.reporter().finish();
+    int rc = 0;
+    for (const auto& e : errors)
+      if (!e.empty()) {
+        ctx.reporter().message(ui::Level::kError, e);
+        rc = 1;
+      }
+    return rc;
+  };
+}
+
+Runner setup_seed(CLI::App& sub, Context& ctx) {
+  auto services = std::make_shared<std::vector<std::string>>();
+  auto reseed = std::make_shared<bool>(false);
+  sub.add_option("services", *services, "Services to seed (default: every service with a seed)");
+  sub.add_flag("--reseed", *reseed, "Re-apply init scripts whose content changed since they were applied");
+  return [&ctx, services, reseed] {
+    const profile::Profile& p = ctx.profile();
+    docker::Client& client = ctx.client();
+    plan::ObservedState obs = plan::observe(client, p.project);
+    int rc = 0, seeded = 0;
+    for (const auto* c : pick(obs, *services, p.project)) {
+      const profile::Service* base = p.find(c->service);
+      if (!base) continue;
+      const profile::Service& s = c->variant == "offline" && base->offline ? *base->offline : *base;
+      if (s.seed.kind == profile::SeedSpec::Kind::kNone) {
+        if (!services->empty()) ctx.reporter().message(ui::Level::kWarn, "service " + s.name + " has no seed");
+        continue;
+      }
+      seed::SeedContext sc;
+      sc.service = &s;
+      for (const auto& b : c->ports)
+        if (b.host_port) sc.published[b.container_port] = b.host_port;
+      sc.container_id = c->id;
+      sc.client = &client;
+      sc.reseed = *reseed;
+      sc.reporter = &ctx.reporter();
+      try {
+        auto t0 = std::chrono::steady_clock::now();
+        seed::SeedSummary sum = seed::run_seed(sc);
+        ctx.reporter().event({s.name, "seeded", std::to_string(sum.applied) + " applied, " + std::to_string(sum.unchanged) + " unchanged",
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+        ++seeded;
+      } catch (const Error& e) {
+        ctx.reporter().event({s.name, "failed", first_line(e.what()), -1, 0, 0, true});
+        ctx.reporter().message(ui::Level::kError, e.what());
+        rc = 1;
+      }
+    }
+    ctx.reporter().finish();
+    if (seeded == 0 && rc == 0) std::cerr << "nothing to seed (is the stack up?)\n";
+    return rc;
+  };
+}
+
+}  // namespace biodev::cli

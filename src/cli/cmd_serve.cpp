@@ -1,0 +1,38 @@
+// `biodev serve NAME`: the servers biodev runs inside its own runtime image.
+#include "cli/commands.h"
+#include "serve/gateway.h"
+#include "serve/inference.h"
+#include "serve/qdrant_standin.h"
+
+namespace biodev::cli {
+
+Runner setup_serve(CLI::App& sub, Context& ctx) {
+  (void)ctx;
+  sub.require_subcommand(1);
+  auto port = std::make_shared<int>(0);
+  auto inference = sub.add_subcommand("inference", "Mock CPU inference: /v1/embeddings, /v1/predict, /metrics (:8000)");
+  auto gateway = sub.add_subcommand("gateway", "Health gateway: /api/v1/health, routes, /metrics (:8080)");
+  auto qdrant = sub.add_subcommand("qdrant-standin", "Offline stand-in for Qdrant's REST API (:6333); not Qdrant");
+  for (CLI::App* s : {inference, gateway, qdrant}) s->add_option("--port", *port, "Port to listen on");
+  return [&sub, inference, gateway, qdrant, port]() -> int {
+    if (inference->parsed()) {
+      auto c = serve::InferenceConfig::from_env();
+      if (*port) c.port = *port;
+      return serve::run_inference_server(c);
+    }
+    if (gateway->parsed()) {
+      auto c = serve::GatewayConfig::from_env();
+      if (*port) c.port = *port;
+      return serve::run_gateway_server(c);
+    }
+    if (qdrant->parsed()) {
+      auto c = serve::QdrantStandinConfig::from_env();
+      if (*port) c.port = *port;
+      return serve::run_qdrant_standin(c);
+    }
+    (void)sub;
+    return 2;
+  };
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,206 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/lock.h"
+#include "cli/table.h"
+#include "cli/up.h"
+#include "images/select.h"
+#include "plan/apply.h"
+#include "plan/executor.h"
+#include "plan/reconcile.h"
+#include "profile/loader.h"
+#include "util/strings.h"
+
+namespace biodev::cli {
+
+namespace fs = std::filesystem;
+
+std::set<std::string> with_dependencies(const profile::Profile& p, const std::vector<std::string>& names) {
+  std::set<std::string> out;
+  std::vector<std::string> todo = names;
+  while (!todo.empty()) {
+    std::string n = todo.back();
+    todo.pop_back();
+    const profile::Service* s = p.find(n);
+    if (!s) {
+      std::string hint = closest_match(n, p.service_names());
+      throw UsageError("unknown service \"" + n + "\"" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
+                       "; the profile has: " + join(p.service_names(), ", "));
+    }
+    if (!out.insert(n).second) continue;
+    for (const auto& d : s->depends_on) todo.push_back(d.service);
+  }
+  return out;
+}
+
+void prepare_host_paths(const profile::Profile& p, const plan::DesiredOptions& o) {
+  auto [uid, gid] = profile::data_owner();
+  for (const auto& base : p.services) {
+    if (!o.services.empty() && !o.services.count(base.name)) continue;
+    const profile::Service& s = plan::effective_service(base, o);
+    for (const auto& m : s.mounts) {
+      if (m.type != profile::MountSpec::Type::kBind) continue;
+      if (m.data) {
+        std::error_code ec;
+        if (!fs::exists(m.source)) {
+          fs::create_directories(m.source, ec);
+          if (ec) throw Error(ExitCode::kFailed, m.loc.to_string() + ": cannot create " + m.source + ": " + ec.message());
+          // The container user owns its data folder, and that is the invoking user.
+          if (geteuid() == 0 && chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
+            throw Error(ExitCode::kFailed, "cannot hand " + m.source + " to uid " + std::to_string(uid));
+        }
+      } else if (!fs::exists(m.source)) {
+        throw UsageError(m.loc.to_string() + ": service " + s.name + " mounts " + m.source +
+                         ", which does not exist");
+      }
+    }
+  }
+}
+
+UpResult bring_up(Context& ctx, const UpRequest& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  const profile::Profile& p = ctx.profile();
+  docker::Client& client = ctx.client();
+  ui::Reporter& rep = ctx.reporter();
+  UpResult result;
+  result.project = p.project;
+
+  ProjectLock lock(p.project, "up", rep);
+  plan::ObservedState observed = plan::observe(client, p.project);
+
+  plan::DesiredOptions dopt;
+  if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
+  dopt.gateway_spec = req.gateway_spec;
+  images::EnsureOptions eo{req.image_mode, dopt.services, &observed, &Context::cancelled()};
+  dopt.images = images::ensure_images(client, p, eo, rep);
+
+  plan::DesiredState desired = plan::desired_state(p, dopt);
+  prepare_host_paths(p, dopt);
+  plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
+  plan::Plan plan = plan::reconcile_up(desired, observed, uo);
+  if (ctx.options.verbose) rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+
+  plan::ApplyContext ac;
+  ac.client = &client;
+  ac.profile = &p;
+  ac.desired = &desired;
+  ac.observed = &observed;
+  ac.desired_options = dopt;
+  ac.deadline = t0 + std::chrono::seconds(req.timeout_s);
+  ac.cancel = &Context::cancelled();
+  ac.reporter = &rep;
+  ac.seeder = req.seeder;
+  plan::EngineOps ops(ac);
+  std::map<std::string, double> ready_at;
+  std::mutex mu;
+  plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); },
+                    [&](const plan::OpEvent& e) {
+                      if (e.phase == plan::OpEvent::Phase::kDone &&
+                          (e.op->kind == plan::OpKind::kAwaitReady || e.op->kind == plan::OpKind::kAwaitCompleted)) {
+                        std::lock_guard l(mu);
+                        ready_at[e.op->subject] =
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                      }
+                      if (e.phase == plan::OpEvent::Phase::kFailed)
+                        rep.event({e.op->subject, "failed", first_line(e.detail), -1, 0, 0, true});
+                    });
+  result.ok = ex.run(&Context::cancelled());
+  rep.finish();
+  result.cancelled = ex.cancelled();
+  for (const auto& f : ex.failures()) {
+    result.failures.push_back(f.message);
+    result.unreachable |= f.engine_unreachable;
+  }
+  for (const auto& c : desired.containers) {
+    ServiceOutcome so;
+    so.service = c.service;
+    so.container = c.name;
+    so.published = ops.published(c.service);
+    so.image = c.create_body["Image"].get<std::string>();
+    so.variant = dopt.images.count(c.service) ? dopt.images[c.service].variant : "";
+    auto it = ready_at.find(c.service);
+    so.ready = it != ready_at.end();
+    so.seconds = so.ready ? it->second : -1;
+    const profile::Service* svc = p.find(c.service);
+    so.stand_in = svc ? plan::effective_service(*svc, dopt).stand_in : "";
+    result.services.push_back(so);
+  }
+  result.changed = !plan.changes_nothing();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+void print_up_result(Context& ctx, const UpResult& r) {
+  if (ctx.options.json) {
+    nlohmann::json services = nlohmann::json::array();
+    for (const auto& s : r.services) {
+      nlohmann::json ports = nlohmann::json::object();
+      for (const auto& [c, h] : s.published) ports[std::to_string(c)] = h;
+      nlohmann::json j = {{"service", s.service}, {"container", s.container}, {"ready", s.ready},
+                          {"image", s.image}, {"variant", s.variant}, {"ports", ports}};
+      if (s.seconds >= 0) j["seconds"] = s.seconds;
+      if (!s.stand_in.empty()) j["stand_in"] = s.stand_in;
+      services.push_back(j);
+    }
+    std::cout << nlohmann::json{{"type", "result"}, {"command", "up"}, {"project", r.project}, {"ok", r.ok},
+                                {"changed", r.changed}, {"seconds", r.seconds}, {"services", services},
+                                {"errors", r.failures}}
+                     .dump()
+              << std::endl;
+    return;
+  }
+  Table t({"SERVICE", "STATE", "READY AFTER", "PORTS", "IMAGE"});
+  for (const auto& s : r.services) {
+    std::vector<std::string> ports;
+    for (const auto& [c, h] : s.published) ports.push_back("127.0.0.1:" + std::to_string(h) + "->" + std::to_string(c));
+    std::string name = s.service + (s.stand_in.empty() ? "" : " (stand-in for " + s.stand_in + ")");
+    t.add({name, s.ready ? "ready" : "not ready", s.seconds >= 0 ? format_duration_us(static_cast<long long>(s.seconds * 1e6)) : "-",
+           join(ports, ", "), s.image});
+  }
+  std::cerr << "\n" << t.render();
+  for (const auto& f : r.failures) ctx.reporter().message(ui::Level::kError, f);
+  if (r.cancelled)
+    std::cerr << "interrupted: what started keeps running; `biodev up` continues, `biodev down` removes it\n";
+  else if (r.ok)
+    std::cerr << "project " << r.project << " is ready (" << std::fixed << std::setprecision(2) << r.seconds
+              << "s)" << (r.changed ? "" : ", nothing changed") << "\n";
+}
+
+int up_exit_code(const UpResult& r) {
+  if (r.unreachable) return static_cast<int>(ExitCode::kUnreachable);
+  if (r.cancelled) return 130;
+  return r.ok ? 0 : 1;
+}
+
+Runner setup_up(CLI::App& sub, Context& ctx) {
+  struct Args {
+    std::vector<std::string> services;
+    int timeout = 300;
+    bool no_seed = false, force_recreate = false, offline = false;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("services", a->services, "Services to bring up, with what they depend on (default: all)");
+  sub.add_option("--timeout", a->timeout, "Seconds to wait for everything to be ready")->default_val(300);
+  sub.add_flag("--no-seed", a->no_seed, "Skip seeding (init scripts, buckets, collections)");
+  sub.add_flag("--force-recreate", a->force_recreate, "Recreate containers even if their config is unchanged");
+  sub.add_flag("--offline", a->offline, "Use the offline images, built locally from Debian packages");
+  return [&ctx, a] {
+    UpRequest req;
+    req.services = a->services;
+    req.timeout_s = a->timeout;
+    req.seed = !a->no_seed;
+    req.force_recreate = a->force_recreate;
+    req.image_mode = images::mode_from(a->offline);
+    configure_up_request(ctx, req);
+    UpResult r = bring_up(ctx, req);
+    print_up_result(ctx, r);
+    return up_exit_code(r);
+  };
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,77 @@
+#include "cli/commands.h"
+
+namespace biodev::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"up", "Create and start the stack, wait until every service is ready, seed it",
+       "  biodev up                      # the default profile, every service\n"
+       "  biodev up postgres redis       # these two and what they depend on\n"
+       "  biodev -f bench up --timeout 60\n"
+       "  biodev up --force-recreate --no-seed",
+       setup_up},
+      {"down", "Stop and remove the stack's containers and networks (data kept unless -v)",
+       "  biodev down\n"
+       "  biodev down -v --yes           # also delete volumes and .data/ folders",
+       setup_down},
+      {"status", "Show each service's container, state, health and ports",
+       "  biodev status\n"
+       "  biodev status --json | jq '.services[].state'",
+       setup_status},
+      {"logs", "Show service logs",
+       "  biodev logs postgres\n"
+       "  biodev logs -f --tail 50",
+       setup_logs},
+      {"health", "Probe every service once from the host; exit 0 healthy, 1 not, 2 nothing running",
+       "  biodev health\n"
+       "  biodev health --json | jq .status",
+       setup_health},
+      {"env", "Print the prod env-var contract (DATABASE_URL, S3_ENDPOINT, ...) with real ports",
+       "  eval \"$(biodev env)\"\n"
+       "  biodev env --format dotenv > .env.local\n"
+       "  biodev env --format github     # in GitHub Actions: appends to $GITHUB_ENV",
+       setup_env},
+      {"restart", "Restart services and wait until they are ready again",
+       "  biodev restart bio_ai_server", setup_restart},
+      {"seed", "Run seed actions again: init scripts, buckets, collections",
+       "  biodev seed\n"
+       "  biodev seed postgres --reseed",
+       setup_seed},
+      {"hook", "Install `biodev health` as a git pre-commit hook",
+       "  biodev hook install\n"
+       "  biodev -f bench hook install   # the hook checks this profile's project\n"
+       "  biodev hook uninstall",
+       setup_hook},
+      {"config", "Print the resolved profile (extends:, .env and ${VAR} applied; secrets hidden)",
+       "  biodev config\n"
+       "  biodev -f ci config --json",
+       setup_config},
+      {"validate", "Check a profile without touching the engine",
+       "  biodev validate\n"
+       "  biodev -f profiles/mine.yaml validate",
+       setup_validate},
+      {"images", "Build or list the images the profile needs",
+       "  biodev images build            # every offline image, cached\n"
+       "  biodev images list",
+       setup_images},
+      {"serve", "Run one of biodev's built-in servers (used inside containers)",
+       "  biodev serve inference --port 8000\n"
+       "  biodev serve gateway",
+       setup_serve},
+      {"completion", "Print a shell completion script (bash, zsh or fish)",
+       "  source <(biodev completion bash)\n"
+       "  biodev completion fish > ~/.config/fish/completions/biodev.fish",
+       setup_completion},
+      {"version", "Print biodev's version and the engine's",
+       "  biodev version\n"
+       "  biodev version --json",
+       setup_version},
+      {"docs", "Print the command reference (docs/cli.md) in Markdown", "  biodev docs > docs/cli.md", setup_docs,
+       true},
+      {"probe", "Probe a URL once (container healthchecks use it)", "  biodev probe http://127.0.0.1:8000/health",
+       setup_probe, true},
+  };
+  return table;
+}
+
+}  // namespace biodev::cli

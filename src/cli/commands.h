@@ -1,0 +1,49 @@
+// The command table: one entry per verb. It drives the CLI parser, --help, shell
+// completion, "did you mean" and docs/cli.md, so they cannot drift apart.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+#include "util/error.h"
+
+namespace biodev::cli {
+
+// A verb's setup adds its options to `sub` and returns the function that runs it (after
+// parsing), which returns the exit code.
+using Runner = std::function<int()>;
+using Setup = Runner (*)(CLI::App& sub, Context& ctx);
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* examples;  // shown under --help and in docs/cli.md
+  Setup setup;
+  bool hidden = false;
+};
+
+const std::vector<Command>& commands();
+
+// One declaration per verb file (src/cli/cmd_<verb>.cpp).
+Runner setup_up(CLI::App&, Context&);
+Runner setup_down(CLI::App&, Context&);
+Runner setup_status(CLI::App&, Context&);
+Runner setup_logs(CLI::App&, Context&);
+Runner setup_config(CLI::App&, Context&);
+Runner setup_validate(CLI::App&, Context&);
+Runner setup_version(CLI::App&, Context&);
+Runner setup_images(CLI::App&, Context&);
+Runner setup_serve(CLI::App&, Context&);
+Runner setup_probe(CLI::App&, Context&);
+Runner setup_completion(CLI::App&, Context&);
+Runner setup_docs(CLI::App&, Context&);
+Runner setup_env(CLI::App&, Context&);
+Runner setup_health(CLI::App&, Context&);
+Runner setup_restart(CLI::App&, Context&);
+Runner setup_seed(CLI::App&, Context&);
+Runner setup_hook(CLI::App&, Context&);
+
+}  // namespace biodev::cli

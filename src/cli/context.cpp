@@ -1,0 +1,85 @@
+#include "cli/context.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include "profile/errors.h"
+#include "profile/loader.h"
+#include "util/redact.h"
+
+namespace biodev::cli {
+
+const profile::Profile& Context::profile() {
+  if (!profile_) {
+    profile::LoadOptions o;
+    o.profile = options.profile.empty() ? "default" : options.profile;
+    o.project = options.project;
+    o.env_files = options.env_files;
+    profile_ = profile::load_profile(o);
+    global_redactor() = Redactor(profile_->secrets);
+    for (const auto& w : profile_->warnings) reporter().message(ui::Level::kWarn, w);
+  }
+  return *profile_;
+}
+
+std::string Context::project() {
+  if (!options.project.empty()) {
+    if (!profile::is_valid_project_name(options.project))
+      throw UsageError("invalid project name \"" + options.project +
+                       "\": use lowercase letters, digits, _ and -");
+    return options.project;
+  }
+  try {
+    return profile().project;
+  } catch (const profile::ProfileError& e) {
+    if (const char* env = std::getenv("BIODEV_PROJECT"); env && *env) return env;
+    std::string name = profile::sanitize_project_name(std::filesystem::current_path().filename().string());
+    reporter().message(ui::Level::kWarn, std::string("the profile does not load, so the project name comes "
+                                                     "from the folder (") + name + "):\n" + e.what());
+    return name;
+  }
+}
+
+docker::Client& Context::client() {
+  if (!client_) {
+    client_ = std::make_unique<docker::Client>(docker::make_socket_transport(docker::Endpoint::from_env()));
+    client_->negotiate();
+  }
+  return *client_;
+}
+
+const ui::ReporterOptions& Context::reporter_options() {
+  if (!reporter_options_)
+    reporter_options_ = ui::detect_reporter_options(options.json, options.no_color, options.verbose);
+  return *reporter_options_;
+}
+
+ui::Reporter& Context::reporter() {
+  if (!reporter_) reporter_ = ui::make_reporter(reporter_options());
+  return *reporter_;
+}
+
+std::atomic<bool>& Context::cancelled() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+namespace {
+extern "C" void on_signal(int sig) {
+  // A second Ctrl-C means "now": leave without cleaning up.
+  if (Context::cancelled().exchange(true)) _exit(128 + sig);
+}
+}  // namespace
+
+void Context::install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,51 @@
+// What every verb shares: the global options, and the profile, engine client and
+// reporter, each made on first use so that `biodev version` touches none of them.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "docker/client.h"
+#include "profile/model.h"
+#include "ui/reporter.h"
+
+namespace biodev::cli {
+
+struct GlobalOptions {
+  std::string project;                 // -p / BIODEV_PROJECT
+  std::string profile;                 // -f / BIODEV_PROFILE, default "default"
+  std::vector<std::string> env_files;  // --env-file
+  bool json = false;
+  bool verbose = false;
+  bool no_color = false;
+};
+
+class Context {
+ public:
+  GlobalOptions options;
+
+  // Loads once; throws ProfileError (exit 2). Prints the loader's warnings.
+  const profile::Profile& profile();
+  // The project name without requiring a loadable profile (down/status/logs must work
+  // when the profile is broken): -p, BIODEV_PROJECT, the profile, the folder name.
+  std::string project();
+  // Connected and version-negotiated; throws EngineError(kUnreachable) -> exit 3.
+  docker::Client& client();
+  ui::Reporter& reporter();
+  const ui::ReporterOptions& reporter_options();
+
+  // Set by SIGINT/SIGTERM; long operations poll it.
+  static std::atomic<bool>& cancelled();
+  static void install_signal_handlers();
+
+ private:
+  std::optional<profile::Profile> profile_;
+  std::unique_ptr<docker::Client> client_;
+  std::unique_ptr<ui::Reporter> reporter_;
+  std::optional<ui::ReporterOptions> reporter_options_;
+};
+
+}  // namespace biodev::cli

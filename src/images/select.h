@@ -1,0 +1,41 @@
+// Which image each service runs, and making sure it exists before planning.
+//
+// A service may name an upstream image and an `offline:` variant. In auto mode biodev
+// keeps the variant an existing container already uses (so data written by Postgres 15
+// is not handed to 16), else uses whichever image is already present, else pulls the
+// upstream one, and falls back to building the offline one when no registry answers.
+// Images biodev can build itself (biodev/* recipes, biodev/runtime) are built when
+// missing; anything else is pulled with progress.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <string>
+
+#include "docker/client.h"
+#include "plan/state.h"
+#include "profile/model.h"
+#include "ui/reporter.h"
+
+namespace biodev::images {
+
+enum class Mode { kAuto, kUpstream, kOffline };
+
+// --offline wins; else BIODEV_IMAGES=auto|upstream|offline; else auto.
+Mode mode_from(bool offline_flag);
+
+struct EnsureOptions {
+  Mode mode = Mode::kAuto;
+  std::set<std::string> services;  // empty = all
+  const plan::ObservedState* observed = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// Throws EngineError / Error naming the service and image when one cannot be had.
+std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client,
+                                                       const profile::Profile& profile,
+                                                       const EnsureOptions& options,
+                                                       ui::Reporter& reporter);
+
+}  // namespace biodev::images

@@ -1,0 +1,65 @@
+# Shared by the integration tests. Each test is a bash script run by ctest with
+# BIODEV (the binary) and BIODEV_SOURCE_DIR set. Outside CI a missing engine skips the
+# test (exit 125); under CI=true it fails it: CI must never silently skip.
+set -euo pipefail
+
+BIODEV=${BIODEV:?set BIODEV to the biodev binary}
+SRC=${BIODEV_SOURCE_DIR:?set BIODEV_SOURCE_DIR}
+SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+TEST_NAME=$(basename "$0" .sh)
+
+fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }
+note() { echo "-- [$TEST_NAME] $*" >&2; }
+
+require_engine() {
+  if ! curl -fsS -m 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; then
+    if [[ ${CI:-} == true ]]; then fail "no Docker engine at $SOCK (CI requires one)"; fi
+    echo "SKIP [$TEST_NAME]: no Docker engine at $SOCK" >&2
+    exit 125
+  fi
+}
+
+# Engine API GET through curl: an independent view of what biodev did.
+engine_get() { curl -fsS --unix-socket "$SOCK" "http://localhost$1"; }
+# Count of objects labelled with a project: containers, networks, volumes.
+labelled_count() {
+  local kind=$1 project=$2 filter
+  filter=$(printf '{"label":["dev.biodev.project=%s"]}' "$project" | jq -sRr @uri)
+  case $kind in
+    containers) engine_get "/containers/json?all=1&filters=$filter" | jq length ;;
+    networks) engine_get "/networks?filters=$filter" | jq length ;;
+    volumes) engine_get "/volumes?filters=$filter" | jq '.Volumes // [] | length' ;;
+  esac
+}
+
+# A fresh project folder and name per test; removed (with its stack) on exit.
+new_project() {
+  WORK=$(mktemp -d "/tmp/biodev-it-XXXXXX")
+  PROJECT="it-${TEST_NAME//_/-}-$$"
+  PROJECT=${PROJECT:0:50}
+  cd "$WORK"
+  trap cleanup EXIT
+}
+cleanup() {
+  local rc=$?
+  cd /
+  "$BIODEV" -p "$PROJECT" down -v --yes >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+  exit $rc
+}
+
+# expect_exit CODE CMD...: runs CMD, captures stdout+stderr in $OUT, checks the code.
+expect_exit() {
+  local want=$1; shift
+  set +e
+  OUT=$("$@" 2>&1)
+  local got=$?
+  set -e
+  [[ $got -eq $want ]] || fail "expected exit $want, got $got from: $*
+$OUT"
+}
+expect_contains() { [[ $1 == *"$2"* ]] || fail "expected output to contain: $2
+--- output:
+$1"; }
+
+command -v jq >/dev/null || fail "jq is needed by the integration tests (apt-get install jq)"
