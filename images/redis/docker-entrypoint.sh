@@ -1,0 +1,25 @@
+#!/bin/sh
+# Entrypoint of biodev/redis:7. `redis-server [config-file] [flags]` gets the dev-stack
+# defaults (no protected mode, data and AOF in /data) ahead of the given flags, which
+# therefore win. Started as root it owns /data to redis and re-runs itself as redis;
+# started as any other uid it uses that identity, so a bind-mounted /data owned by that
+# uid stays owned by it. Any other command runs as given.
+set -eu
+
+# `docker run image --maxmemory 64mb` means redis-server with those flags.
+case "${1:-}" in -* | *.conf) set -- redis-server "$@" ;; esac
+
+if [ "${1:-}" != redis-server ]; then
+  exec "$@"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+  find /data \! -user redis -exec chown redis:redis '{}' +
+  exec setpriv --reuid=redis --regid=redis --init-groups "$0" "$@"
+fi
+
+shift
+# A config file must come first on redis-server's command line.
+conf=
+case "${1:-}" in *.conf) conf=$1 && shift ;; esac
+exec redis-server ${conf:+"$conf"} --protected-mode no --dir /data --appendonly yes "$@"
