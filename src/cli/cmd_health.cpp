@@ -42,7 +42,18 @@ profile::ProbeSpec spec_from_label(const std::string& text) {
   return s;
 }
 
-Row check(docker::Client& client, const plan::ObservedContainer& c, std::chrono::milliseconds timeout) {
+// The probe from the profile when it loads (labels can be older than an edited
+// profile), else the one recorded on the container when it was created.
+profile::ProbeSpec probe_for(const plan::ObservedContainer& c, const profile::Profile* p) {
+  if (p)
+    if (const profile::Service* s = p->find(c.service))
+      return (c.variant == "offline" && s->offline ? *s->offline : *s).ready;
+  auto ready = c.labels.find(labels::kReady);
+  return ready != c.labels.end() ? spec_from_label(ready->second) : profile::ProbeSpec{};
+}
+
+Row check(docker::Client& client, const plan::ObservedContainer& c, const profile::ProbeSpec& spec,
+          std::chrono::milliseconds timeout) {
   Row r;
   r.service = c.service;
   auto req = c.labels.find(labels::kRequired);
@@ -51,8 +62,6 @@ Row check(docker::Client& client, const plan::ObservedContainer& c, std::chrono:
     r.detail = "container " + c.state;
     return r;
   }
-  auto ready = c.labels.find(labels::kReady);
-  profile::ProbeSpec spec = ready != c.labels.end() ? spec_from_label(ready->second) : profile::ProbeSpec{};
   auto target = plan::host_probe_target(spec, c.ports, "");
   if (!target) {
     docker::json info = client.inspect_container(c.id);
@@ -90,23 +99,34 @@ Runner setup_health(CLI::App& sub, Context& ctx) {
       std::cerr << "project " << project << ": nothing is running (run `biodev up`)\n";
       return 2;
     }
+    const profile::Profile* prof = nullptr;
+    try {
+      prof = &ctx.profile();
+    } catch (const profile::ProfileError&) {
+    }
     std::vector<Row> rows(obs.containers.size());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < obs.containers.size(); ++i)
       threads.emplace_back([&, i] {
         try {
-          rows[i] = check(client, obs.containers[i], std::chrono::milliseconds(*timeout_ms));
+          rows[i] = check(client, obs.containers[i], probe_for(obs.containers[i], prof),
+                          std::chrono::milliseconds(*timeout_ms));
         } catch (const std::exception& e) {
           rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
         }
       });
     for (auto& t : threads) t.join();
-    // Services the profile has that are not running at all.
-    try {
-      for (const auto& s : ctx.profile().services)
+    // Services the profile has that are not running at all; rows in profile order.
+    std::vector<std::string> order;
+    if (prof) {
+      order = prof->service_names();
+      for (const auto& s : prof->services)
         if (obs.for_service(s.name).empty()) rows.push_back({s.name, s.required, false, 0, "not running"});
-    } catch (const profile::ProfileError&) {
     }
+    auto rank = [&](const Row& r) {
+      return static_cast<size_t>(std::find(order.begin(), order.end(), r.service) - order.begin());
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return rank(a) < rank(b); });
     bool healthy = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.healthy || !r.required; });
     if (ctx.options.json) {
       nlohmann::ordered_json services = nlohmann::ordered_json::object();

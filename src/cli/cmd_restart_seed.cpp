@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/lock.h"
+#include "cli/restart.h"
 #include "cli/up.h"
 #include "health/wait.h"
 #include "plan/apply.h"
@@ -37,12 +38,6 @@ std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs,
   return out;
 }
 
-std::vector<docker::PortBinding> ports_of(docker::Client& client, const std::string& id) {
-  std::vector<docker::PortBinding> out;
-  for (const auto& c : client.list_containers({{"id", {id}}}, true)) out = c.ports;
-  return out;
-}
-
 }  // namespace
 
 Runner setup_restart(CLI::App& sub, Context& ctx) {
@@ -61,25 +56,8 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
     for (size_t i = 0; i < chosen.size(); ++i)
       threads.emplace_back([&, i] {
         const auto* c = chosen[i];
-        auto t0 = std::chrono::steady_clock::now();
         try {
-          const profile::Service* s = p.find(c->service);
-          int grace = s ? s->stop_grace_s : 2;
-          ctx.reporter().event({c->service, "restarting"});
-          auto r = client.call("POST", "/containers/" + c->id + "/restart?t=" + std::to_string(grace), nullptr,
-                               std::chrono::seconds(grace + 30));
-          if (r.status >= 300) throw Error(ExitCode::kFailed, c->service + ": restart failed: " + r.body);
-          if (s && s->ready.kind != profile::ProbeSpec::Kind::kNone) {
-            auto target = plan::host_probe_target(s->ready, ports_of(client, c->id), "");
-            if (target) {
-              health::WaitOptions wo;
-              wo.timeout = std::chrono::seconds(*timeout);
-              wo.cancel = &Context::cancelled();
-              health::WaitResult w = health::wait_ready(*target, wo);
-              if (!w.ready) throw Error(ExitCode::kFailed, "service " + c->service + " " + w.failure);
-            }
-          }
-          ctx.reporter().event({c->service, "ready", "", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+          restart_and_wait(ctx, p, *c, *timeout);
         } catch (const std::exception& e) {
           errors[i] = e.what();
           ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});

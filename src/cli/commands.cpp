@@ -31,8 +31,17 @@ const std::vector<Command>& commands() {
        "  biodev env --format dotenv > .env.local\n"
        "  biodev env --format github     # in GitHub Actions: appends to $GITHUB_ENV",
        setup_env},
+      {"exec", "Run a command in a service's container (a terminal when stdin is one)",
+       "  biodev exec postgres -- psql -U bio bio\n"
+       "  biodev exec -T redis -- redis-cli info < /dev/null\n"
+       "  echo 'select 1' | biodev exec postgres -- psql -U bio bio",
+       setup_exec},
       {"restart", "Restart services and wait until they are ready again",
        "  biodev restart bio_ai_server", setup_restart},
+      {"watch", "Restart services when files under their watch: paths change",
+       "  biodev watch                   # every service with watch: paths\n"
+       "  biodev watch bio_ai_server",
+       setup_watch},
       {"seed", "Run seed actions again: init scripts, buckets, collections",
        "  biodev seed\n"
        "  biodev seed postgres --reseed",
@@ -50,6 +59,14 @@ const std::vector<Command>& commands() {
        "  biodev validate\n"
        "  biodev -f profiles/mine.yaml validate",
        setup_validate},
+      {"graph", "Draw services, networks, ports and dependencies (Mermaid or Graphviz)",
+       "  biodev graph > stack.mmd\n"
+       "  biodev graph --format dot | dot -Tsvg > stack.svg",
+       setup_graph},
+      {"lint", "Flag latest tags, ports beyond 127.0.0.1, root users, missing limits and probes",
+       "  biodev lint\n"
+       "  biodev -f ci lint --json",
+       setup_lint},
       {"images", "Build or list the images the profile needs",
        "  biodev images build            # every offline image, cached\n"
        "  biodev images list",

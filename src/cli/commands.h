@@ -45,5 +45,10 @@ Runner setup_health(CLI::App&, Context&);
 Runner setup_restart(CLI::App&, Context&);
 Runner setup_seed(CLI::App&, Context&);
 Runner setup_hook(CLI::App&, Context&);
+Runner setup_exec(CLI::App&, Context&);
+Runner setup_watch(CLI::App&, Context&);
+Runner setup_graph(CLI::App&, Context&);
+Runner setup_lint(CLI::App&, Context&);
+Runner setup_run(CLI::App&, Context&);
 
 }  // namespace biodev::cli

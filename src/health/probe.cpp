@@ -3,6 +3,9 @@
 #include <libpq-fe.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <cctype>
 #include <cerrno>
@@ -124,7 +127,19 @@ ProbeResult socket_probe(const ProbeTarget& t, std::chrono::milliseconds timeout
   return *result;
 }
 
-net::awaitable<ProbeResult> tcp_conversation(tcp::socket&, std::string&) {
+// Docker's userland proxy accepts on the published host port before anything listens
+// in the container, then closes the connection when its own dial fails. So a connect
+// alone proves nothing: a peer that closes or resets within a few milliseconds is not
+// ready. A server that waits for the client to speak is.
+net::awaitable<ProbeResult> tcp_conversation(tcp::socket& socket, std::string& phase) {
+  phase = "checking that the connection stays open";
+  pollfd p{socket.native_handle(), POLLIN, 0};
+  if (::poll(&p, 1, 30) > 0) {
+    char c;
+    ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+      co_return ProbeResult{false, {}, "connection closed at once (nothing listening yet)"};
+  }
   co_return ProbeResult{true, {}, "accepting connections"};
 }
 

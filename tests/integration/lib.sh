@@ -35,6 +35,7 @@ labelled_count() {
 # A fresh project folder and name per test; removed (with its stack) on exit.
 new_project() {
   WORK=$(mktemp -d "/tmp/biodev-it-XXXXXX")
+  chmod 755 "$WORK"  # containers running as the data owner read mounted sources
   PROJECT="it-${TEST_NAME//_/-}-$$"
   PROJECT=${PROJECT:0:50}
   cd "$WORK"
@@ -63,3 +64,32 @@ expect_contains() { [[ $1 == *"$2"* ]] || fail "expected output to contain: $2
 $1"; }
 
 command -v jq >/dev/null || fail "jq is needed by the integration tests (apt-get install jq)"
+
+# A project folder holding copies of the repo's examples/ and init-scripts/ (so tests
+# edit copies), and a .env asking the engine to pick every host port.
+default_stack_folder() {
+  cp -r "$SRC/examples" "$SRC/init-scripts" "$WORK/"
+  cat >"$WORK/.env" <<ENV
+POSTGRES_PORT=0
+REDIS_PORT=0
+S3_PORT=0
+QDRANT_PORT=0
+INFERENCE_PORT=0
+GATEWAY_PORT=0
+ENV
+}
+
+# wait_until SECONDS CMD...: retries CMD every 0.2s until it succeeds.
+wait_until() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    (( $(date +%s) < deadline )) || return 1
+    sleep 0.2
+  done
+}
+
+# The host port the engine published for SERVICE's container port PORT.
+host_port() {
+  "$BIODEV" -p "$PROJECT" status --json | jq -r --arg s "$1" --argjson p "$2" \
+    '.services[] | select(.service==$s) | .ports[] | select(.container_port==$p) | .host_port'
+}

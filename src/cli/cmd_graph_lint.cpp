@@ -1,0 +1,55 @@
+// `biodev graph` and `biodev lint`: the profile as a diagram, and advice on it.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "docker/errors.h"
+#include "profile/graph.h"
+#include "profile/lint.h"
+
+namespace biodev::cli {
+
+Runner setup_graph(CLI::App& sub, Context& ctx) {
+  auto format = std::make_shared<std::string>("mermaid");
+  sub.add_option("--format", *format, "mermaid or dot")->check(CLI::IsMember({"mermaid", "dot"}));
+  return [&ctx, format] {
+    const profile::Profile& p = ctx.profile();
+    std::cout << (*format == "dot" ? profile::graph_dot(p) : profile::graph_mermaid(p));
+    return 0;
+  };
+}
+
+Runner setup_lint(CLI::App& sub, Context& ctx) {
+  auto no_engine = std::make_shared<bool>(false);
+  sub.add_flag("--no-engine", *no_engine, "Do not ask the engine for the images' default users");
+  return [&ctx, no_engine] {
+    const profile::Profile& p = ctx.profile();
+    std::map<std::string, std::string> users;
+    if (!*no_engine) {
+      try {
+        for (const auto& s : p.services)
+          for (const profile::Service* v : {&s, s.offline.get()}) {
+            if (!v) continue;
+            auto r = ctx.client().call("GET", "/images/" + docker::url_encode(v->image) + "/json");
+            if (r.status != 200) continue;
+            auto j = nlohmann::json::parse(r.body, nullptr, false);
+            if (!j.is_discarded()) users[v->image] = j["Config"].value("User", "");
+          }
+      } catch (const docker::EngineError&) {
+        // Without an engine the profile alone is linted.
+      }
+    }
+    auto findings = profile::lint(p, users);
+    if (ctx.options.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& f : findings)
+        out.push_back({{"file", f.loc.file}, {"line", f.loc.line}, {"col", f.loc.col}, {"rule", f.rule}, {"message", f.message}});
+      std::cout << out.dump() << "\n";
+    } else {
+      for (const auto& f : findings) std::cout << f.to_string() << "\n";
+      std::cerr << p.source << ": " << findings.size() << " finding" << (findings.size() == 1 ? "" : "s") << "\n";
+    }
+    return findings.empty() ? 0 : 1;
+  };
+}
+
+}  // namespace biodev::cli
