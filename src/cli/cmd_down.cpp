@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/down.h"
 #include "cli/lock.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
@@ -39,6 +40,25 @@ bool confirm(const std::string& question) {
 
 }  // namespace
 
+DownResult take_down(Context& ctx, const plan::ObservedState& obs, const plan::DownOptions& o) {
+  plan::Plan plan = plan::reconcile_down(obs, o);
+  if (ctx.options.verbose) ctx.reporter().message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+  plan::ApplyContext ac;
+  ac.client = &ctx.client();
+  ac.observed = &obs;
+  ac.reporter = &ctx.reporter();
+  plan::EngineOps ops(ac);
+  plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); }, {});
+  DownResult r;
+  r.ok = ex.run();
+  ctx.reporter().finish();
+  for (const auto& f : ex.failures()) {
+    r.errors.push_back(f.op->subject + ": " + f.message);
+    ctx.reporter().message(ui::Level::kError, r.errors.back());
+  }
+  return r;
+}
+
 Runner setup_down(CLI::App& sub, Context& ctx) {
   struct Args {
     bool volumes = false, yes = false;
@@ -63,19 +83,9 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
         return 1;
       }
     }
-    plan::Plan plan = plan::reconcile_down(obs, o);
-    if (ctx.options.verbose) ctx.reporter().message(ui::Level::kInfo, "plan:\n" + plan.to_string());
-    plan::ApplyContext ac;
-    ac.client = &client;
-    ac.observed = &obs;
-    ac.reporter = &ctx.reporter();
-    ac.cancel = &Context::cancelled();
-    plan::EngineOps ops(ac);
-    plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); }, {});
-    bool ok = ex.run();
-    ctx.reporter().finish();
+    DownResult dr = take_down(ctx, obs, o);
+    bool ok = dr.ok;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& f : ex.failures()) ctx.reporter().message(ui::Level::kError, f.op->subject + ": " + f.message);
     if (ctx.options.json) {
       std::cout << nlohmann::json{{"type", "result"}, {"command", "down"}, {"project", project}, {"ok", ok},
                                   {"containers_removed", obs.containers.size()}, {"seconds", secs}}

@@ -1,8 +1,11 @@
 // `biodev serve NAME`: the servers biodev runs inside its own runtime image.
+#include <spdlog/spdlog.h>
+
 #include "cli/commands.h"
 #include "serve/gateway.h"
 #include "serve/inference.h"
 #include "serve/qdrant_standin.h"
+#include "serve/reaper.h"
 
 namespace biodev::cli {
 
@@ -13,8 +16,15 @@ Runner setup_serve(CLI::App& sub, Context& ctx) {
   auto inference = sub.add_subcommand("inference", "Mock CPU inference: /v1/embeddings, /v1/predict, /metrics (:8000)");
   auto gateway = sub.add_subcommand("gateway", "Health gateway: /api/v1/health, routes, /metrics (:8080)");
   auto qdrant = sub.add_subcommand("qdrant-standin", "Offline stand-in for Qdrant's REST API (:6333); not Qdrant");
-  for (CLI::App* s : {inference, gateway, qdrant}) s->add_option("--port", *port, "Port to listen on");
-  return [&sub, inference, gateway, qdrant, port]() -> int {
+  auto reaper = sub.add_subcommand("reaper", "Removes a project's objects when `biodev run` goes away (:8080)");
+  for (CLI::App* s : {inference, gateway, qdrant, reaper}) s->add_option("--port", *port, "Port to listen on");
+  return [&sub, inference, gateway, qdrant, reaper, port]() -> int {
+    spdlog::set_level(spdlog::level::info);  // servers log their start and stop
+    if (reaper->parsed()) {
+      auto c = serve::ReaperConfig::from_env();
+      if (*port) c.port = *port;
+      return serve::run_reaper(c);
+    }
     if (inference->parsed()) {
       auto c = serve::InferenceConfig::from_env();
       if (*port) c.port = *port;

@@ -14,6 +14,11 @@ const std::vector<Command>& commands() {
        "  biodev down\n"
        "  biodev down -v --yes           # also delete volumes and .data/ folders",
        setup_down},
+      {"run", "Bring up an ephemeral stack, run a command against it, tear it all down",
+       "  biodev run -- pytest -x tests/integration\n"
+       "  biodev run -f ci -- make integration-test\n"
+       "  biodev run --keep -- ./smoke.sh      # leave the stack for debugging",
+       setup_run},
       {"status", "Show each service's container, state, health and ports",
        "  biodev status\n"
        "  biodev status --json | jq '.services[].state'",

@@ -1,0 +1,137 @@
+// `biodev run [--keep] -- CMD...`: the stack as a test fixture. An ephemeral project
+// (unique name unless -p), engine-chosen ports (the ci profile), readiness, CMD run with
+// the `biodev env` variables, CMD's exit code returned, and everything torn down: on
+// success, on failure, on Ctrl-C/SIGTERM, and (through the reaper) on kill -9.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/down.h"
+#include "cli/reaper_client.h"
+#include "cli/up.h"
+#include "plan/exports.h"
+#include "profile/loader.h"
+#include "util/strings.h"
+
+namespace biodev::cli {
+namespace {
+
+std::string unique_project() {
+  std::random_device rd;
+  std::string suffix;
+  static const char* digits = "0123456789abcdef";
+  for (int i = 0; i < 6; ++i) suffix += digits[rd() % 16];
+  std::string base = profile::sanitize_project_name(std::filesystem::current_path().filename().string());
+  return base.substr(0, 40) + "-run-" + suffix;
+}
+
+// Runs CMD with `env` added, stdio inherited. Returns its exit code (128+signal when
+// killed). SIGINT/SIGTERM to biodev are passed on; CMD gets 10 s to finish after them.
+int run_child(const std::vector<std::string>& cmd, const std::vector<std::pair<std::string, std::string>>& env) {
+  pid_t pid = fork();
+  if (pid < 0) throw Error(ExitCode::kFailed, "fork failed");
+  if (pid == 0) {
+    // If biodev dies (even kill -9), the command must not outlive the stack it tests.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::fprintf(stderr, "biodev run: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  bool forwarded = false;
+  auto forwarded_at = std::chrono::steady_clock::now();
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (Context::cancelled() && !forwarded) {
+      kill(pid, SIGTERM);
+      forwarded = true;
+      forwarded_at = std::chrono::steady_clock::now();
+    }
+    if (forwarded && std::chrono::steady_clock::now() - forwarded_at > std::chrono::seconds(10)) kill(pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace
+
+Runner setup_run(CLI::App& sub, Context& ctx) {
+  struct Args {
+    std::vector<std::string> command;
+    bool keep = false, no_seed = false, offline = false;
+    int timeout = 300;
+  };
+  auto a = std::make_shared<Args>();
+  sub.add_option("command", a->command, "The command to run (after --)")->required();
+  sub.add_flag("--keep", a->keep, "Leave the stack running afterwards (prints how to remove it)");
+  sub.add_option("--timeout", a->timeout, "Seconds to wait for readiness")->default_val(300);
+  sub.add_flag("--no-seed", a->no_seed, "Skip seeding");
+  sub.add_flag("--offline", a->offline, "Use the offline images");
+  return [&ctx, a]() -> int {
+    if (ctx.options.profile.empty()) ctx.options.profile = "ci";
+    if (ctx.options.project.empty()) ctx.options.project = unique_project();
+    const profile::Profile& p = ctx.profile();
+    for (const auto& s : p.services)
+      for (const auto& m : s.mounts)
+        if (m.data)
+          throw UsageError(m.loc.to_string() + ": profile " + p.name + " keeps data in " + m.source +
+                           ", which a run would share with your own stack; use a profile with tmpfs data (the "
+                           "built-in ci profile) for `biodev run`");
+    std::string project = p.project;
+    ReaperGuard reaper(ctx, project);
+
+    UpRequest req;
+    req.timeout_s = a->timeout;
+    req.seed = !a->no_seed;
+    req.image_mode = images::mode_from(a->offline);
+    configure_up_request(ctx, req);
+    UpResult up = bring_up(ctx, req);
+    int code;
+    if (!up.ok) {
+      print_up_result(ctx, up);
+      code = up_exit_code(up);
+    } else {
+      plan::ObservedState obs = plan::observe(ctx.client(), project);
+      auto env = plan::resolve_exports(p, plan::published_ports(obs), plan::running_variants(obs));
+      env.emplace_back("BIODEV_PROJECT", project);
+      ctx.reporter().message(ui::Level::kInfo, "project " + project + " ready in " +
+                                                   format_duration_us(static_cast<long long>(up.seconds * 1e6)) +
+                                                   "; running: " + join(a->command, " "));
+      code = run_child(a->command, env);
+    }
+    if (a->keep) {
+      reaper.keep();
+      std::cerr << "kept project " << project << "; remove it with: biodev -p " << project << " down -v\n";
+    } else {
+      plan::ObservedState obs = plan::observe(ctx.client(), project);
+      DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
+      reaper.release();
+      if (!d.ok && code == 0) code = 1;
+    }
+    if (ctx.options.json)
+      std::cout << nlohmann::json{{"type", "result"}, {"command", "run"}, {"project", project},
+                                  {"exit_code", code}, {"kept", a->keep}}.dump() << std::endl;
+    return code;
+  };
+}
+
+}  // namespace biodev::cli

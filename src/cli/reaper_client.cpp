@@ -1,0 +1,113 @@
+#include "cli/reaper_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "docker/errors.h"
+#include "images/builder.h"
+#include "plan/labels.h"
+#include "util/error.h"
+
+namespace biodev::cli {
+
+std::string engine_socket_path() {
+  docker::Endpoint ep = docker::Endpoint::from_env();
+  return ep.kind == docker::Endpoint::Kind::kUnix ? ep.path : "";
+}
+
+namespace {
+
+int connect_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  // The reaper answers "ack" once it accepted: proof that the proxy reached it.
+  pollfd p{fd, POLLIN, 0};
+  char buf[8];
+  if (poll(&p, 1, 1000) <= 0 || read(fd, buf, sizeof buf) < 3) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
+  std::string sock = engine_socket_path();
+  if (sock.empty()) throw Error(ExitCode::kFailed, "the reaper needs a unix-socket engine (DOCKER_HOST=unix://...)");
+  docker::Client& client = ctx.client();
+  images::BuildOptions bo;
+  images::BuildResult img = images::build_runtime_image(client, bo);
+  docker::json body = {
+      {"Image", img.image},
+      {"Cmd", {"serve", "reaper"}},
+      {"Env", {"BIODEV_REAPER_PROJECT=" + project}},
+      {"User", "0:0"},  // the engine's socket is root's
+      {"Labels", {{labels::kProject, project}, {labels::kReaper, "true"}}},
+      {"ExposedPorts", {{"8080/tcp", docker::json::object()}}},
+      {"HostConfig",
+       {{"AutoRemove", true},
+        {"Init", true},
+        {"Mounts", {{{"Type", "bind"}, {"Source", sock}, {"Target", "/var/run/docker.sock"}}}},
+        {"PortBindings", {{"8080/tcp", {{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}}}}}}}};
+  std::string name = project + "-reaper";
+  std::string id;
+  try {
+    id = client.create_container(name, body);
+  } catch (const docker::EngineError& e) {
+    if (e.kind() != docker::ErrorKind::kConflict) throw;
+    throw Error(ExitCode::kFailed, "project " + project + " already has a reaper (another `biodev run` with -p " +
+                                       project + "?): " + e.what());
+  }
+  client.start_container(id);
+  int port = 0;
+  for (int attempt = 0; attempt < 50 && port == 0; ++attempt) {
+    for (const auto& c : client.list_containers({{"id", {id}}}, true))
+      for (const auto& b : c.ports)
+        if (b.container_port == 8080 && b.host_port) port = b.host_port;
+    if (!port) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int attempt = 0; attempt < 100 && fd_ < 0 && port; ++attempt) {
+    fd_ = connect_loopback(port);
+    if (fd_ < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (fd_ < 0) {
+    try {
+      client.remove_container(id, true);
+    } catch (const std::exception&) {
+    }
+    throw Error(ExitCode::kFailed, "the reaper for project " + project + " did not answer on 127.0.0.1:" + std::to_string(port));
+  }
+  std::string hello = "project=" + project + "\n";
+  if (send(fd_, hello.data(), hello.size(), MSG_NOSIGNAL) < 0)
+    throw Error(ExitCode::kFailed, "lost the reaper connection");
+}
+
+void ReaperGuard::keep() {
+  if (fd_ < 0) return;
+  if (send(fd_, "keep\n", 5, MSG_NOSIGNAL) < 0) {
+    // Already gone: then it reaps, which --keep cannot prevent any more.
+  }
+  release();
+}
+
+void ReaperGuard::release() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+ReaperGuard::~ReaperGuard() { release(); }
+
+}  // namespace biodev::cli
