@@ -29,6 +29,12 @@ std::string Context::project() {
     if (!profile::is_valid_project_name(options.project))
       throw UsageError("invalid project name \"" + options.project +
                        "\": use lowercase letters, digits, _ and -");
+    // Still load the profile when it loads: its secrets must be redacted from what the
+    // command prints (logs, errors) even though the name came from -p.
+    try {
+      profile();
+    } catch (const profile::ProfileError&) {
+    }
     return options.project;
   }
   try {

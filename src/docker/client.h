@@ -51,6 +51,7 @@ struct NetworkSummary {
   std::string id;
   std::string name;
   std::map<std::string, std::string> labels;
+  std::string created;  // RFC 3339, as the engine reports it (sorts in time order)
   std::vector<std::string> container_ids;  // only filled by inspect_network
 };
 

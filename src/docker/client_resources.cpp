@@ -54,8 +54,8 @@ std::vector<NetworkSummary> Client::list_networks(const Filters& filters) {
   check(r, "list networks");
   std::vector<NetworkSummary> out;
   for (const auto& n : detail::parse_json(r, "network list")) {
-    out.push_back(
-        {detail::str(n, "Id"), detail::str(n, "Name"), detail::string_map(n, "Labels"), {}});
+    out.push_back({detail::str(n, "Id"), detail::str(n, "Name"), detail::string_map(n, "Labels"),
+                   detail::str(n, "Created"), {}});
   }
   return out;
 }

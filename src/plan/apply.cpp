@@ -5,6 +5,7 @@
 
 #include "docker/errors.h"
 #include "health/wait.h"
+#include "plan/labels.h"
 #include "util/strings.h"
 
 namespace biodev::plan {
@@ -33,11 +34,13 @@ std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& s
 }
 
 EngineOps::EngineOps(ApplyContext ctx) : ctx_(std::move(ctx)) {
-  if (ctx_.observed)
+  if (ctx_.observed) {
     for (const auto& c : ctx_.observed->containers) {
       ids_[c.service] = c.id;
       ports_[c.service] = c.ports;
     }
+    net_ids_ = ctx_.observed->networks;
+  }
 }
 
 const profile::Service& EngineOps::service(const std::string& name) const {
@@ -88,7 +91,14 @@ void EngineOps::run(const Op& op) {
   switch (op.kind) {
     case OpKind::kCreateNetwork: {
       for (const auto& n : ctx_.desired->networks)
-        if (n.full_name == op.target) c.create_network(n.full_name, n.create_body);
+        if (n.full_name == op.target) {
+          std::string id = c.create_network(n.full_name, n.create_body);
+          {
+            std::lock_guard lock(mu_);
+            net_ids_[n.full_name] = id;
+          }
+          remove_duplicate_networks();
+        }
       report("network " + op.subject, "created");
       return;
     }
@@ -112,7 +122,7 @@ void EngineOps::run(const Op& op) {
     case OpKind::kCreateContainer: create(op); return;
     case OpKind::kConnectNetwork: {
       for (const auto& [net, aliases] : ctx_.desired->find(op.subject)->extra_networks)
-        if (net == op.target) c.connect_network(net, container_id(op.subject), aliases);
+        if (net == op.target) c.connect_network(network_id(net), container_id(op.subject), aliases);
       return;
     }
     case OpKind::kStartContainer: start(op); return;
@@ -131,27 +141,78 @@ void EngineOps::run(const Op& op) {
   }
 }
 
+std::string EngineOps::network_id(const std::string& full_name) const {
+  std::lock_guard lock(mu_);
+  auto it = net_ids_.find(full_name);
+  return it == net_ids_.end() ? full_name : it->second;
+}
+
+// The create body with networks named by id: names can be ambiguous (the engine allows
+// two networks of one name), ids cannot. The config hash stays on the names.
+docker::json EngineOps::body_with_network_ids(const DesiredContainer& d) const {
+  docker::json body = d.create_body;
+  auto& hc = body["HostConfig"];
+  std::string first = hc["NetworkMode"].get<std::string>();
+  hc["NetworkMode"] = network_id(first);
+  docker::json endpoints = docker::json::object();
+  for (auto& [name, cfg] : body["NetworkingConfig"]["EndpointsConfig"].items()) endpoints[network_id(name)] = cfg;
+  body["NetworkingConfig"]["EndpointsConfig"] = endpoints;
+  return body;
+}
+
 void EngineOps::create(const Op& op) {
   const DesiredContainer* d = ctx_.desired->find(op.subject);
   report(op.subject, "creating", op.reason);
+  docker::json body = body_with_network_ids(*d);
   std::string id;
-  try {
-    id = ctx_.client->create_container(d->name, d->create_body);
-  } catch (const EngineError& e) {
-    if (e.kind() == ErrorKind::kConflict)
-      throw EngineError(e.kind(), e.status(),
-                        "service " + op.subject + ": a container named " + d->name +
-                            " already exists but is not labelled for this project: " + e.what() +
-                            " (remove it, or pick another project name with -p)");
-    if (e.kind() == ErrorKind::kNotFound)
-      throw EngineError(e.kind(), e.status(),
-                        "service " + op.subject + ": image " +
-                            d->create_body["Image"].get<std::string>() +
-                            " not found: run `biodev images build`, or `biodev up` with a registry");
-    throw EngineError(e.kind(), e.status(), "service " + op.subject + ": " + e.what());
+  for (int attempt = 0;; ++attempt) {
+    try {
+      id = ctx_.client->create_container(d->name, body);
+      break;
+    } catch (const EngineError& e) {
+      if (e.kind() == ErrorKind::kConflict && attempt == 0 && leftover_of_this_project(d->name)) {
+        // Created by an `up` that was killed after we observed: ours to replace.
+        ctx_.client->remove_container(d->name, true);
+        continue;
+      }
+      if (e.kind() == ErrorKind::kConflict)
+        throw EngineError(e.kind(), e.status(),
+                          "service " + op.subject + ": a container named " + d->name +
+                              " already exists but is not labelled for this project: " + e.what() +
+                              " (remove it, or pick another project name with -p)");
+      if (e.kind() == ErrorKind::kNotFound)
+        throw EngineError(e.kind(), e.status(),
+                          "service " + op.subject + ": image " + body["Image"].get<std::string>() +
+                              " not found: run `biodev images build`, or `biodev up` with a registry");
+      throw EngineError(e.kind(), e.status(), "service " + op.subject + ": " + e.what());
+    }
   }
   std::lock_guard lock(mu_);
   ids_[op.subject] = id;
+}
+
+void EngineOps::remove_duplicate_networks() {
+  docker::Filters f{{"label", {std::string(labels::kProject) + "=" + ctx_.desired->project}}};
+  for (const auto& n : ctx_.client->list_networks(f)) {
+    std::string ours = network_id(n.name);
+    if (ours == n.name || ours == n.id) continue;  // unknown to us, or the one we use
+    try {
+      ctx_.client->remove_network(n.id);
+      report("network " + n.name, "removed", "duplicate");
+    } catch (const EngineError&) {
+      // In use by something: then it is not the stray one.
+    }
+  }
+}
+
+bool EngineOps::leftover_of_this_project(const std::string& name) const {
+  try {
+    docker::json info = ctx_.client->inspect_container(name);
+    const auto& lbl = info["Config"]["Labels"];
+    return lbl.is_object() && lbl.value(labels::kProject, "") == ctx_.desired->project;
+  } catch (const EngineError&) {
+    return false;
+  }
 }
 
 void EngineOps::start(const Op& op) {
@@ -159,7 +220,15 @@ void EngineOps::start(const Op& op) {
   if (id.empty()) id = op.target;
   report(op.subject, "starting", op.reason);
   try {
-    ctx_.client->start_container(id);
+    try {
+      ctx_.client->start_container(id);
+    } catch (const EngineError& e) {
+      // A killed `up` may have created a network of the same name after we created
+      // ours; the engine then refuses to start. Remove the stray one and retry once.
+      if (std::string(e.what()).find("is ambiguous") == std::string::npos) throw;
+      remove_duplicate_networks();
+      ctx_.client->start_container(id);
+    }
   } catch (const EngineError& e) {
     if (e.kind() == ErrorKind::kPortAllocated) {
       std::string port = docker::port_from_message(e.what());
@@ -215,6 +284,19 @@ void EngineOps::await_ready(const Op& op) {
     std::lock_guard lock(mu_);
     ports = ports_[op.subject];
   }
+  auto died = [&]() -> std::optional<std::string> {
+    docker::json info = ctx_.client->inspect_container(id);
+    const auto& st = info["State"];
+    if (st.value("Running", false)) return std::nullopt;
+    std::string why = "exited with code " + std::to_string(st.value("ExitCode", -1));
+    if (st.value("OOMKilled", false)) why += " (out of memory: raise resources.memory)";
+    return why;
+  };
+  // "service X exited with code 1; last log lines:\n    ..."
+  auto failed = [&](const std::string& why) {
+    std::string logs = why == "cancelled" ? "" : last_logs(id, 15);
+    return Error(ExitCode::kFailed, "service " + op.subject + " " + why + (logs.empty() ? "" : "; last log lines:" + logs));
+  };
   std::string bridge_ip;
   auto target = host_probe_target(s.ready, ports, "");
   if (!target) {
@@ -222,6 +304,8 @@ void EngineOps::await_ready(const Op& op) {
     for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
       if (bridge_ip.empty()) bridge_ip = net.value("IPAddress", "");
     target = host_probe_target(s.ready, ports, bridge_ip);
+    // A container that already exited has no ports: say that, not "unreachable".
+    if (auto why = died()) throw failed(*why);
     if (!target)
       throw Error(ExitCode::kFailed, "service " + op.subject + ": port " +
                                          std::to_string(s.ready.port) +
@@ -234,26 +318,15 @@ void EngineOps::await_ready(const Op& op) {
   wo.timeout = std::min(milliseconds(s.ready.timeout_ms), std::max(budget, milliseconds(0)));
   wo.cancel = ctx_.cancel;
   wo.exec = [&](const std::vector<std::string>& cmd) { return ctx_.client->exec(id, cmd).exit_code; };
-  wo.died = [&]() -> std::optional<std::string> {
-    docker::json info = ctx_.client->inspect_container(id);
-    const auto& st = info["State"];
-    if (st.value("Running", false)) return std::nullopt;
-    std::string why = "exited with code " + std::to_string(st.value("ExitCode", -1));
-    if (st.value("OOMKilled", false)) why += " (out of memory: raise resources.memory)";
-    return why;
-  };
+  wo.died = died;
   if (s.ready.kind == profile::ProbeSpec::Kind::kNone) {
-    if (auto why = wo.died()) throw Error(ExitCode::kFailed, "service " + op.subject + " " + *why + last_logs(id, 15));
+    if (auto why = died()) throw failed(*why);
     report(op.subject, "ready", "running (no probe)", duration<double>(steady_clock::now() - t0).count());
     return;
   }
   health::WaitResult r = health::wait_ready(*target, wo);
   double secs = duration<double>(steady_clock::now() - t0).count();
-  if (!r.ready) {
-    std::string logs = r.failure == "cancelled" ? "" : last_logs(id, 15);
-    throw Error(ExitCode::kFailed, "service " + op.subject + " " + r.failure +
-                                       (logs.empty() ? "" : "; last log lines:" + logs));
-  }
+  if (!r.ready) throw failed(r.failure);
   {
     std::lock_guard lock(mu_);
     probe_host_[op.subject] = target->host;

@@ -60,6 +60,11 @@ class EngineOps {
   // Re-inspects until the port map is filled (moby#42860), records it.
   void record_ports(const std::string& service, const std::string& id);
   const profile::Service& service(const std::string& name) const;
+  std::string network_id(const std::string& full_name) const;
+  docker::json body_with_network_ids(const DesiredContainer& d) const;
+  bool leftover_of_this_project(const std::string& container_name) const;
+  // Removes project networks whose name we use but whose id is not the one we use.
+  void remove_duplicate_networks();
   std::string last_logs(const std::string& id, int lines) const;
   void report(const std::string& subject, const std::string& state, const std::string& detail = {},
               double seconds = -1, bool error = false) const;
@@ -69,6 +74,7 @@ class EngineOps {
   std::map<std::string, std::string> ids_;  // service -> container id
   std::map<std::string, std::vector<docker::PortBinding>> ports_;
   std::map<std::string, std::string> probe_host_;  // service -> host the probe reached
+  std::map<std::string, std::string> net_ids_;     // engine network name -> id
 };
 
 // Probe target for a service from the host: the published port of spec.port on

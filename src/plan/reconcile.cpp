@@ -52,6 +52,8 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     net_op[n.full_name] = observed.has_network(n.full_name)
                               ? 0
                               : p.add(OpKind::kCreateNetwork, n.name, n.full_name, "new");
+  for (const auto& [name, id] : observed.duplicate_networks)
+    p.add(OpKind::kRemoveNetwork, name, id, "duplicate");
   for (const auto& v : desired.volumes)
     vol_op[v.full_name] =
         observed.has_volume(v.full_name) ? 0 : p.add(OpKind::kCreateVolume, v.name, v.full_name, "new");
@@ -136,7 +138,9 @@ Plan reconcile_down(const ObservedState& observed, const DownOptions& o) {
     int stop = is_running(c) ? p.add(OpKind::kStopContainer, who, c.id, "") : 0;
     removed.push_back(p.add(OpKind::kRemoveContainer, who, c.id, "", {stop}));
   }
-  for (const auto& [name, id] : observed.networks) p.add(OpKind::kRemoveNetwork, name, name, "", removed);
+  for (const auto& [name, id] : observed.networks) p.add(OpKind::kRemoveNetwork, name, id, "", removed);
+  for (const auto& [name, id] : observed.duplicate_networks)
+    p.add(OpKind::kRemoveNetwork, name, id, "duplicate", removed);
   if (o.remove_volumes) {
     for (const auto& v : observed.volumes) p.add(OpKind::kRemoveVolume, v, v, "", removed);
     for (const auto& d : o.data_dirs) p.add(OpKind::kRemoveDataDir, d, d, "", removed);

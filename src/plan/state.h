@@ -70,7 +70,10 @@ struct ObservedContainer {
 
 struct ObservedState {
   std::vector<ObservedContainer> containers;
-  std::map<std::string, std::string> networks;  // full name -> id
+  std::map<std::string, std::string> networks;  // full name -> id (the oldest of duplicates)
+  // Further networks of a name already in `networks`: the engine allows duplicate names,
+  // and a killed `up` can leave one behind (its create landed after the next observe).
+  std::vector<std::pair<std::string, std::string>> duplicate_networks;  // full name, id
   std::vector<std::string> volumes;             // full names
   bool has_network(const std::string& full_name) const { return networks.count(full_name) > 0; }
   bool has_volume(const std::string& full_name) const;

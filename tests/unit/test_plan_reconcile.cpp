@@ -123,6 +123,17 @@ TEST_CASE("orphans and duplicates are removed; a missing network is recreated") 
         "9 await-ready gateway\n");
 }
 
+TEST_CASE("a second network of the same name (left by a killed up) is removed") {
+  DesiredState d = desired();
+  ObservedState s = converged(d);
+  s.duplicate_networks.push_back({"p_data", "net-dup"});
+  Plan p = reconcile_up(d, s, UpOptions{.seed = false});
+  CHECK(p.to_string().starts_with("1 remove-network p_data (duplicate)\n2 await-ready postgres\n"));
+  CHECK(p.ops[0].target == "net-dup");
+  Plan down = reconcile_down(s, DownOptions{});
+  CHECK(down.to_string().find("remove-network p_data (duplicate) after") != std::string::npos);
+}
+
 TEST_CASE("force-recreate replaces running containers with the same config") {
   DesiredState d = desired(DesiredOptions{.services = {"redis"}});
   ObservedState s = converged(d);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Safety: biodev never touches objects it did not label for the project; secrets stay
+# out of config, progress output and errors; an image that cannot be had is one clear
+# error naming the service.
+source "$(dirname "$0")/lib.sh"
+require_engine
+new_project
+R="$SRC/tests/integration/profiles/redis-only.yaml"
+
+note "a foreign container with the name biodev wants: exit 1, left untouched"
+body='{"Image":"biodev/redis:7","Cmd":["sleep","300"],"Entrypoint":["/bin/sh","-c"],"Labels":{"owner":"someone-else"}}'
+foreign=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' -d "$body" \
+  "http://localhost/containers/create?name=$PROJECT-redis" | jq -r .Id)
+expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
+expect_contains "$OUT" "not labelled for this project"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$R" down -v --yes
+engine_get "/containers/$foreign/json" | jq -e '.Config.Labels.owner == "someone-else"' >/dev/null \
+  || fail "down touched a container it does not own"
+curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$foreign?force=1" >/dev/null
+
+note "secrets from .env never show in config, progress or errors"
+cat > .env <<ENV
+POSTGRES_PASSWORD=Sup3r-Secret-Pa55
+API_TOKEN=tok-123456789
+ENV
+cat > secret.yaml <<'YAML'
+services:
+  db:
+    image: biodev/postgres:15
+    env:
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}
+      POSTGRES_USER: bio
+      APP_URL: postgresql://bio:${POSTGRES_PASSWORD}@db/bio
+      TOKEN_FOR_APP: ${API_TOKEN}
+    command: [sh, -c, "echo connecting with ${POSTGRES_PASSWORD}; exit 1"]
+    entrypoint: []
+    ports: ["127.0.0.1:0:5432"]
+    ready: { type: postgres, port: 5432, timeout: 20s }
+YAML
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f secret.yaml config
+[[ $OUT != *Sup3r-Secret-Pa55* && $OUT != *tok-123456789* ]] || fail "config shows a secret"
+expect_contains "$OUT" "********"
+expect_exit 1 "$BIODEV" -p "$PROJECT" -f secret.yaml up --timeout 30
+[[ $OUT != *Sup3r-Secret-Pa55* ]] || fail "up output or error shows the password: $OUT"
+expect_contains "$OUT" "service db exited with code 1"
+expect_contains "$OUT" "connecting with ********"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f secret.yaml logs db
+[[ $OUT != *Sup3r-Secret-Pa55* ]] || fail "logs show the password"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f secret.yaml down -v --yes
+rm .env
+
+note "an image that cannot be had: exit 1, names service and image"
+cat > noimage.yaml <<'YAML'
+services:
+  ghost:
+    image: registry.invalid/nothing/here:1.0
+    ready: { type: tcp, port: 80 }
+YAML
+expect_exit 1 "$BIODEV" -p "$PROJECT" -f noimage.yaml up --timeout 30
+expect_contains "$OUT" "service ghost: image registry.invalid/nothing/here:1.0 could not be pulled"
+[[ $(labelled_count containers "$PROJECT") -eq 0 ]] || fail "containers created although an image is missing"
+note "ok"
