@@ -34,7 +34,23 @@ Runner setup_docs(CLI::App& sub, Context& ctx) {
               << "\n## Exit codes\n\n| code | meaning |\n| --- | --- |\n"
                  "| 0 | ok |\n| 1 | unhealthy, or a command or engine operation failed |\n"
                  "| 2 | usage or profile error (nothing was changed) |\n| 3 | the Docker engine is unreachable |\n"
-                 "| 130 | interrupted (Ctrl-C) |\n";
+                 "| 130 | interrupted (Ctrl-C) |\n"
+                 "\n## Machine-readable output (`--json`)\n\n"
+                 "With `--json`, progress goes to stdout as one JSON object per line, "
+                 "`{\"type\":\"event\",\"subject\":\"postgres\",\"state\":\"ready\",\"seconds\":1.2,\"t\":3.4}`, "
+                 "messages as `{\"type\":\"message\",\"level\":\"warning\",\"text\":...}`, and commands that change "
+                 "the stack end with one `{\"type\":\"result\",...}` line:\n\n"
+                 "- `up`: `project`, `ok`, `changed` (false when nothing had to change), `seconds`, `errors`, and "
+                 "`services[]` with `service`, `container`, `ready`, `seconds` (since the start of `up`), `image`, "
+                 "`variant` (`upstream`/`offline`), `ports` (container port to host port), `stand_in` when set.\n"
+                 "- `down`: `project`, `ok`, `containers_removed`, `seconds`.\n"
+                 "- `run`: `project`, `exit_code`, `kept`.\n"
+                 "- `health` prints one object: `project`, `status` (`healthy`/`unhealthy`/`not running`) and "
+                 "`services.<name>` with `status`, `required`, `latency_ms`, `detail`.\n"
+                 "- `status` prints `project` and `services[]` with `service`, `container`, `id`, `state`, "
+                 "`health`, `status`, `image`, `variant`, `ports[]`, `stand_in`.\n"
+                 "- Errors: `{\"type\":\"error\",\"message\":...,\"exit_code\":N}`.\n\n"
+                 "New fields may be added; existing ones keep their names and meaning.\n";
     for (const auto& cmd : commands()) {
       if (cmd.hidden) continue;
       const CLI::App* c = app.get_subcommand(cmd.name);
