@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "docker/errors.h"
 #include "util/strings.h"
@@ -29,18 +30,47 @@ StreamId frame_stream(std::string_view header) {
   return static_cast<StreamId>(id);
 }
 
+[[noreturn]] void malformed_line(const std::string& text) {
+  std::string shown = text.size() > 200 ? text.substr(0, 200) + "..." : text;
+  throw EngineError(ErrorKind::kProtocol, 0,
+                    fmt::format("malformed JSON line from the Docker engine: {}", shown));
+}
+
 void decode_line(const std::string& line, const JsonLinesDecoder::Sink& sink) {
   std::string text = trim(line);  // the engine ends lines with "\r\n" in some streams
   if (text.empty()) return;
+  // nlohmann's lexer takes a NUL byte for the end of input, so "1\0garbage" would parse
+  // as 1. JSON text never holds a raw NUL: the line is malformed.
+  if (text.find('\0') != std::string::npos) malformed_line(text);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    std::string shown = text.size() > 200 ? text.substr(0, 200) + "..." : text;
-    throw EngineError(ErrorKind::kProtocol, 0,
-                      fmt::format("malformed JSON line from the Docker engine: {}", shown));
+  } catch (const nlohmann::json::exception&) {
+    // parse_error, and out_of_range for numbers beyond a double ("1e400").
+    malformed_line(text);
   }
   sink(doc);
+}
+
+// Event fields read leniently: a field of another type than expected counts as absent,
+// since progress display must never fail a pull.
+std::string string_field(const nlohmann::json& event, const char* key) {
+  auto it = event.find(key);
+  return it != event.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A byte count: a non-negative number, capped so that sums over layers (thousands of
+// them) cannot overflow.
+std::optional<long long> byte_count(const nlohmann::json& detail, const char* key) {
+  constexpr long long kMax = 1LL << 50;  // 1 PiB per layer
+  auto it = detail.find(key);
+  if (it == detail.end() || !it->is_number()) return std::nullopt;
+  if (it->is_number_unsigned())
+    return static_cast<long long>(
+        std::min<unsigned long long>(it->get<unsigned long long>(), kMax));
+  if (it->is_number_integer()) return std::clamp<long long>(it->get<long long>(), 0, kMax);
+  double v = it->get<double>();  // no NaN or infinity: the parser rejects them
+  return static_cast<long long>(std::clamp<double>(v, 0, static_cast<double>(kMax)));
 }
 
 }  // namespace
@@ -96,8 +126,9 @@ void JsonLinesDecoder::finish() {
 }
 
 void PullProgress::update(const nlohmann::json& event) {
-  std::string status = event.value("status", "");
-  std::string id = event.value("id", "");
+  if (!event.is_object()) return;
+  std::string status = string_field(event, "status");
+  std::string id = string_field(event, "id");
   if (!status.empty()) last_status_ = id.empty() ? status : fmt::format("{}: {}", id, status);
 
   // Only layer events carry a layer id; "Pulling from library/x" carries the tag instead.
@@ -116,8 +147,8 @@ void PullProgress::update(const nlohmann::json& event) {
   if (status == "Downloading" || status == "Extracting") {
     auto detail = event.find("progressDetail");
     if (detail != event.end() && detail->is_object()) {
-      layer.current = detail->value("current", 0LL);
-      layer.total = detail->value("total", layer.total);
+      layer.current = byte_count(*detail, "current").value_or(0);
+      layer.total = byte_count(*detail, "total").value_or(layer.total);
     }
   } else if (status == "Pull complete" || status == "Already exists" ||
              status == "Download complete") {

@@ -24,6 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kBuiltinPrefix = "builtin:";
+constexpr const char* kProjectNameRule =
+    "use lowercase letters, digits, _ and -, starting with a letter or digit";
 
 struct SourceText {
   std::string display;  // what errors call the file
@@ -263,20 +265,17 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
   // Project name: -p, BIODEV_PROJECT, the profile's project:, the folder name.
   std::string project = options.project;
   if (project.empty()) project = vars.get("BIODEV_PROJECT").value_or("");
-  const Node* project_node = nullptr;  // set when the name came from the profile
-  if (project.empty())
-    if (const Node* pn = root.get("project"); pn && pn->is_scalar()) {
-      project = interpolate(pn->scalar, vars, pn->loc).value;
-      project_node = pn;
-    }
-  if (project.empty()) project = sanitize_project_name(folder_name(project_dir));
-  if (!is_valid_project_name(project)) {
-    std::string msg = "invalid project name \"" + project +
-                      "\": use lowercase letters, digits, _ and -, starting with a letter or digit";
-    // A bad project: key is a profile mistake and points at the line to fix.
-    if (project_node) throw ProfileError(project_node->loc, msg);
-    throw UsageError(msg);
+  // The profile's project: is checked even when -p or BIODEV_PROJECT wins, so that a
+  // profile is valid or not whatever the command line says.
+  if (const Node* pn = root.get("project"); pn && pn->is_scalar()) {
+    std::string own = interpolate(pn->scalar, vars, pn->loc).value;
+    if (!own.empty() && !is_valid_project_name(own))
+      throw ProfileError(pn->loc, "invalid project name \"" + own + "\": " + kProjectNameRule);
+    if (project.empty()) project = own;
   }
+  if (project.empty()) project = sanitize_project_name(folder_name(project_dir));
+  if (!is_valid_project_name(project))
+    throw UsageError("invalid project name \"" + project + "\": " + kProjectNameRule);
   p.project = project;
 
   auto [uid, gid] = data_owner();

@@ -35,7 +35,8 @@ ProbeSpec parse_ready(const Node& n, Diagnostics& d) {
   r.finish();
   bool needs_port = p.kind == ProbeSpec::Kind::kTcp || p.kind == ProbeSpec::Kind::kHttp ||
                     p.kind == ProbeSpec::Kind::kPostgres || p.kind == ProbeSpec::Kind::kRedis;
-  if (needs_port && p.port == 0 && n.is_map())
+  // An invalid port was already reported; "needs a port" would only repeat it.
+  if (needs_port && p.port == 0 && n.is_map() && !n.get("port"))
     d.add(n.loc, "ready type " + type + " needs a \"port\" (the container port to probe)");
   if (p.kind == ProbeSpec::Kind::kExec && p.command.empty())
     d.add(n.loc, "ready type exec needs a \"command\"");

@@ -68,14 +68,18 @@ TEST_CASE("every broken profile gives its expected file:line:col diagnostics") {
       FAIL("loaded without error");
     } catch (const ProfileError& e) {
       const auto& got = e.diagnostics();
+      std::string all;
+      for (const auto& d : got) all += d.to_string() + "\n";
+      CAPTURE(all);
       CHECK(got.size() == expected.size());
       for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i) {
         CAPTURE(got[i].to_string());
+        CAPTURE(expected[i]);
         CHECK(got[i].to_string().starts_with(expected[i]));
       }
     }
   }
-  CHECK(cases >= 25);
+  CHECK(cases >= 100);
 }
 
 TEST_CASE("good profiles print their golden config") {
