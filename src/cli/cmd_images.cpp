@@ -29,14 +29,16 @@ Runner setup_images(CLI::App& sub, Context& ctx) {
     if (names->empty()) recipes = images::load_recipes();
     if (list->parsed()) {
       Table t({"IMAGE", "STATE", "SIZE"});
+      nlohmann::json out = nlohmann::json::array();
       auto row = [&](const std::string& ref, const std::string& hash) {
         auto info = client.inspect_image(ref);
         std::string state = !info ? "missing" : hash.empty() ? "present" : info->labels[images::kRecipeLabel] == hash ? "current" : "stale";
         t.add({ref, state, info ? std::to_string(info->size / (1 << 20)) + " MiB" : ""});
+        out.push_back({{"image", ref}, {"state", state}, {"size", info ? info->size : 0}});
       };
       for (const auto& r : recipes) row(r.image, r.hash);
       row(images::runtime_image_tag(), "");
-      std::cout << t.render();
+      std::cout << (ctx.options.json ? out.dump() + "\n" : t.render());
       return 0;
     }
     (void)build;

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "plan/state.h"
 #include "util/redact.h"
@@ -15,8 +17,8 @@ namespace {
 // Turns frames (which split lines anywhere) into whole lines with a "service | " prefix.
 class LinePrinter {
  public:
-  LinePrinter(std::string prefix, std::mutex& out_mu, bool color, int color_index)
-      : prefix_(std::move(prefix)), mu_(out_mu) {
+  LinePrinter(std::string service, std::string prefix, std::mutex& out_mu, bool color, int color_index, bool json)
+      : service_(std::move(service)), prefix_(std::move(prefix)), mu_(out_mu), json_(json) {
     static const char* colors[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[91m"};
     if (color) prefix_ = std::string(colors[color_index % 6]) + prefix_ + "\033[0m";
   }
@@ -39,12 +41,20 @@ class LinePrinter {
  private:
   void emit(docker::StreamId stream, const std::string& line) {
     std::lock_guard lock(mu_);
+    if (json_) {
+      std::cout << nlohmann::json{{"service", service_}, {"stream", stream == docker::StreamId::kStderr ? "stderr" : "stdout"},
+                                  {"line", global_redactor()(line)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
+      std::cout.flush();
+      return;
+    }
     std::ostream& os = stream == docker::StreamId::kStderr ? std::cerr : std::cout;
     os << prefix_ << global_redactor()(line) << "\n";
     os.flush();
   }
-  std::string prefix_, out_, err_;
+  std::string service_, prefix_, out_, err_;
   std::mutex& mu_;
+  bool json_;
 };
 
 }  // namespace
@@ -92,7 +102,7 @@ Runner setup_logs(CLI::App& sub, Context& ctx) {
       threads.emplace_back([&, i] {
         const auto* c = chosen[i];
         std::string prefix = chosen.size() > 1 ? c->service + std::string(width - c->service.size(), ' ') + " | " : "";
-        LinePrinter printer(prefix, out_mu, color, static_cast<int>(i));
+        LinePrinter printer(c->service, prefix, out_mu, color, static_cast<int>(i), ctx.options.json);
         docker::LogOptions lo;
         lo.follow = a->follow;
         lo.tail = a->tail;

@@ -181,12 +181,13 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
   struct Args {
     std::vector<std::string> services;
     int timeout = 300;
-    bool no_seed = false, force_recreate = false, offline = false;
+    bool no_seed = false, force_recreate = false, offline = false, reseed = false;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("services", a->services, "Services to bring up, with what they depend on (default: all)");
   sub.add_option("--timeout", a->timeout, "Seconds to wait for everything to be ready")->default_val(300);
   sub.add_flag("--no-seed", a->no_seed, "Skip seeding (init scripts, buckets, collections)");
+  sub.add_flag("--reseed", a->reseed, "Re-apply init scripts whose content changed since they were applied");
   sub.add_flag("--force-recreate", a->force_recreate, "Recreate containers even if their config is unchanged");
   sub.add_flag("--offline", a->offline, "Use the offline images, built locally from Debian packages");
   return [&ctx, a] {
@@ -196,7 +197,7 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
     req.seed = !a->no_seed;
     req.force_recreate = a->force_recreate;
     req.image_mode = images::mode_from(a->offline);
-    configure_up_request(ctx, req);
+    configure_up_request(ctx, req, a->reseed);
     UpResult r = bring_up(ctx, req);
     print_up_result(ctx, r);
     return up_exit_code(r);

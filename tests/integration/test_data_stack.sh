@@ -24,6 +24,20 @@ note "a second seed applies nothing"
 expect_exit 0 "$BIODEV" -p "$PROJECT" seed postgres
 expect_contains "$OUT" "0 applied, 2 unchanged"
 
+note "an applied script that changed is refused, then re-applied with --reseed"
+echo "-- edited $$" >> init-scripts/postgres/02_schema.sql
+expect_exit 1 "$BIODEV" -p "$PROJECT" seed postgres
+expect_contains "$OUT" "02_schema.sql"
+expect_contains "$OUT" "--reseed"
+expect_exit 0 "$BIODEV" -p "$PROJECT" up --reseed --timeout 120
+expect_exit 0 "$BIODEV" -p "$PROJECT" seed postgres
+expect_contains "$OUT" "0 applied, 2 unchanged"
+
+note "logs --json: one JSON object per line, naming the service"
+expect_exit 0 "$BIODEV" -p "$PROJECT" --json logs --tail 5 postgres
+echo "$OUT" | jq -es 'length >= 1 and all(.service == "postgres" and (.line | type) == "string")' >/dev/null \
+  || fail "logs --json is not JSON lines: $OUT"
+
 note "a row written by the test survives down + up"
 psql_exec "insert into samples (external_id, organism) values ('survivor-$$', 'E. coli')" >/dev/null
 expect_exit 0 "$BIODEV" -p "$PROJECT" down

@@ -49,6 +49,23 @@ expect_exit 0 "$BIODEV" -p "$PROJECT" -f secret.yaml logs db
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f secret.yaml down -v --yes
 rm .env
 
+note "down -v on a terminal asks first; \"n\" deletes nothing"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$SRC/profiles/bench.yaml" up redis --timeout 60
+curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+  -d "{\"Name\":\"${PROJECT}_keepme\",\"Labels\":{\"dev.biodev.project\":\"$PROJECT\"}}" http://localhost/volumes/create >/dev/null
+volumes_before=$(labelled_count volumes "$PROJECT")
+[[ $volumes_before -ge 1 ]] || fail "the test volume was not created"
+set +e
+OUT=$(echo n | script -qec "$BIODEV -p $PROJECT -f $SRC/profiles/bench.yaml down -v" /dev/null 2>&1); rc=$?
+set -e
+[[ $rc -ne 0 ]] || fail "declining the prompt should not succeed"
+expect_contains "$OUT" "This deletes the data of project $PROJECT"
+expect_contains "$OUT" "nothing deleted"
+[[ $(labelled_count volumes "$PROJECT") -eq $volumes_before ]] || fail "a volume went although the answer was no"
+[[ $(labelled_count containers "$PROJECT") -eq 1 ]] || fail "declined down -v should change nothing"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$SRC/profiles/bench.yaml" down -v --yes
+[[ $(labelled_count volumes "$PROJECT") -eq 0 ]] || fail "down -v --yes kept the volume"
+
 note "an image that cannot be had: exit 1, names service and image"
 cat > noimage.yaml <<'YAML'
 services:
