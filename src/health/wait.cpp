@@ -15,6 +15,10 @@ WaitResult wait_ready(const ProbeTarget& target, const WaitOptions& o) {
   const auto deadline = start + o.timeout;
   auto last_died_check = start - o.died_every;
   milliseconds backoff{20};
+  // A network probe costs the service one refused or short-lived connection, so it can
+  // poll often: a service is seen ready at most 100 ms after it is. An exec probe costs
+  // the engine a process start in the container each time; it backs off further.
+  const milliseconds max_backoff{target.spec.kind == profile::ProbeSpec::Kind::kExec ? 250 : 100};
   while (true) {
     auto now = steady_clock::now();
     auto left = duration_cast<milliseconds>(deadline - now);
@@ -45,7 +49,7 @@ WaitResult wait_ready(const ProbeTarget& target, const WaitOptions& o) {
       return r;
     }
     std::this_thread::sleep_for(std::min(backoff, duration_cast<milliseconds>(deadline - now)));
-    backoff = std::min(milliseconds{250}, backoff * 3 / 2);
+    backoff = std::min(max_backoff, backoff * 3 / 2);
   }
 }
 

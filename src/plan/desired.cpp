@@ -173,6 +173,8 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     }
     c.has_seed = s.seed.kind != profile::SeedSpec::Kind::kNone;
     c.has_probe = s.ready.kind != profile::ProbeSpec::Kind::kNone;
+    c.slow_ready = s.ready.kind == profile::ProbeSpec::Kind::kPostgres ||
+                   s.seed.kind == profile::SeedSpec::Kind::kPostgres;
     c.stop_grace_s = s.stop_grace_s;
     d.containers.push_back(std::move(c));
   }

@@ -109,6 +109,23 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     for (const auto& s : c.depends_completed) awaited_completion.insert(s);
 
   // Pass 2: starts and gates, in dependency order.
+  //
+  // Lead starts: the engine serialises much of a container start (network sandbox,
+  // port proxies), so starts issued together each take as long as all of them. A
+  // service that is slow to become ready after its start (Postgres running initdb)
+  // is what the whole up waits for; its start goes alone, and the other starts of the
+  // first wave (services that wait on nothing) follow it.
+  auto first_wave = [](const DesiredContainer& c) {
+    return c.depends_started.empty() && c.depends_healthy.empty() && c.depends_completed.empty();
+  };
+  std::vector<int> lead_starts;
+  for (const DesiredContainer* c : dependency_order(desired)) {
+    Started& st = started[c->service];
+    if (st.needs_start && c->slow_ready && first_wave(*c)) {
+      st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, st.deps);
+      lead_starts.push_back(st.start);
+    }
+  }
   std::map<std::string, int> gate_started, gate_healthy, gate_completed;
   for (const DesiredContainer* c : dependency_order(desired)) {
     Started& st = started[c->service];
@@ -116,7 +133,9 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     for (const auto& s : c->depends_started) deps.push_back(gate_started[s]);
     for (const auto& s : c->depends_healthy) deps.push_back(gate_healthy[s]);
     for (const auto& s : c->depends_completed) deps.push_back(gate_completed[s]);
-    if (st.needs_start) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
+    bool is_lead = st.start != 0 && std::find(lead_starts.begin(), lead_starts.end(), st.start) != lead_starts.end();
+    if (!is_lead && first_wave(*c)) deps.insert(deps.end(), lead_starts.begin(), lead_starts.end());
+    if (st.needs_start && !is_lead) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
     gate_started[c->service] = st.start;
     if (awaited_completion.count(c->service)) {
       int done = p.add(OpKind::kAwaitCompleted, c->service, "", "", {st.start});

@@ -44,6 +44,9 @@ struct DesiredContainer {
   std::vector<std::string> depends_started, depends_healthy, depends_completed;
   bool has_seed = false;
   bool has_probe = false;
+  // Readiness takes seconds after start (a database that initialises its data folder):
+  // its start goes to the engine before the others of its wave (see reconcile_up).
+  bool slow_ready = false;
   int stop_grace_s = 2;
 };
 

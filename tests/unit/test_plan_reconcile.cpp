@@ -57,7 +57,7 @@ TEST_CASE("cold up creates everything and orders starts by depends_on") {
         "12 seed postgres after 11\n"
         "13 start migrate (new) after 5,12\n"
         "14 await-completed migrate after 13\n"
-        "15 start redis (new) after 6\n"
+        "15 start redis (new) after 6,10\n"  // after the lead start of postgres
         "16 await-ready redis after 15\n"
         "17 start api (new) after 7,8,14,16\n"
         "18 await-ready api after 17\n"
@@ -180,4 +180,22 @@ TEST_CASE("down stops running containers in parallel, then removes networks; -v 
         "11 remove-network p_front after 2,3,5,7,9\n"
         "12 remove-volume p_pgdata after 2,3,5,7,9\n"
         "13 remove-data /x/.data/postgres after 2,3,5,7,9\n");
+}
+
+TEST_CASE("the start of a slow-to-ready service leads its wave, and only when it starts") {
+  DesiredState d = desired();
+  ObservedState s = converged(d);
+  container(s, "postgres").state = "exited";
+  container(s, "redis").state = "exited";
+  CHECK(reconcile_up(d, s, UpOptions{}).to_string() ==
+        "1 start postgres (stopped)\n"
+        "2 await-ready postgres after 1\n"
+        "3 seed postgres after 2\n"
+        "4 await-completed migrate\n"
+        "5 start redis (stopped) after 1\n"
+        "6 await-ready redis after 5\n"
+        "7 await-ready api\n"
+        "8 await-ready gateway\n");
+  container(s, "postgres").state = "running";
+  CHECK(reconcile_up(d, s, UpOptions{}).to_string().find("start redis (stopped)\n") != std::string::npos);
 }
