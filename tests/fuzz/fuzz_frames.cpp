@@ -40,11 +40,7 @@ Outcome decode(const std::vector<std::string_view>& pieces) {
     for (auto piece : pieces) decoder.feed(piece);
     out.idle = decoder.idle();
   } catch (const EngineError& e) {
-    if (e.kind() != ErrorKind::kProtocol) {
-      std::fprintf(stderr, "EngineError of kind %d, expected kProtocol\n",
-                   static_cast<int>(e.kind()));
-      std::abort();
-    }
+    biodev::fuzz::require_protocol_error(e);
     out.rejected = true;
     out.idle = false;
   }
@@ -63,11 +59,6 @@ void require_same(const Outcome& a, const Outcome& b, const char* how) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  biodev::fuzz::SplitInput in = biodev::fuzz::split_input(data, size);
-  Outcome whole = decode({in.stream});
-  require_same(whole, decode(in.pieces), "split");
-  std::vector<std::string_view> bytes;
-  for (size_t i = 0; i < in.stream.size(); ++i) bytes.push_back(in.stream.substr(i, 1));
-  require_same(whole, decode(bytes), "byte by byte");
+  biodev::fuzz::check_split_invariance(data, size, decode, require_same);
   return 0;
 }

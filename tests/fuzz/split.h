@@ -5,8 +5,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
+
+#include "docker/errors.h"
 
 namespace biodev::fuzz {
 
@@ -33,6 +37,26 @@ inline SplitInput split_input(const uint8_t* data, size_t size) {
     pos += n;
   }
   return out;
+}
+
+// A decoder may reject a stream only as a protocol error; any other kind is a bug.
+inline void require_protocol_error(const biodev::docker::EngineError& e) {
+  if (e.kind() == biodev::docker::ErrorKind::kProtocol) return;
+  std::fprintf(stderr, "EngineError of kind %d, expected kProtocol\n", static_cast<int>(e.kind()));
+  std::abort();
+}
+
+// The property both stream decoders must have: a stream decodes the same whole, in the
+// pieces split_input makes, and one byte at a time. `decode` takes the pieces;
+// `require_same(whole, other, how)` aborts on a difference.
+template <class Decode, class RequireSame>
+void check_split_invariance(const uint8_t* data, size_t size, Decode decode, RequireSame require_same) {
+  SplitInput in = split_input(data, size);
+  auto whole = decode(std::vector<std::string_view>{in.stream});
+  require_same(whole, decode(in.pieces), "split");
+  std::vector<std::string_view> bytes;
+  for (size_t i = 0; i < in.stream.size(); ++i) bytes.push_back(in.stream.substr(i, 1));
+  require_same(whole, decode(bytes), "byte by byte");
 }
 
 }  // namespace biodev::fuzz
