@@ -12,7 +12,7 @@
 namespace biodev::cli {
 
 const profile::Profile& Context::profile() {
-  if (!profile_) {
+  std::call_once(profile_once_, [this] {
     profile::LoadOptions o;
     o.profile = options.profile.empty() ? "default" : options.profile;
     o.project = options.project;
@@ -20,7 +20,7 @@ const profile::Profile& Context::profile() {
     profile_ = profile::load_profile(o);
     global_redactor() = Redactor(profile_->secrets);
     for (const auto& w : profile_->warnings) reporter().message(ui::Level::kWarn, w);
-  }
+  });
   return *profile_;
 }
 
@@ -49,21 +49,24 @@ std::string Context::project() {
 }
 
 docker::Client& Context::client() {
-  if (!client_) {
-    client_ = std::make_unique<docker::Client>(docker::make_socket_transport(docker::Endpoint::from_env()));
-    client_->negotiate();
-  }
+  // A failed negotiation throws out of call_once, which leaves it to be tried again.
+  std::call_once(client_once_, [this] {
+    auto c = std::make_unique<docker::Client>(docker::make_socket_transport(docker::Endpoint::from_env()));
+    c->negotiate();
+    client_ = std::move(c);
+  });
   return *client_;
 }
 
 const ui::ReporterOptions& Context::reporter_options() {
-  if (!reporter_options_)
+  std::call_once(reporter_options_once_, [this] {
     reporter_options_ = ui::detect_reporter_options(options.json, options.no_color, options.verbose);
+  });
   return *reporter_options_;
 }
 
 ui::Reporter& Context::reporter() {
-  if (!reporter_) reporter_ = ui::make_reporter(reporter_options());
+  std::call_once(reporter_once_, [this] { reporter_ = ui::make_reporter(reporter_options()); });
   return *reporter_;
 }
 

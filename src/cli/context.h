@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ class Context {
   static void install_signal_handlers();
 
  private:
+  // Each made once, on first use, from whichever thread asks first: worker threads
+  // (image builds, plan ops) report and call the engine too.
+  std::once_flag profile_once_, client_once_, reporter_once_, reporter_options_once_;
   std::optional<profile::Profile> profile_;
   std::unique_ptr<docker::Client> client_;
   std::unique_ptr<ui::Reporter> reporter_;
