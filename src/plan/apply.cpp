@@ -92,12 +92,29 @@ void EngineOps::run(const Op& op) {
     case OpKind::kCreateNetwork: {
       for (const auto& n : ctx_.desired->networks)
         if (n.full_name == op.target) {
-          std::string id = c.create_network(n.full_name, n.create_body);
+          std::string id, how = "created";
+          try {
+            id = c.create_network(n.full_name, n.create_body);
+          } catch (const EngineError& e) {
+            // An up killed while its create was in flight: the engine finishes the create
+            // after the snapshot of this up was taken. Ours by label: adopt it.
+            if (e.kind() != docker::ErrorKind::kConflict) throw;
+            docker::NetworkSummary existing = c.inspect_network(n.full_name);
+            auto label = existing.labels.find(labels::kProject);
+            if (label == existing.labels.end() || label->second != ctx_.desired->project)
+              throw Error(ExitCode::kFailed, "network " + n.full_name +
+                                                 " exists and is not labelled for this project; "
+                                                 "remove it or choose another project name (-p)");
+            id = existing.id;
+            how = "adopted";
+          }
           {
             std::lock_guard lock(mu_);
             net_ids_[n.full_name] = id;
           }
           remove_duplicate_networks();
+          report("network " + op.subject, how, how == "adopted" ? "left by an interrupted up" : "");
+          return;
         }
       report("network " + op.subject, "created");
       return;

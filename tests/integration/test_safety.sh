@@ -18,6 +18,16 @@ engine_get "/containers/$foreign/json" | jq -e '.Config.Labels.owner == "someone
   || fail "down touched a container it does not own"
 curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$foreign?force=1" >/dev/null
 
+note "a foreign network with the name biodev wants: exit 1, named, left untouched"
+net=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+  -d "{\"Name\":\"${PROJECT}_net\",\"CheckDuplicate\":true}" http://localhost/networks/create | jq -r .Id)
+expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
+expect_contains "$OUT" "network ${PROJECT}_net exists and is not labelled for this project"
+engine_get "/networks/$net" >/dev/null || fail "the foreign network was removed"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$R" down -v --yes
+engine_get "/networks/$net" >/dev/null || fail "down removed a network it does not own"
+curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$net" >/dev/null
+
 note "secrets from .env never show in config, progress or errors"
 cat > .env <<ENV
 POSTGRES_PASSWORD=Sup3r-Secret-Pa55
