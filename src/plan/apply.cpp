@@ -1,5 +1,6 @@
 #include "plan/apply.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -89,36 +90,7 @@ std::string EngineOps::last_logs(const std::string& id, int lines) const {
 void EngineOps::run(const Op& op) {
   docker::Client& c = *ctx_.client;
   switch (op.kind) {
-    case OpKind::kCreateNetwork: {
-      for (const auto& n : ctx_.desired->networks)
-        if (n.full_name == op.target) {
-          std::string id, how = "created";
-          try {
-            id = c.create_network(n.full_name, n.create_body);
-          } catch (const EngineError& e) {
-            // An up killed while its create was in flight: the engine finishes the create
-            // after the snapshot of this up was taken. Ours by label: adopt it.
-            if (e.kind() != docker::ErrorKind::kConflict) throw;
-            docker::NetworkSummary existing = c.inspect_network(n.full_name);
-            auto label = existing.labels.find(labels::kProject);
-            if (label == existing.labels.end() || label->second != ctx_.desired->project)
-              throw Error(ExitCode::kFailed, "network " + n.full_name +
-                                                 " exists and is not labelled for this project; "
-                                                 "remove it or choose another project name (-p)");
-            id = existing.id;
-            how = "adopted";
-          }
-          {
-            std::lock_guard lock(mu_);
-            net_ids_[n.full_name] = id;
-          }
-          remove_duplicate_networks();
-          report("network " + op.subject, how, how == "adopted" ? "left by an interrupted up" : "");
-          return;
-        }
-      report("network " + op.subject, "created");
-      return;
-    }
+    case OpKind::kCreateNetwork: create_network(op); return;
     case OpKind::kCreateVolume:
       c.create_volume(op.target, {{"dev.biodev.project", ctx_.desired->project},
                                   {"dev.biodev.volume", op.subject}});
@@ -156,6 +128,35 @@ void EngineOps::run(const Op& op) {
       return;
     case OpKind::kRemoveDataDir: remove_data_dir(op); return;
   }
+}
+
+void EngineOps::create_network(const Op& op) {
+  const auto& nets = ctx_.desired->networks;
+  auto n = std::find_if(nets.begin(), nets.end(), [&](const auto& x) { return x.full_name == op.target; });
+  if (n == nets.end()) throw std::logic_error("plan names a network the profile does not have: " + op.target);
+  docker::Client& c = *ctx_.client;
+  std::string id, how = "created";
+  try {
+    id = c.create_network(n->full_name, n->create_body);
+  } catch (const EngineError& e) {
+    // An up killed while its create was in flight: the engine finishes the create
+    // after the snapshot of this up was taken. Ours by label: adopt it.
+    if (e.kind() != ErrorKind::kConflict) throw;
+    docker::NetworkSummary existing = c.inspect_network(n->full_name);
+    auto label = existing.labels.find(labels::kProject);
+    if (label == existing.labels.end() || label->second != ctx_.desired->project)
+      throw Error(ExitCode::kFailed, "network " + n->full_name +
+                                         " exists and is not labelled for this project; "
+                                         "remove it or choose another project name (-p)");
+    id = existing.id;
+    how = "adopted";
+  }
+  {
+    std::lock_guard lock(mu_);
+    net_ids_[n->full_name] = id;
+  }
+  remove_duplicate_networks();
+  report("network " + op.subject, how, how == "adopted" ? "left by an interrupted up" : "");
 }
 
 std::string EngineOps::network_id(const std::string& full_name) const {

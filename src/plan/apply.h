@@ -51,6 +51,7 @@ class EngineOps {
   std::string container_id(const std::string& service) const;
 
  private:
+  void create_network(const Op& op);
   void create(const Op& op);
   void start(const Op& op);
   void await_ready(const Op& op);

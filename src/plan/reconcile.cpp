@@ -41,6 +41,7 @@ struct Started {
   std::string reason;
   std::vector<int> deps;
   bool needs_start = false;
+  bool lead = false;  // a lead start: the rest of the first wave starts after it
 };
 
 }  // namespace
@@ -123,6 +124,7 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     Started& st = started[c->service];
     if (st.needs_start && c->slow_ready && first_wave(*c)) {
       st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, st.deps);
+      st.lead = true;
       lead_starts.push_back(st.start);
     }
   }
@@ -133,9 +135,8 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     for (const auto& s : c->depends_started) deps.push_back(gate_started[s]);
     for (const auto& s : c->depends_healthy) deps.push_back(gate_healthy[s]);
     for (const auto& s : c->depends_completed) deps.push_back(gate_completed[s]);
-    bool is_lead = st.start != 0 && std::find(lead_starts.begin(), lead_starts.end(), st.start) != lead_starts.end();
-    if (!is_lead && first_wave(*c)) deps.insert(deps.end(), lead_starts.begin(), lead_starts.end());
-    if (st.needs_start && !is_lead) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
+    if (!st.lead && first_wave(*c)) deps.insert(deps.end(), lead_starts.begin(), lead_starts.end());
+    if (st.needs_start && !st.lead) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
     gate_started[c->service] = st.start;
     if (awaited_completion.count(c->service)) {
       int done = p.add(OpKind::kAwaitCompleted, c->service, "", "", {st.start});
