@@ -18,7 +18,7 @@ Runner setup_images(CLI::App& sub, Context& ctx) {
   auto force = std::make_shared<bool>(false);
   build->add_option("names", *names, "Recipes to build: postgres, redis, s3rver, python, runtime (default: all)");
   build->add_flag("--force", *force, "Rebuild even when the image is current");
-  return [&ctx, build, list, names, force] {
+  return [&ctx, list, names, force] {
     docker::Client& client = ctx.client();
     std::vector<images::Recipe> recipes;
     bool runtime = names->empty();
@@ -41,7 +41,6 @@ Runner setup_images(CLI::App& sub, Context& ctx) {
       std::cout << (ctx.options.json ? out.dump() + "\n" : t.render());
       return 0;
     }
-    (void)build;
     images::BuildOptions bo;
     bo.force = *force;
     bo.cancel = &Context::cancelled();
