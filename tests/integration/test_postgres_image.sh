@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# biodev/postgres:15 keeps the official image's contract whichever way it makes the
+# cluster: from the initdb template it carries (names with quotes, the default user,
+# trust without a password) or with initdb (extra initdb flags, another time zone). The
+# superuser is the bootstrap role, the password works over TCP and a wrong one does not,
+# the database belongs to the superuser; a cluster that cannot be made is not kept.
+source "$(dirname "$0")/lib.sh"
+require_engine
+new_project
+
+cat >biodev.yaml <<'YAML'
+
+x-pg: &pg
+  image: biodev/postgres:15
+  offline: { image: biodev/postgres:15 }
+  ready: { type: postgres, port: 5432 }
+services:
+  quoted:
+    <<: *pg
+    env: { POSTGRES_USER: "o'ne\"il", POSTGRES_PASSWORD: "it's \"secret\"", POSTGRES_DB: "my\"db" }
+  plain:
+    <<: *pg
+    env: { POSTGRES_PASSWORD: pw-plain }
+  trust:
+    <<: *pg
+    env: { POSTGRES_USER: bob, POSTGRES_HOST_AUTH_METHOD: trust }
+  md5:
+    <<: *pg
+    env: { POSTGRES_USER: bio, POSTGRES_PASSWORD: pw-md5, POSTGRES_DB: app, POSTGRES_HOST_AUTH_METHOD: md5 }
+  checksums:
+    <<: *pg
+    env: { POSTGRES_USER: bio, POSTGRES_PASSWORD: pw-sum, POSTGRES_DB: bio, POSTGRES_INITDB_ARGS: --data-checksums }
+  berlin:
+    <<: *pg
+    env: { POSTGRES_USER: bio, POSTGRES_PASSWORD: pw-tz, POSTGRES_DB: bio, TZ: Europe/Berlin }
+YAML
+
+note "six clusters, four from the template and two by initdb"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml up --timeout 180
+
+# query SERVICE USER PASSWORD DB SQL: over TCP with a password, as a client would.
+query() {
+  "$BIODEV" -p "$PROJECT" -f biodev.yaml exec -T "$1" -- env PGPASSWORD="$3" \
+    psql -h 127.0.0.1 -U "$2" -d "$4" -v ON_ERROR_STOP=1 -XAtc "$5"
+}
+WHO="select current_user || '|' || (select oid from pg_roles where rolname = current_user)
+  || '|' || pg_get_userbyid((select datdba from pg_database where datname = current_database()))
+  || '|' || (select count(*) from pg_roles where rolname !~ '^pg_')"
+
+# check SERVICE USER PASSWORD DB HOW: the superuser is oid 10 and the only role, owns
+# the database, and the log says which way the cluster was made.
+check() {
+  local got
+  got=$(query "$1" "$2" "$3" "$4" "$WHO") || fail "$1: cannot connect as $2 to $4: $got"
+  [[ $got == "$2|10|$2|1" ]] || fail "$1: user|oid|db owner|roles is '$got', expected '$2|10|$2|1'"
+  expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml logs "$1"
+  expect_contains "$OUT" "$5"
+}
+check quoted "o'ne\"il" "it's \"secret\"" 'my"db' "from the image's initdb template"
+check plain postgres pw-plain postgres "from the image's initdb template"
+check trust bob "" bob "from the image's initdb template"
+check md5 bio pw-md5 app "from the image's initdb template"
+check checksums bio pw-sum bio "with initdb"
+check berlin bio pw-tz bio "with initdb"
+
+note "settings the template cannot give come from initdb"
+[[ $(query checksums bio pw-sum bio "show data_checksums") == on ]] || fail "checksums: data_checksums not on"
+[[ $(query berlin bio pw-tz bio "show timezone") == Europe/Berlin ]] || fail "berlin: timezone not Europe/Berlin"
+[[ $(query plain postgres pw-plain postgres "show timezone") == Etc/UTC ]] || fail "plain: timezone not Etc/UTC"
+
+note "host authentication: the method asked for, and a wrong password is refused"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml exec -T md5 -- grep -c '^host .*md5$' /var/lib/postgresql/data/pg_hba.conf
+[[ $OUT -ge 3 ]] || fail "md5: pg_hba.conf has $OUT md5 host lines"
+expect_exit 2 query plain postgres wrong-password postgres "select 1"
+expect_contains "$OUT" "password authentication failed"
+expect_exit 2 query quoted "o'ne\"il" "it's" 'my"db' "select 1"
+
+note "a cluster that cannot be made leaves an empty directory behind"
+mkdir -m 777 pgfail
+cat >failing.yaml <<YAML
+
+services:
+  broken:
+    image: biodev/postgres:15
+    offline: { image: biodev/postgres:15 }
+    env: { POSTGRES_PASSWORD: pw, POSTGRES_DB: template1 }
+    mounts: ["$WORK/pgfail:/var/lib/postgresql/data"]
+    ready: { type: postgres, port: 5432, timeout: 30s }
+YAML
+expect_exit 1 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml up
+expect_contains "$OUT" "broken"
+expect_contains "$OUT" 'database "template1" already exists'
+"$BIODEV" -p "$PROJECT-fail" -f failing.yaml down -v --yes >/dev/null 2>&1 || true
+[[ -z $(ls -A pgfail) ]] || fail "pgfail should be empty after the failed init: $(ls -A pgfail | head -5)"
+
+echo "PASS [$TEST_NAME]"
