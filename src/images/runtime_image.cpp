@@ -1,6 +1,5 @@
 // biodev/runtime:<version>: this binary and the shared libraries it loads, on scratch.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,26 +46,9 @@ struct ImageFile {
   std::string host;  // file to copy
 };
 
-// sha256 of a file's bytes, read through mmap: the binary can be tens of megabytes.
 std::string file_sha256(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    throw Error(ExitCode::kFailed, "cannot read " + path + ": " + std::strerror(err));
-  }
-  size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    close(fd);
-    return sha256("");
-  }
-  void* data = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (data == MAP_FAILED)
-    throw Error(ExitCode::kFailed, "cannot map " + path + ": " + std::strerror(errno));
-  std::string digest = sha256(std::string_view(static_cast<const char*>(data), size));
-  munmap(data, size);
+  std::string digest = sha256_file(path);
+  if (digest.empty()) throw Error(ExitCode::kFailed, "cannot read " + path + ": " + std::strerror(errno));
   return digest;
 }
 
