@@ -71,14 +71,16 @@ single_user() {
 }
 
 # The image carries a cluster initdb made at build time ($TEMPLATE, superuser
-# "postgres"). Copying it is what initdb would write, in a fraction of the time, as long
-# as nothing asks initdb for something else: extra initdb flags, another time zone,
-# an authentication method other than the plain ones. Like initdb, it wants an empty
-# directory (initdb's own message explains a mount point's lost+found).
+# "postgres", and a spare database: see make-template.sh). Copying it is what initdb
+# would write, in a fraction of the time, as long as nothing asks initdb for something
+# else: extra initdb flags, another time zone, an authentication method other than the
+# plain ones. Like initdb, it wants an empty directory (initdb's own message explains a
+# mount point's lost+found).
 TEMPLATE=/usr/share/biodev/postgres-template
 template_fits() {
-  [ -s "$TEMPLATE/PG_VERSION" ] && [ -z "$POSTGRES_INITDB_ARGS" ] &&
-    [ -z "${TZ:-}" ] && [ -z "${PGTZ:-}" ] && cmp -s /etc/localtime "$TEMPLATE.localtime" &&
+  [ -s "$TEMPLATE/PG_VERSION" ] && [ -s "$TEMPLATE.spare-oid" ] &&
+    [ -z "$POSTGRES_INITDB_ARGS" ] && [ -z "${TZ:-}" ] && [ -z "${PGTZ:-}" ] &&
+    cmp -s /etc/localtime "$TEMPLATE.localtime" &&
     [ -z "$(ls -A "$PGDATA")" ] &&
     case "$POSTGRES_HOST_AUTH_METHOD" in
       trust | password | md5 | scram-sha-256) true ;;
@@ -88,13 +90,18 @@ template_fits() {
 
 # Both return non-zero at the first failing step (they run where `set -e` does not
 # reach: in an `||` list).
-# Creating the ~1000 files is most of the copy's time (up to a millisecond a file on
+# Creating the ~1200 files is most of the copy's time (up to a millisecond a file on
 # some disks), and creations in different directories go in parallel: one cp for each
-# database's directory, one for the rest.
+# database's directory, one for the rest. The spare database is left out when there
+# is nothing to rename it to (its empty directory lets DROP DATABASE finish cleanly).
 copy_template() {
   mkdir -p "$PGDATA/base" || return 1
   pids=
   for db in "$TEMPLATE"/base/*; do
+    if [ "$POSTGRES_DB" = postgres ] && [ "${db##*/}" = "$SPARE_OID" ]; then
+      mkdir "$PGDATA/base/$SPARE_OID" || return 1
+      continue
+    fi
     cp -R "$db" "$PGDATA/base/" &
     pids="$pids $!"
   done
@@ -109,6 +116,7 @@ copy_template() {
 }
 
 init_from_template() {
+  SPARE_OID=$(cat "$TEMPLATE.spare-oid") || return 1
   copy_template || return 1
   chmod -R u+rwX,go-rwx "$PGDATA" || return 1
   sed -i "s/scram-sha-256\$/$POSTGRES_HOST_AUTH_METHOD/" "$PGDATA/pg_hba.conf" || return 1
@@ -116,9 +124,13 @@ init_from_template() {
     if [ -n "$POSTGRES_PASSWORD" ]; then
       printf 'ALTER ROLE postgres PASSWORD %s;\n\n' "$(sql_literal "$POSTGRES_PASSWORD")"
     fi
-    if [ "$POSTGRES_DB" != postgres ]; then
-      printf 'CREATE DATABASE %s STRATEGY = FILE_COPY;\n\n' "$(sql_ident "$POSTGRES_DB")"
-    fi
+    # The spare database, a copy of template1 made with the template, is the database
+    # CREATE DATABASE would make now.
+    case "$POSTGRES_DB" in
+      postgres) printf 'DROP DATABASE biodev_spare;\n\n' ;;
+      biodev_spare) ;;
+      *) printf 'ALTER DATABASE biodev_spare RENAME TO %s;\n\n' "$(sql_ident "$POSTGRES_DB")" ;;
+    esac
     # The bootstrap superuser (oid 10) takes the name asked for, as with initdb
     # --username; ALTER ROLE cannot rename the role of the running session.
     if [ "$POSTGRES_USER" != postgres ]; then
@@ -134,8 +146,10 @@ init_with_initdb() {
     --pwfile=/dev/stdin --auth-local=trust --auth-host="$POSTGRES_HOST_AUTH_METHOD" \
     --encoding=UTF8 --locale=C.UTF-8 --no-sync --no-instructions $POSTGRES_INITDB_ARGS \
     >/dev/null || return 1
+  # OID 16384 as a server would give it: a single-user backend hands out reserved ones.
   if [ "$POSTGRES_DB" != postgres ]; then
-    printf 'CREATE DATABASE %s STRATEGY = FILE_COPY;\n\n' "$(sql_ident "$POSTGRES_DB")" | single_user
+    printf 'CREATE DATABASE %s OID = 16384 STRATEGY = FILE_COPY;\n\n' "$(sql_ident "$POSTGRES_DB")" |
+      single_user
   fi
 }
 

@@ -63,6 +63,14 @@ check md5 bio pw-md5 app "from the image's initdb template"
 check checksums bio pw-sum bio "with initdb"
 check berlin bio pw-tz bio "with initdb"
 
+note "POSTGRES_DB has an ordinary OID (16384, as a server-side CREATE DATABASE gives)"
+[[ $(query md5 bio pw-md5 app "select oid from pg_database where datname = 'app'") == 16384 ]] \
+  || fail "md5: database app is not oid 16384"
+[[ $(query checksums bio pw-sum bio "select oid from pg_database where datname = 'bio'") == 16384 ]] \
+  || fail "checksums: database bio is not oid 16384"
+got=$(query plain postgres pw-plain postgres "select string_agg(datname, ',' order by datname) from pg_database")
+[[ $got == postgres,template0,template1 ]] || fail "plain: databases are $got, expected postgres,template0,template1"
+
 note "settings the template cannot give come from initdb"
 [[ $(query checksums bio pw-sum bio "show data_checksums") == on ]] || fail "checksums: data_checksums not on"
 [[ $(query berlin bio pw-tz bio "show timezone") == Europe/Berlin ]] || fail "berlin: timezone not Europe/Berlin"
