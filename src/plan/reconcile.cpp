@@ -113,7 +113,7 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
   //
   // Lead starts: the engine serialises much of a container start (network sandbox,
   // port proxies), so starts issued together each take as long as all of them. A
-  // service that is slow to become ready after its start (Postgres running initdb)
+  // service that is slow to become ready after its start (Postgres making its cluster)
   // is what the whole up waits for; its start goes alone, and the other starts of the
   // first wave (services that wait on nothing) follow it.
   auto first_wave = [](const DesiredContainer& c) {
