@@ -87,6 +87,15 @@ class Engine:
     def volumes(self, label):
         return self.call("GET", "/volumes", query={"filters": json.dumps({"label": [label]})}).get("Volumes") or []
 
+    def has_image(self, ref):
+        try:
+            self.call("GET", f"/images/{ref}/json")
+            return True
+        except EngineError as e:
+            if e.status == 404:
+                return False
+            raise
+
     def inspect(self, cid):
         return self.call("GET", f"/containers/{cid}/json")
 
