@@ -34,8 +34,8 @@ if [ "$(id -u)" = 0 ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
-# initdb looks the running uid up in passwd; an arbitrary --user has no entry, so
-# nss_wrapper supplies one for the duration of initdb (as the official image does).
+# initdb and postgres look the running uid up in passwd; an arbitrary --user has no
+# entry, so nss_wrapper supplies one while they run (as the official image does).
 with_passwd_entry() {
   if getent passwd "$(id -u)" >/dev/null 2>&1; then
     "$@"
@@ -88,8 +88,6 @@ template_fits() {
     esac
 }
 
-# Both return non-zero at the first failing step (they run where `set -e` does not
-# reach: in an `||` list).
 # Creating the ~1200 files is most of the copy's time (up to a millisecond a file on
 # some disks), and creations in different directories go in parallel: one cp for each
 # database's directory, one for the rest. The spare database is left out when there
@@ -97,15 +95,15 @@ template_fits() {
 copy_template() {
   mkdir -p "$PGDATA/base" || return 1
   pids=
+  rc=0
   for db in "$TEMPLATE"/base/*; do
     if [ "$POSTGRES_DB" = postgres ] && [ "${db##*/}" = "$SPARE_OID" ]; then
-      mkdir "$PGDATA/base/$SPARE_OID" || return 1
+      mkdir "$PGDATA/base/$SPARE_OID" || rc=1
       continue
     fi
     cp -R "$db" "$PGDATA/base/" &
     pids="$pids $!"
   done
-  rc=0
   for f in "$TEMPLATE"/*; do
     [ "$f" = "$TEMPLATE/base" ] || cp -R "$f" "$PGDATA/" || rc=1
   done
@@ -115,6 +113,8 @@ copy_template() {
   return "$rc"
 }
 
+# Both return non-zero at the first failing step (they run where `set -e` does not
+# reach: in an `||` list).
 init_from_template() {
   SPARE_OID=$(cat "$TEMPLATE.spare-oid") || return 1
   copy_template || return 1
