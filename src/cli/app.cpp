@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <iostream>
 #include <malloc.h>
+
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,4 @@
 // biodev/runtime:<version>: this binary and the shared libraries it loads, on scratch.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +47,8 @@ struct ImageFile {
 
 std::string file_sha256(const std::string& path) {
   std::string digest = sha256_file(path);
-  if (digest.empty()) throw Error(ExitCode::kFailed, "cannot read " + path + ": " + std::strerror(errno));
+  if (digest.empty())
+    throw Error(ExitCode::kFailed, "cannot read " + path + ": " + std::strerror(errno));
   return digest;
 }
 
