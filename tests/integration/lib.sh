@@ -21,6 +21,8 @@ require_engine() {
 
 # Engine API GET through curl: an independent view of what biodev did.
 engine_get() { curl -fsS --unix-socket "$SOCK" "http://localhost$1"; }
+# DELETE of an object a test made itself, best effort (it may be gone already).
+engine_delete() { curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost$1" >/dev/null 2>&1 || true; }
 # Count of objects labelled with a project: containers, networks, volumes.
 labelled_count() {
   local kind=$1 project=$2 filter

@@ -11,22 +11,27 @@ note "a foreign container with the name biodev wants: exit 1, left untouched"
 body='{"Image":"biodev/redis:7","Cmd":["sleep","300"],"Entrypoint":["/bin/sh","-c"],"Labels":{"owner":"someone-else"}}'
 foreign=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' -d "$body" \
   "http://localhost/containers/create?name=$PROJECT-redis" | jq -r .Id)
+# The test's own foreign objects go even when a check fails (biodev's down leaves them).
+trap 'engine_delete "/containers/$foreign?force=1"; cleanup' EXIT
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
 expect_contains "$OUT" "not labelled for this project"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$R" down -v --yes
 engine_get "/containers/$foreign/json" | jq -e '.Config.Labels.owner == "someone-else"' >/dev/null \
   || fail "down touched a container it does not own"
-curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$foreign?force=1" >/dev/null
+engine_delete "/containers/$foreign?force=1"
+trap cleanup EXIT
 
 note "a foreign network with the name biodev wants: exit 1, named, left untouched"
 net=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' \
   -d "{\"Name\":\"${PROJECT}_net\",\"CheckDuplicate\":true}" http://localhost/networks/create | jq -r .Id)
+trap 'engine_delete "/networks/$net"; cleanup' EXIT
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
 expect_contains "$OUT" "network ${PROJECT}_net exists and is not labelled for this project"
 engine_get "/networks/$net" >/dev/null || fail "the foreign network was removed"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$R" down -v --yes
 engine_get "/networks/$net" >/dev/null || fail "down removed a network it does not own"
-curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$net" >/dev/null
+engine_delete "/networks/$net"
+trap cleanup EXIT
 
 note "secrets from .env never show in config, progress or errors"
 cat > .env <<ENV
