@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -83,20 +84,37 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
         return 1;
       }
     }
+    // What there is to remove, counted before it goes (a killed up can leave a second
+    // network of the same name; a stack already down can still have its data).
+    size_t networks = obs.networks.size() + obs.duplicate_networks.size();
+    size_t volumes = a->volumes ? obs.volumes.size() : 0;
+    size_t folders = 0;
+    for (const auto& d : o.data_dirs) folders += std::filesystem::exists(d) ? 1 : 0;
     DownResult dr = take_down(ctx, obs, o);
     bool ok = dr.ok;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (ctx.options.json) {
-      std::cout << nlohmann::json{{"type", "result"}, {"command", "down"}, {"project", project}, {"ok", ok},
-                                  {"containers_removed", obs.containers.size()}, {"seconds", secs}}
+      std::cout << nlohmann::json{{"type", "result"},
+                                  {"command", "down"},
+                                  {"project", project},
+                                  {"ok", ok},
+                                  {"containers_removed", obs.containers.size()},
+                                  {"networks_removed", networks},
+                                  {"volumes_removed", volumes},
+                                  {"data_dirs_removed", folders},
+                                  {"seconds", secs}}
                        .dump()
                 << "\n";
-    } else if (obs.containers.empty() && obs.networks.empty()) {
+    } else if (obs.containers.empty() && networks == 0 && volumes == 0 && folders == 0) {
       std::cerr << "project " << project << ": nothing to remove\n";
     } else {
       std::cerr << "project " << project << ": removed " << obs.containers.size() << " containers, "
-                << obs.networks.size() << " networks" << (a->volumes ? " and data" : " (data kept)")
-                << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
+                << networks << " networks";
+      if (a->volumes)
+        std::cerr << ", " << volumes << " volumes and " << folders << " data folders";
+      else
+        std::cerr << " (data kept)";
+      std::cerr << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
     }
     return ok ? 0 : 1;
   };

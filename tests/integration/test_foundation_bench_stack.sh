@@ -30,11 +30,15 @@ result=$(grep '"type":"result"' <<<"$OUT")
 
 note "down removes containers and networks, keeps the volume"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f bench down
+expect_contains "$OUT" "removed 4 containers, 1 networks (data kept)"
 [[ $(labelled_count containers "$PROJECT") -eq 0 ]] || fail "containers left after down"
 [[ $(labelled_count networks "$PROJECT") -eq 0 ]] || fail "networks left after down"
 [[ $(labelled_count volumes "$PROJECT") -eq 1 ]] || fail "the pgdata volume should be kept"
 
 note "down -v removes the volume too"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f bench down -v --yes
+expect_contains "$OUT" "removed 0 containers, 0 networks, 1 volumes and 0 data folders"
 [[ $(labelled_count volumes "$PROJECT") -eq 0 ]] || fail "volume left after down -v"
+expect_exit 0 "$BIODEV" -p "$PROJECT" -f bench down -v --yes
+expect_contains "$OUT" "nothing to remove"
 note "ok"
