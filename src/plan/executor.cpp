@@ -1,5 +1,6 @@
 #include "plan/executor.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -58,7 +59,22 @@ bool Executor::run(const std::atomic<bool>* cancel) {
     }
   };
 
-  auto worker = [&] {
+  // Workers are started as ops become ready, one for each queued op no free worker can
+  // take, up to max_parallel_: a chain runs on one thread, a wide plan on as many as it
+  // can use. Each thread costs a stack and a clone, so none is started to sit idle.
+  const int max_workers = std::max(1, max_parallel_);
+  int free_workers = 0;  // started and not running an op
+  std::vector<std::thread> pool;
+  std::function<void()> worker;
+  auto staff = [&] {  // called with mu held
+    while (static_cast<int>(ready.size()) > free_workers &&
+           static_cast<int>(pool.size()) < max_workers) {
+      ++free_workers;
+      pool.emplace_back(worker);
+    }
+    cv.notify_all();
+  };
+  worker = [&] {
     std::unique_lock lock(mu);
     while (true) {
       cv.wait(lock, [&] { return !ready.empty() || finished == total; });
@@ -67,6 +83,7 @@ bool Executor::run(const std::atomic<bool>* cancel) {
       ready.pop_front();
       const Op* op = by_id[id];
       state[id] = State::kRunning;
+      --free_workers;
       ++running;
       lock.unlock();
       emit({op, OpEvent::Phase::kStarted, "", {}});
@@ -95,18 +112,19 @@ bool Executor::run(const std::atomic<bool>* cancel) {
       lock.unlock();
       emit({op, error.empty() ? OpEvent::Phase::kDone : OpEvent::Phase::kFailed, error, elapsed});
       lock.lock();
+      ++free_workers;
       refresh();
-      cv.notify_all();
+      staff();
     }
   };
 
   {
-    std::lock_guard lock(mu);
+    std::unique_lock lock(mu);
     refresh();
+    staff();
+    cv.wait(lock, [&] { return finished == total; });
   }
-  int threads = std::max(1, std::min(max_parallel_, total));
-  std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+  // Every op has ended, so nothing is queued and no worker is started any more.
   for (auto& t : pool) t.join();
   cancelled_ = cancel && cancel->load();
   return failures_.empty() && !cancelled_;
