@@ -81,9 +81,9 @@ int run(int argc, char** argv) {
 
   std::string word = first_word(argc, argv);
   // A command runs up to 32 threads that mostly wait on the engine, and glibc would give
-  // each its own malloc arena (up to 8 per core): two are plenty, and a 30-service `up`
-  // stays about 0.7 MiB smaller. `serve` (the servers in the containers) keeps them all.
-  if (word != "serve") mallopt(M_ARENA_MAX, 2);
+  // each its own malloc arena (up to 8 per core): one is plenty, and a 30-service `up`
+  // stays about 1 MiB smaller. `serve` (the servers in the containers) keeps them all.
+  if (word != "serve") mallopt(M_ARENA_MAX, 1);
   if (!word.empty() && !runners.count(word)) {
     std::string msg = "unknown command \"" + word + "\"";
     std::string hint = closest_match(word, names);
