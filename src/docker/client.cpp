@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 #include "docker/client_json.h"
@@ -126,6 +127,17 @@ std::string ContainerSummary::label(const std::string& key) const {
 // ---------------------------------------------------------------------------------------
 // Plumbing
 
+namespace {
+std::atomic<bool> debug_log{false};
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> format, Args&&... args) {
+  if (debug_log.load(std::memory_order_relaxed)) spdlog::debug(format, std::forward<Args>(args)...);
+}
+}  // namespace
+
+void set_debug_log(bool on) { debug_log = on; }
+
 Client::Client(std::shared_ptr<Transport> transport) : transport_(std::move(transport)) {}
 
 void Client::negotiate() {
@@ -141,7 +153,7 @@ void Client::negotiate() {
     // Engines too old to send the header speak at least 1.24 (as the docker CLI assumes).
     if (engine.empty()) engine = "1.24";
     api_version_ = detail::version_less(engine, kMaxApiVersion) ? engine : kMaxApiVersion;
-    spdlog::debug("Docker engine API {} (using {})", engine, api_version_);
+    debug("Docker engine API {} (using {})", engine, api_version_);
   });
 }
 
@@ -169,10 +181,9 @@ HttpResponse Client::call(const std::string& method, const std::string& p, const
   if (body) req.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
   auto start = std::chrono::steady_clock::now();
   HttpResponse r = transport_->request(req);
-  spdlog::debug("{} {} -> {} in {}us", method, req.target, r.status,
-                std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  debug("{} {} -> {} in {}us", method, req.target, r.status,
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
   return r;
 }
 
@@ -309,7 +320,7 @@ int Client::wait_container(const std::string& id, const std::string& condition) 
   json doc = detail::parse_json(r, "wait for container");
   if (auto err = doc.find("Error"); err != doc.end() && err->is_object()) {
     std::string message = detail::str(*err, "Message");
-    if (!message.empty()) spdlog::debug("wait for container {}: {}", id, message);
+    if (!message.empty()) debug("wait for container {}: {}", id, message);
   }
   return doc.value("StatusCode", -1);
 }

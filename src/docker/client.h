@@ -94,6 +94,10 @@ struct ExecResult {
   std::string err;  // stderr
 };
 
+// With it on (`--verbose`), every engine call is written to spdlog's debug log. Off,
+// the client does not touch spdlog at all, which builds its logger on first use.
+void set_debug_log(bool on);
+
 class Client {
  public:
   explicit Client(std::shared_ptr<Transport> transport);
