@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "docker/errors.h"
@@ -69,8 +70,13 @@ bool Executor::run(const std::atomic<bool>* cancel) {
   auto staff = [&] {  // called with mu held
     while (static_cast<int>(ready.size()) > free_workers &&
            static_cast<int>(pool.size()) < max_workers) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {
+        if (pool.empty()) throw;  // no thread at all: only the caller of run() gets here
+        break;                    // out of threads: the ones there are carry on
+      }
       ++free_workers;
-      pool.emplace_back(worker);
     }
     cv.notify_all();
   };
