@@ -81,8 +81,8 @@ int run(int argc, char** argv) {
 
   std::string word = first_word(argc, argv);
   // A command runs up to 32 threads that mostly wait on the engine, and glibc would give
-  // each its own malloc arena (up to 8 per core): one is plenty, and a 30-service `up`
-  // stays about 1 MiB smaller. `serve` (the servers in the containers) keeps them all.
+  // each its own malloc arena (up to 8 per core), each keeping pages of its own: one is
+  // plenty. `serve` (the servers in the containers) keeps them all.
   if (word != "serve") mallopt(M_ARENA_MAX, 1);
   if (!word.empty() && !runners.count(word)) {
     std::string msg = "unknown command \"" + word + "\"";
@@ -101,7 +101,7 @@ int run(int argc, char** argv) {
     return report_error(ctx, e.what(), ExitCode::kUsage);
   }
   // spdlog only for --verbose: its logger and pattern formatter are built on first use
-  // and cost a command 0.3 MiB it has no use for otherwise.
+  // and cost a command about 0.2 MiB it has no use for otherwise.
   if (ctx.options.verbose) {
     spdlog::set_level(spdlog::level::debug);
     docker::set_debug_log(true);
