@@ -133,23 +133,61 @@ class Bench:
             "ram_gib": round(mem_kb / 1024 / 1024, 1),
             "engine": f"{v.get('Version')} (API {v.get('ApiVersion')})",
             "storage_driver": info.get("Driver"),
-            "userland_proxy": "docker-proxy" if any("docker-proxy" in p for p in self._ps()) else "unknown",
+            "userland_proxy": self._userland_proxy(),
+            "data_root": self._data_root_fs(info.get("DockerRootDir", "/var/lib/docker")),
             "compose": (cv.stdout.strip() or cv.stderr.strip()),
             "biodev": bv.stdout.strip().splitlines()[0] if bv.stdout.strip() else "?",
             "load_at_start": os.getloadavg(),
         }
 
     @staticmethod
-    def _ps():
-        out = []
+    def _userland_proxy():
+        """on, off, or unknown when dockerd is not a process here (a remote engine)."""
         for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    with open(f"/proc/{pid}/comm") as f:
-                        out.append(f.read().strip())
-                except OSError:
-                    pass
-        return out
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() != "dockerd":
+                        continue
+                with open(f"/proc/{pid}/cmdline") as f:
+                    args = f.read().split("\0")
+            except OSError:
+                continue
+            for a in args:
+                if a.startswith("--userland-proxy="):
+                    return "on" if a.split("=", 1)[1] in ("true", "1") else "off"
+            try:
+                with open("/etc/docker/daemon.json") as f:
+                    return "on" if json.load(f).get("userland-proxy", True) else "off"
+            except (OSError, ValueError):
+                return "on"  # dockerd's default
+        return "unknown"
+
+    @staticmethod
+    def _data_root_fs(root):
+        """The filesystem under the engine's data root, e.g. "ext4, no journal": on ext4
+        without a journal, files made soon after others were deleted cost several times
+        more (docs/benchmarks.md), which moves every Postgres figure."""
+        best = None
+        try:
+            with open("/proc/self/mountinfo") as f:
+                for line in f:
+                    left, right = line.split(" - ", 1)
+                    point = left.split()[4]
+                    fstype, source = right.split()[:2]
+                    inside = root == point or root.startswith(point.rstrip("/") + "/")
+                    if inside and (best is None or len(point) > len(best[0])):
+                        best = (point, fstype, source)
+        except (OSError, ValueError, IndexError):
+            return "unknown"
+        if best is None:
+            return "unknown"
+        _, fstype, source = best
+        if fstype in ("ext3", "ext4"):
+            journal = os.path.exists(f"/proc/fs/jbd2/{os.path.basename(source)}-8")
+            return f"{fstype}, {'journal' if journal else 'no journal'}"
+        return fstype
 
     # ---- cleanup ---------------------------------------------------------------------
 
@@ -458,7 +496,8 @@ class Bench:
         m = self.machine()
         self.extra["machine"] = m
         log(f"machine: {m['os']}, {m['cores']} cores ({m['cpu']}), {m['ram_gib']} GiB, kernel {m['kernel']}, "
-            f"engine {m['engine']}, {m['compose']}, {m['biodev']}")
+            f"engine {m['engine']} ({m['data_root']}, userland proxy {m['userland_proxy']}), "
+            f"docker-compose {m['compose']}, {m['biodev']}")
         log(f"load average at start: {' '.join(f'{x:.2f}' for x in m['load_at_start'])}")
         log(f"{self.rounds} rounds; projects {self.p_bio}, {self.p_cmp}")
 
@@ -498,7 +537,8 @@ class Bench:
         w = lines.append
         w("")
         w(f"machine: {m['os']}; {m['cores']} cores, {m['cpu']}; {m['ram_gib']} GiB RAM; kernel {m['kernel']}")
-        w(f"engine {m['engine']}, storage {m['storage_driver']}; {m['compose']}; {m['biodev']}")
+        w(f"engine {m['engine']}, storage {m['storage_driver']} on {m['data_root']}, "
+          f"userland proxy {m['userland_proxy']}; docker-compose {m['compose']}; {m['biodev']}")
         w(f"load average: start {' '.join(f'{x:.2f}' for x in m['load_at_start'])}, "
           f"end {' '.join(f'{x:.2f}' for x in self.extra['load_at_end'])}")
         w(f"rounds: {self.rounds} (side by side), {self.scale_rounds} (scale)")
