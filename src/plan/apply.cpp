@@ -183,21 +183,38 @@ void EngineOps::create(const Op& op) {
   report(op.subject, "creating", op.reason);
   docker::json body = body_with_network_ids(*d);
   std::string id;
-  for (int attempt = 0;; ++attempt) {
+  // The name can be taken by an `up` that was killed after this one observed the engine:
+  // its container is ours to replace. If that up was killed while its create was still
+  // running in the engine, the engine holds the name before the container can be
+  // inspected (it registers it after making its filesystem): look again until it shows.
+  auto deadline = steady_clock::now() + 10s;
+  for (;;) {
     try {
       id = ctx_.client->create_container(d->name, body);
       break;
     } catch (const EngineError& e) {
-      if (e.kind() == ErrorKind::kConflict && attempt == 0 && leftover_of_this_project(d->name)) {
-        // Created by an `up` that was killed after we observed: ours to replace.
-        ctx_.client->remove_container(d->name, true);
-        continue;
-      }
-      if (e.kind() == ErrorKind::kConflict)
+      if (e.kind() == ErrorKind::kConflict) {
+        NameHolder holder = name_holder(d->name);
+        bool in_time = steady_clock::now() < deadline;
+        if (holder == NameHolder::kThisProject && in_time) {
+          ctx_.client->remove_container(d->name, true);
+          continue;
+        }
+        if (holder == NameHolder::kNoneVisible && in_time &&
+            !(ctx_.cancel && ctx_.cancel->load())) {
+          std::this_thread::sleep_for(100ms);
+          continue;
+        }
+        if (holder == NameHolder::kNoneVisible)
+          throw EngineError(
+              e.kind(), e.status(),
+              "service " + op.subject + ": the container name " + d->name +
+                  " stays taken, but no container by that name can be inspected: " + e.what());
         throw EngineError(e.kind(), e.status(),
                           "service " + op.subject + ": a container named " + d->name +
                               " already exists but is not labelled for this project: " + e.what() +
                               " (remove it, or pick another project name with -p)");
+      }
       if (e.kind() == ErrorKind::kNotFound)
         throw EngineError(e.kind(), e.status(),
                           "service " + op.subject + ": image " + body["Image"].get<std::string>() +
@@ -223,13 +240,17 @@ void EngineOps::remove_duplicate_networks() {
   }
 }
 
-bool EngineOps::leftover_of_this_project(const std::string& name) const {
+EngineOps::NameHolder EngineOps::name_holder(const std::string& name) const {
   try {
     docker::json info = ctx_.client->inspect_container(name);
     const auto& lbl = info["Config"]["Labels"];
-    return lbl.is_object() && lbl.value(labels::kProject, "") == ctx_.desired->project;
-  } catch (const EngineError&) {
-    return false;
+    bool ours = lbl.is_object() && lbl.value(labels::kProject, "") == ctx_.desired->project;
+    return ours ? NameHolder::kThisProject : NameHolder::kOther;
+  } catch (const EngineError& e) {
+    if (e.kind() == ErrorKind::kUnreachable) throw;
+    // Not found, or (engine 20.10: HTTP 500) a name whose container is not registered
+    // yet: a create still in flight, or a container that has just gone.
+    return NameHolder::kNoneVisible;
   }
 }
 

@@ -63,7 +63,9 @@ class EngineOps {
   const profile::Service& service(const std::string& name) const;
   std::string network_id(const std::string& full_name) const;
   docker::json body_with_network_ids(const DesiredContainer& d) const;
-  bool leftover_of_this_project(const std::string& container_name) const;
+  // Who holds a container name that a create was refused for.
+  enum class NameHolder { kThisProject, kOther, kNoneVisible };
+  NameHolder name_holder(const std::string& container_name) const;
   // Removes project networks whose name we use but whose id is not the one we use.
   void remove_duplicate_networks();
   std::string last_logs(const std::string& id, int lines) const;

@@ -1,0 +1,101 @@
+// EngineOps against a scripted engine: a create whose container name is already taken.
+#include <doctest/doctest.h>
+
+#include "fake_transport.h"
+#include "plan/apply.h"
+#include "plan/desired.h"
+#include "profile/loader.h"
+
+using namespace biodev;
+using namespace biodev::plan;
+using biodev::docker::testing::FakeTransport;
+
+namespace {
+
+constexpr const char* kConflict =
+    R"({"message":"Conflict. The container name \"/p-redis\" is already in use by container \"c0ffee\"."})";
+
+struct Engine {
+  profile::Profile profile;
+  DesiredState desired;
+  std::shared_ptr<FakeTransport> fake = std::make_shared<FakeTransport>();
+  docker::Client client{fake};
+
+  Engine() {
+    profile::LoadOptions o;
+    o.profile = "stack.yaml";
+    o.project_dir = std::string(BIODEV_TEST_DATA) + "/plan";
+    o.project = "p";
+    o.vars = profile::Variables([](const std::string&) { return std::nullopt; });
+    profile = profile::load_profile(o);
+    desired = desired_state(profile, {});
+  }
+
+  // Runs the create op for redis (container p-redis).
+  void create_redis() {
+    ApplyContext ctx;
+    ctx.client = &client;
+    ctx.profile = &profile;
+    ctx.desired = &desired;
+    EngineOps ops(ctx);
+    Plan plan;
+    plan.add(OpKind::kCreateContainer, "redis", "p-redis", "new");
+    ops.run(plan.ops[0]);
+  }
+
+  std::vector<std::string> calls() const {
+    std::vector<std::string> out;
+    for (const auto& r : fake->requests) out.push_back(r.method + " " + r.target);
+    return out;
+  }
+};
+
+std::string labelled(const std::string& project) {
+  return R"({"Id":"c0ffee","Config":{"Labels":{"dev.biodev.project":")" + project + R"("}}})";
+}
+
+}  // namespace
+
+TEST_CASE("a create finds its name held by an up that was killed: replaced") {
+  Engine e;
+  e.fake->reply(409, kConflict).reply(200, labelled("p")).reply(204).reply(201, R"({"Id":"new1"})");
+  e.create_redis();
+  CHECK(e.calls() == std::vector<std::string>{
+                         "POST /v1.41/containers/create?name=p-redis",
+                         "GET /v1.41/containers/p-redis/json",
+                         "DELETE /v1.41/containers/p-redis?force=1",
+                         "POST /v1.41/containers/create?name=p-redis",
+                     });
+}
+
+TEST_CASE("a create finds its name held by a create still in flight: waits until it shows") {
+  // Engine 20.10 takes the name before the container can be inspected, and answers an
+  // inspect by that name with a 500 until it has made the container's filesystem.
+  Engine e;
+  e.fake->reply(409, kConflict)
+      .reply(500, R"({"message":"Could not find container for entity id c0ffee"})")
+      .reply(409, kConflict)
+      .reply(200, labelled("p"))
+      .reply(204)
+      .reply(201, R"({"Id":"new1"})");
+  e.create_redis();
+  CHECK(e.calls() == std::vector<std::string>{
+                         "POST /v1.41/containers/create?name=p-redis",
+                         "GET /v1.41/containers/p-redis/json",
+                         "POST /v1.41/containers/create?name=p-redis",
+                         "GET /v1.41/containers/p-redis/json",
+                         "DELETE /v1.41/containers/p-redis?force=1",
+                         "POST /v1.41/containers/create?name=p-redis",
+                     });
+}
+
+TEST_CASE(
+    "a create finds its name held by another project's container: an error, nothing removed") {
+  Engine e;
+  e.fake->reply(409, kConflict).reply(200, labelled("someone-else"));
+  CHECK_THROWS_WITH(
+      e.create_redis(),
+      doctest::Contains("a container named p-redis already exists but is not labelled "
+                        "for this project"));
+  for (const auto& call : e.calls()) CHECK(call.rfind("DELETE", 0) != 0);
+}
