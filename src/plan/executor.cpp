@@ -25,7 +25,7 @@ bool Executor::run(const std::atomic<bool>* cancel) {
   std::map<int, State> state;
   std::map<int, const Op*> by_id;
   std::deque<int> ready;
-  int running = 0, finished = 0;
+  int finished = 0;
   const int total = static_cast<int>(plan_.ops.size());
   for (const auto& op : plan_.ops) {
     state[op.id] = State::kPending;
@@ -90,7 +90,6 @@ bool Executor::run(const std::atomic<bool>* cancel) {
       const Op* op = by_id[id];
       state[id] = State::kRunning;
       --free_workers;
-      ++running;
       lock.unlock();
       emit({op, OpEvent::Phase::kStarted, "", {}});
       auto t0 = std::chrono::steady_clock::now();
@@ -107,7 +106,6 @@ bool Executor::run(const std::atomic<bool>* cancel) {
       auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - t0);
       lock.lock();
-      --running;
       ++finished;
       if (error.empty()) {
         state[id] = State::kDone;
