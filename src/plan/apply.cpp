@@ -195,6 +195,11 @@ void EngineOps::create(const Op& op) {
     } catch (const EngineError& e) {
       if (e.kind() == ErrorKind::kConflict) {
         NameHolder holder = name_holder(d->name);
+        if (holder == NameHolder::kOther)
+          throw EngineError(e.kind(), e.status(),
+                            "service " + op.subject + ": a container named " + d->name +
+                                " already exists but is not labelled for this project: " +
+                                e.what() + " (remove it, or pick another project name with -p)");
         bool in_time = steady_clock::now() < deadline;
         if (holder == NameHolder::kThisProject && in_time) {
           ctx_.client->remove_container(d->name, true);
@@ -205,15 +210,11 @@ void EngineOps::create(const Op& op) {
           std::this_thread::sleep_for(100ms);
           continue;
         }
-        if (holder == NameHolder::kNoneVisible)
-          throw EngineError(
-              e.kind(), e.status(),
-              "service " + op.subject + ": the container name " + d->name +
-                  " stays taken, but no container by that name can be inspected: " + e.what());
-        throw EngineError(e.kind(), e.status(),
-                          "service " + op.subject + ": a container named " + d->name +
-                              " already exists but is not labelled for this project: " + e.what() +
-                              " (remove it, or pick another project name with -p)");
+        throw EngineError(
+            e.kind(), e.status(),
+            "service " + op.subject + ": the container name " + d->name +
+                " is still taken, and no container of this project holding it could be replaced: " +
+                e.what());
       }
       if (e.kind() == ErrorKind::kNotFound)
         throw EngineError(e.kind(), e.status(),
