@@ -4,7 +4,7 @@
 #include "fake_transport.h"
 #include "plan/apply.h"
 #include "plan/desired.h"
-#include "profile/loader.h"
+#include "plan_profiles.h"
 
 using namespace biodev;
 using namespace biodev::plan;
@@ -22,12 +22,7 @@ struct Engine {
   docker::Client client{fake};
 
   Engine() {
-    profile::LoadOptions o;
-    o.profile = "stack.yaml";
-    o.project_dir = std::string(BIODEV_TEST_DATA) + "/plan";
-    o.project = "p";
-    o.vars = profile::Variables([](const std::string&) { return std::nullopt; });
-    profile = profile::load_profile(o);
+    profile = plan_profile("stack.yaml");
     desired = desired_state(profile, {});
   }
 

@@ -4,21 +4,14 @@
 
 #include "plan/desired.h"
 #include "plan/reconcile.h"
-#include "profile/loader.h"
+#include "plan_profiles.h"
 
 using namespace biodev;
 using namespace biodev::plan;
 
 namespace {
 
-profile::Profile stack() {
-  profile::LoadOptions o;
-  o.profile = "stack.yaml";
-  o.project_dir = std::string(BIODEV_TEST_DATA) + "/plan";
-  o.project = "p";
-  o.vars = profile::Variables([](const std::string&) { return std::nullopt; });
-  return profile::load_profile(o);
-}
+profile::Profile stack() { return plan_profile("stack.yaml"); }
 
 DesiredState desired(const DesiredOptions& o = {}) { return desired_state(stack(), o); }
 

@@ -1,0 +1,14 @@
+#pragma once
+// Profiles of tests/plan/, loaded as project "p" with no variables set.
+#include <string>
+
+#include "profile/loader.h"
+
+inline biodev::profile::Profile plan_profile(const std::string& file) {
+  biodev::profile::LoadOptions o;
+  o.profile = file;
+  o.project_dir = BIODEV_TEST_DATA "/plan";
+  o.project = "p";
+  o.vars = biodev::profile::Variables([](const std::string&) { return std::nullopt; });
+  return biodev::profile::load_profile(o);
+}
