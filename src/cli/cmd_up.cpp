@@ -9,9 +9,11 @@
 #include "cli/lock.h"
 #include "cli/table.h"
 #include "cli/up.h"
+#include "docker/transport.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
+#include "plan/host_ports.h"
 #include "plan/reconcile.h"
 #include "profile/loader.h"
 #include "util/strings.h"
@@ -80,6 +82,9 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   dopt.images = images::ensure_images(client, p, eo, rep);
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
+  // Ports are bound on this machine only when the engine runs on it (a unix socket).
+  if (docker::Endpoint::from_env().kind == docker::Endpoint::Kind::kUnix)
+    plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
   prepare_host_paths(p, dopt);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);

@@ -22,15 +22,16 @@ expect_exit 3 env DOCKER_HOST=unix:///nonexistent/docker.sock "$BIODEV" -p "$PRO
 expect_contains "$OUT" "cannot reach the Docker engine at unix:///nonexistent/docker.sock"
 (( ($(date +%s%N) - start) / 1000000 < 2000 )) || fail "unreachable engine took over 2s to report"
 
-note "a port taken by another program: exit 1, names port and service"
+note "a port taken by another program: exit 1, names port, service and profile line, nothing created"
 port=$(( 20000 + RANDOM % 20000 ))
 "$BIODEV" serve inference --port "$port" >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
 expect_exit 1 env REDIS_PORT="$port" "$BIODEV" -p "$PROJECT" -f "$SRC/tests/integration/profiles/redis-only.yaml" up --timeout 60
 kill "$holder" 2>/dev/null || true
-expect_contains "$OUT" "port 127.0.0.1:$port is already allocated (service redis)"
-"$BIODEV" -p "$PROJECT" -f "$SRC/tests/integration/profiles/redis-only.yaml" down >/dev/null
+expect_contains "$OUT" "redis-only.yaml:8:13: port 127.0.0.1:$port (service redis) is already in use on this machine"
+[[ $(labelled_count containers "$PROJECT") -eq 0 ]] || fail "containers created with a port in use"
+[[ $(labelled_count networks "$PROJECT") -eq 0 ]] || fail "networks created with a port in use"
 
 note "a service that exits at start and one that never gets ready: exit 1, service named, logs shown"
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$SRC/tests/integration/profiles/crashes.yaml" up --timeout 60
