@@ -7,9 +7,9 @@
 
 #include "cli/commands.h"
 #include "cli/lock.h"
+#include "cli/reaper_client.h"
 #include "cli/table.h"
 #include "cli/up.h"
-#include "docker/transport.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
@@ -83,8 +83,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it (a unix socket).
-  if (docker::Endpoint::from_env().kind == docker::Endpoint::Kind::kUnix)
-    plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
+  if (!engine_socket_path().empty()) plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
   prepare_host_paths(p, dopt);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
