@@ -43,8 +43,12 @@ new_project() {
   cd "$WORK"
   trap cleanup EXIT
 }
+# on_exit 'CMD': CMD (the test's own objects outside the project) runs on exit, then
+# cleanup; the test's exit status stays what it was, so a failure is never lost.
+# shellcheck disable=SC2064,SC2154 # CMD's text goes into the trap now, runs at exit
+on_exit() { trap "__rc=\$?; $1; cleanup \$__rc" EXIT; }
 cleanup() {
-  local rc=$?
+  local rc=${1:-$?}
   cd /
   "$BIODEV" -p "$PROJECT" down -v --yes >/dev/null 2>&1 || true
   rm -rf "$WORK"

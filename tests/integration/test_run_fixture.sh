@@ -8,7 +8,7 @@ new_project
 export BIODEV
 a="it-run-a-$$"; b="it-run-b-$$"; k="it-run-k-$$"; t="it-run-t-$$"; x="it-run-x-$$"
 cleanup_runs() { for p in "$a" "$b" "$k" "$t" "$x"; do "$BIODEV" -p "$p" down -v --yes >/dev/null 2>&1 || true; done; }
-trap 'cleanup_runs; cleanup' EXIT
+on_exit cleanup_runs
 
 note "two runs in parallel both pass the contract checks"
 "$BIODEV" -p "$a" run -- "$SRC/tests/integration/checks/contract.sh" >run-a.log 2>&1 & pa=$!
