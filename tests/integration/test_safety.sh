@@ -12,7 +12,7 @@ body='{"Image":"biodev/redis:7","Cmd":["sleep","300"],"Entrypoint":["/bin/sh","-
 foreign=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' -d "$body" \
   "http://localhost/containers/create?name=$PROJECT-redis" | jq -r .Id)
 # The test's own foreign objects go even when a check fails (biodev's down leaves them).
-trap 'engine_delete "/containers/$foreign?force=1"; cleanup' EXIT
+on_exit 'engine_delete "/containers/$foreign?force=1"'
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
 expect_contains "$OUT" "not labelled for this project"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f "$R" down -v --yes
@@ -24,7 +24,7 @@ trap cleanup EXIT
 note "a foreign network with the name biodev wants: exit 1, named, left untouched"
 net=$(curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' \
   -d "{\"Name\":\"${PROJECT}_net\",\"CheckDuplicate\":true}" http://localhost/networks/create | jq -r .Id)
-trap 'engine_delete "/networks/$net"; cleanup' EXIT
+on_exit 'engine_delete "/networks/$net"'
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f "$R" up --timeout 60
 expect_contains "$OUT" "network ${PROJECT}_net exists and is not labelled for this project"
 engine_get "/networks/$net" >/dev/null || fail "the foreign network was removed"
@@ -91,4 +91,25 @@ YAML
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f noimage.yaml up --timeout 30
 expect_contains "$OUT" "service ghost: image registry.invalid/nothing/here:1.0 could not be pulled"
 [[ $(labelled_count containers "$PROJECT") -eq 0 ]] || fail "containers created although an image is missing"
+note "a rebuild removes the image it replaced only when nothing else names it"
+ver=$("$BIODEV" version | awk 'NR == 1 { print $2 }')
+runtime=$(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id)
+on_exit 'curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/images/$runtime/tag?repo=biodev/runtime&tag=$ver" || true'
+# An older runtime that is also the user's own tag (redis's image stands in): kept.
+redis=$(engine_get /images/biodev/redis:7/json | jq -r .Id)
+curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/images/biodev/redis:7/tag?repo=biodev/runtime&tag=$ver"
+expect_exit 0 "$BIODEV" images build runtime
+[[ $(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id) != "$redis" ]] || fail "runtime not rebuilt"
+engine_get "/images/biodev/redis:7/json" >/dev/null || fail "the rebuild removed an image another tag names"
+# An older runtime nothing else names: removed.
+mkdir ctx && echo old >ctx/f && printf 'FROM scratch\nCOPY f /f\n' >ctx/Dockerfile
+old=$(tar -C ctx -c . | curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/x-tar' \
+  --data-binary @- "http://localhost/build?t=biodev/runtime:$ver&q=1" | jq -rs 'map(.stream // empty) | join("") | gsub("\\s"; "")')
+[[ $old == sha256:* ]] || fail "could not build a stand-in image: $old"
+expect_exit 0 "$BIODEV" images build runtime
+if engine_get "/images/$old/json" >/dev/null 2>&1; then
+  engine_delete "/images/$old"
+  fail "the replaced image $old was left behind untagged"
+fi
+trap cleanup EXIT
 note "ok"
