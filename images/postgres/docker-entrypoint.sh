@@ -56,13 +56,13 @@ with_passwd_entry() {
 sql_literal() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
 sql_ident() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
 
-# Statements on stdin for a single-user backend (no socket, no port: nothing can
-# connect meanwhile), one per ";" and blank line; the first error stops it non-zero.
-# Its log (checkpoints) is shown only when it fails.
+# Statements on stdin for a single-user backend in database $1 (no socket, no port:
+# nothing can connect meanwhile), one per ";" and blank line; the first error stops it
+# non-zero. Its log (checkpoints) is shown only when it fails.
 single_user() {
   err=$(mktemp)
   if ! with_passwd_entry postgres --single -j -D "$PGDATA" -c exit_on_error=on -c fsync=off \
-    postgres >/dev/null 2>"$err"; then
+    "$1" >/dev/null 2>"$err"; then
     cat "$err" >&2
     rm -f "$err"
     return 1
@@ -89,36 +89,54 @@ template_fits() {
 }
 
 # Creating the ~1200 files is most of the copy's time (up to a millisecond a file on
-# some disks), and creations in different directories go in parallel: one cp for each
-# database's directory, one for the rest. The spare database is left out when there
-# is nothing to rename it to (its empty directory lets DROP DATABASE finish cleanly).
+# some disks), and creations in different directories go in parallel: one cp in the
+# background for each database's directory but template1 (their pids in $copies),
+# while the rest and template1 are copied here. The spare database is left out when
+# there is nothing to rename it to (its empty directory lets DROP DATABASE finish
+# cleanly). The template is readable by every uid (a container may run as any);
+# umask 077 makes the copies what Postgres wants of its files: u+rwX, go-rwx.
 copy_template() {
+  umask 077
   mkdir -p "$PGDATA/base" || return 1
-  pids=
-  rc=0
   for db in "$TEMPLATE"/base/*; do
-    if [ "$POSTGRES_DB" = postgres ] && [ "${db##*/}" = "$SPARE_OID" ]; then
-      mkdir "$PGDATA/base/$SPARE_OID" || rc=1
-      continue
-    fi
-    cp -R "$db" "$PGDATA/base/" &
-    pids="$pids $!"
+    case "${db##*/}" in
+      1) ;;
+      "$SPARE_OID")
+        if [ "$POSTGRES_DB" = postgres ]; then
+          mkdir "$PGDATA/base/$SPARE_OID" || return 1
+        else
+          cp -R "$db" "$PGDATA/base/" &
+          copies="$copies $!"
+        fi
+        ;;
+      *)
+        cp -R "$db" "$PGDATA/base/" &
+        copies="$copies $!"
+        ;;
+    esac
   done
   for f in "$TEMPLATE"/*; do
-    [ "$f" = "$TEMPLATE/base" ] || cp -R "$f" "$PGDATA/" || rc=1
+    [ "$f" = "$TEMPLATE/base" ] || cp -R "$f" "$PGDATA/" || return 1
   done
-  for pid in $pids; do
+  cp -R "$TEMPLATE/base/1" "$PGDATA/base/"
+}
+
+# The single-user step runs in template1 while the other databases are still being
+# copied: it changes shared catalogs (global/) only, and reads nothing but template1's.
+# Both this and init_with_initdb return non-zero at the first failing step (they run
+# where `set -e` does not reach: in an `||` list); this one after its copies ended.
+init_from_template() {
+  SPARE_OID=$(cat "$TEMPLATE.spare-oid") || return 1
+  copies=
+  rc=0
+  copy_template && set_up_from_template || rc=1
+  for pid in $copies; do
     wait "$pid" || rc=1
   done
   return "$rc"
 }
 
-# Both return non-zero at the first failing step (they run where `set -e` does not
-# reach: in an `||` list).
-init_from_template() {
-  SPARE_OID=$(cat "$TEMPLATE.spare-oid") || return 1
-  copy_template || return 1
-  chmod -R u+rwX,go-rwx "$PGDATA" || return 1
+set_up_from_template() {
   sed -i "s/scram-sha-256\$/$POSTGRES_HOST_AUTH_METHOD/" "$PGDATA/pg_hba.conf" || return 1
   {
     if [ -n "$POSTGRES_PASSWORD" ]; then
@@ -136,7 +154,7 @@ init_from_template() {
     if [ "$POSTGRES_USER" != postgres ]; then
       printf 'UPDATE pg_authid SET rolname = %s WHERE oid = 10;\n\n' "$(sql_literal "$POSTGRES_USER")"
     fi
-  } | single_user
+  } | single_user template1
 }
 
 init_with_initdb() {
@@ -149,7 +167,7 @@ init_with_initdb() {
   # OID 16384 as a server would give it: a single-user backend hands out reserved ones.
   if [ "$POSTGRES_DB" != postgres ]; then
     printf 'CREATE DATABASE %s OID = 16384 STRATEGY = FILE_COPY;\n\n' "$(sql_ident "$POSTGRES_DB")" |
-      single_user
+      single_user postgres
   fi
 }
 

@@ -83,6 +83,12 @@ expect_exit 2 query plain postgres wrong-password postgres "select 1"
 expect_contains "$OUT" "password authentication failed"
 expect_exit 2 query quoted "o'ne\"il" "it's" 'my"db' "select 1"
 
+note "the cluster's files are its owner's only, from the template as from initdb"
+for svc in quoted checksums; do
+  expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml exec -T "$svc" -- find /var/lib/postgresql/data -perm /077
+  [[ -z $OUT ]] || fail "$svc: files others can read or write: $(head -3 <<<"$OUT")"
+done
+
 note "a cluster that cannot be made leaves an empty directory behind"
 mkdir -m 777 pgfail
 cat >failing.yaml <<YAML
