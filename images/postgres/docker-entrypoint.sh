@@ -88,7 +88,7 @@ template_fits() {
     esac
 }
 
-# Creating the ~1200 files is most of the copy's time (up to a millisecond a file on
+# Creating the ~950 files is most of the copy's time (up to a millisecond a file on
 # some disks), and creations in different directories go in parallel: one cp in the
 # background for each database's directory but template1 (their pids in $copies),
 # while the rest and template1 are copied here. The spare database is left out when

@@ -2,7 +2,8 @@
 # Run once when the image is built (Dockerfile RUN), as root: makes the cluster the
 # entrypoint copies instead of running initdb (docker-entrypoint.sh, init_from_template).
 #   $TEMPLATE            initdb's output, superuser "postgres", plus one database,
-#                        biodev_spare, that becomes POSTGRES_DB by a rename
+#                        biodev_spare, that becomes POSTGRES_DB by a rename; without
+#                        the catalogs' free-space and visibility maps (below)
 #   $TEMPLATE.spare-oid  biodev_spare's directory under base/
 #   $TEMPLATE.localtime  the time zone initdb saw; another one means initdb at start
 set -eu
@@ -32,6 +33,13 @@ for d in "$TEMPLATE"/base/*; do
 done
 [ -n "$spare" ] || { echo "make-template: no directory for biodev_spare under base/" >&2; exit 1; }
 echo "$spare" >"$TEMPLATE.spare-oid"
+
+# The free-space and visibility maps of the catalogs (a quarter of the files) are left
+# out: every cluster start copies the template, and on some disks each file created
+# costs up to a millisecond. Postgres makes these forks on demand, as it does for every
+# new table, and VACUUM rebuilds them; until then a catalog insert extends the table
+# rather than filling a hole, and nothing counts as all-visible.
+find "$TEMPLATE" -type f \( -name '*_fsm' -o -name '*_vm' \) -delete
 
 chmod -R a+rX "$TEMPLATE"
 cp -L /etc/localtime "$TEMPLATE.localtime"

@@ -71,6 +71,21 @@ note "POSTGRES_DB has an ordinary OID (16384, as a server-side CREATE DATABASE g
 got=$(query plain postgres pw-plain postgres "select string_agg(datname, ',' order by datname) from pg_database")
 [[ $got == postgres,template0,template1 ]] || fail "plain: databases are $got, expected postgres,template0,template1"
 
+note "a cluster from the template passes amcheck; VACUUM brings back the maps it leaves out"
+query md5 bio pw-md5 app "create extension amcheck" >/dev/null || fail "md5: no amcheck"
+got=$(query md5 bio pw-md5 app "select count(*) from pg_class c, verify_heapam(c.oid) where c.relkind in ('r', 't', 'm')") \
+  || fail "md5: verify_heapam failed: $got"
+[[ $got == 0 ]] || fail "md5: verify_heapam found $got problems in the catalogs"
+got=$(query md5 bio pw-md5 app "with i as materialized (select c.oid from pg_class c join pg_am a
+  on a.oid = c.relam where c.relkind = 'i' and a.amname = 'btree')
+  select count(bt_index_parent_check(oid, true)) from i") || fail "md5: bt_index_parent_check failed: $got"
+[[ $got -gt 100 ]] || fail "md5: only $got btree indexes checked"
+[[ $(query md5 bio pw-md5 app "select pg_relation_size('pg_class', 'vm')") == 0 ]] \
+  || fail "md5: pg_class has a visibility map before any VACUUM: the template should leave it out"
+query md5 bio pw-md5 app "vacuum pg_class" >/dev/null || fail "md5: vacuum pg_class failed"
+[[ $(query md5 bio pw-md5 app "select pg_relation_size('pg_class', 'vm') > 0 and pg_relation_size('pg_class', 'fsm') > 0") == t ]] \
+  || fail "md5: VACUUM did not make pg_class's visibility and free-space maps"
+
 note "settings the template cannot give come from initdb"
 [[ $(query checksums bio pw-sum bio "show data_checksums") == on ]] || fail "checksums: data_checksums not on"
 [[ $(query berlin bio pw-tz bio "show timezone") == Europe/Berlin ]] || fail "berlin: timezone not Europe/Berlin"
