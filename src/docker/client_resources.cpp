@@ -217,6 +217,18 @@ void Client::remove_image(const std::string& ref, bool force) {
   check(r, fmt::format("remove image {}", ref));
 }
 
+int Client::prune_images(const Filters& filters) {
+  HttpResponse r = call("POST", "/images/prune" + filters_query(filters));
+  check(r, "prune images");
+  json doc = detail::parse_json(r, "image prune");
+  int removed = 0;
+  if (auto deleted = doc.find("ImagesDeleted"); deleted != doc.end() && deleted->is_array()) {
+    for (const auto& d : *deleted)
+      if (d.contains("Deleted")) ++removed;
+  }
+  return removed;
+}
+
 // ---------------------------------------------------------------------------------------
 // Exec
 

@@ -103,12 +103,11 @@ BuildResult engine_build(docker::Client& client, const std::string& context_path
   r.hash = hash;
   r.image_id = client.build_image(context_path, image, sink, build);
   if (!previous_id.empty() && previous_id != r.image_id) {
-    // The old image lost its tag to the new one. It goes only when nothing else names
-    // it (a tag of the user's own keeps it); the engine refuses while a container uses it.
+    // The old image lost its tag to the new one. biodev's images that no tag names any
+    // more go, this one and any a container still used at an earlier rebuild; one that a
+    // tag of the user's own names, or that a container uses, stays.
     try {
-      if (auto old = client.inspect_image(previous_id); old && old->tags.empty()) {
-        client.remove_image(previous_id);
-      }
+      client.prune_images({{"dangling", {"true"}}, {"label", {std::string(kManagedLabel) + "=true"}}});
     } catch (const std::exception&) {
     }
   }

@@ -44,9 +44,10 @@ new_project() {
   trap cleanup EXIT
 }
 # on_exit 'CMD': CMD (the test's own objects outside the project) runs on exit, then
-# cleanup; the test's exit status stays what it was, so a failure is never lost.
+# cleanup; the test's exit status stays what it was, so a failure is never lost, and a
+# failing CMD does not skip cleanup. A second on_exit replaces the first.
 # shellcheck disable=SC2064,SC2154 # CMD's text goes into the trap now, runs at exit
-on_exit() { trap "__rc=\$?; $1; cleanup \$__rc" EXIT; }
+on_exit() { trap "__rc=\$?; { $1; } || true; cleanup \$__rc" EXIT; }
 cleanup() {
   local rc=${1:-$?}
   cd /

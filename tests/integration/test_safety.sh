@@ -92,24 +92,39 @@ expect_exit 1 "$BIODEV" -p "$PROJECT" -f noimage.yaml up --timeout 30
 expect_contains "$OUT" "service ghost: image registry.invalid/nothing/here:1.0 could not be pulled"
 [[ $(labelled_count containers "$PROJECT") -eq 0 ]] || fail "containers created although an image is missing"
 note "a rebuild removes the image it replaced only when nothing else names it"
+# Stand-ins for an older biodev/runtime, made here (FROM scratch, one file each, with
+# the label biodev's own images carry); the tag points at one only while `images build
+# runtime` runs (ctest runs one test at a time).
 ver=$("$BIODEV" version | awk 'NR == 1 { print $2 }')
-runtime=$(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id)
-on_exit 'curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/images/$runtime/tag?repo=biodev/runtime&tag=$ver" || true'
-# An older runtime that is also the user's own tag (redis's image stands in): kept.
-redis=$(engine_get /images/biodev/redis:7/json | jq -r .Id)
-curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/images/biodev/redis:7/tag?repo=biodev/runtime&tag=$ver"
 expect_exit 0 "$BIODEV" images build runtime
-[[ $(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id) != "$redis" ]] || fail "runtime not rebuilt"
-engine_get "/images/biodev/redis:7/json" >/dev/null || fail "the rebuild removed an image another tag names"
-# An older runtime nothing else names: removed.
-mkdir ctx && echo old >ctx/f && printf 'FROM scratch\nCOPY f /f\n' >ctx/Dockerfile
-old=$(tar -C ctx -c . | curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/x-tar' \
-  --data-binary @- "http://localhost/build?t=biodev/runtime:$ver&q=1" | jq -rs 'map(.stream // empty) | join("") | gsub("\\s"; "")')
+runtime=$(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id)
+keep="it-keep-$$"
+on_exit 'curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/images/$runtime/tag?repo=biodev/runtime&tag=$ver"; engine_delete "/images/$keep:1"'
+# stand_in CONTENT TAG...: builds a one-file image with these tags, prints its id.
+stand_in() {
+  local content=$1 t query
+  query="q=1&labels=$(jq -rn '{"dev.biodev.managed": "true"} | tojson | @uri')"
+  shift
+  for t in "$@"; do query+="&t=$(jq -rn --arg t "$t" '$t | @uri')"; done
+  rm -rf ctx && mkdir ctx && echo "$content" >ctx/f && printf 'FROM scratch\nCOPY f /f\n' >ctx/Dockerfile
+  tar -C ctx -c . | curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/x-tar' \
+    --data-binary @- "http://localhost/build?$query" | jq -rs 'map(.stream // empty) | join("") | gsub("\\s"; "")'
+}
+# Also named by a tag of the user's own: kept, with that tag.
+old=$(stand_in "kept $$" "biodev/runtime:$ver" "$keep:1")
+[[ $old == sha256:* ]] || fail "could not build a stand-in image: $old"
+expect_exit 0 "$BIODEV" images build runtime
+now=$(engine_get "/images/biodev/runtime:$ver/json" | jq -r .Id) || fail "no biodev/runtime:$ver after the rebuild"
+[[ $now != "$old" ]] || fail "biodev/runtime:$ver was not rebuilt"
+[[ $(engine_get "/images/$keep:1/json" | jq -r .Id) == "$old" ]] \
+  || fail "the rebuild removed an image another tag names"
+engine_delete "/images/$keep:1"
+# Named by nothing else: removed.
+old=$(stand_in "dropped $$" "biodev/runtime:$ver")
 [[ $old == sha256:* ]] || fail "could not build a stand-in image: $old"
 expect_exit 0 "$BIODEV" images build runtime
 if engine_get "/images/$old/json" >/dev/null 2>&1; then
   engine_delete "/images/$old"
   fail "the replaced image $old was left behind untagged"
 fi
-trap cleanup EXIT
 note "ok"
