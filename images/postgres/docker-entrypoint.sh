@@ -81,7 +81,7 @@ template_fits() {
   [ -s "$TEMPLATE/PG_VERSION" ] && [ -s "$TEMPLATE.spare-oid" ] &&
     [ -z "$POSTGRES_INITDB_ARGS" ] && [ -z "${TZ:-}" ] && [ -z "${PGTZ:-}" ] &&
     cmp -s /etc/localtime "$TEMPLATE.localtime" &&
-    [ -z "$(ls -A "$PGDATA")" ] &&
+    [ -O "$PGDATA" ] && [ -z "$(ls -A "$PGDATA")" ] &&
     case "$POSTGRES_HOST_AUTH_METHOD" in
       trust | password | md5 | scram-sha-256) true ;;
       *) false ;;
@@ -94,7 +94,8 @@ template_fits() {
 # while the rest and template1 are copied here. The spare database is left out when
 # there is nothing to rename it to (its empty directory lets DROP DATABASE finish
 # cleanly). The template is readable by every uid (a container may run as any);
-# umask 077 makes the copies what Postgres wants of its files: u+rwX, go-rwx.
+# umask 077 makes the copies what Postgres wants of its files: u+rwX, go-rwx. It stays
+# for the rest of the script, which makes no other file (postgres sets its own).
 copy_template() {
   umask 077
   mkdir -p "$PGDATA/base" || return 1
@@ -122,7 +123,9 @@ copy_template() {
 }
 
 # The single-user step runs in template1 while the other databases are still being
-# copied: it changes shared catalogs (global/) only, and reads nothing but template1's.
+# copied: it changes shared catalogs (global/) and template1's files only. At start it
+# also removes every database's relcache init file (pg_internal.init), which the
+# template does not carry (make-template.sh).
 # Both this and init_with_initdb return non-zero at the first failing step (they run
 # where `set -e` does not reach: in an `||` list); this one after its copies ended.
 init_from_template() {
@@ -182,7 +185,7 @@ init_cluster() {
   # end is as durable and seconds faster.
   if template_fits; then
     log "initialising $PGDATA from the image's initdb template (superuser $POSTGRES_USER)"
-    init_from_template || init_failed
+    init_from_template || init_failed template
   else
     log "initialising $PGDATA with initdb (superuser $POSTGRES_USER)"
     init_with_initdb || init_failed
@@ -192,10 +195,11 @@ init_cluster() {
   log "initialised"
 }
 
-# The directory was empty before (both ways insist on it): emptied again, the next
-# start initialises it afresh instead of running a half-made cluster.
+# The directory was empty before (both ways insist on it; initdb refuses a full one
+# untouched, template_fits makes sure): emptied again, the next start initialises it
+# afresh instead of running a half-made cluster. $1: "template" when the copy made it.
 init_failed() {
-  if [ -s "$PGDATA/PG_VERSION" ]; then
+  if [ "${1:-}" = template ] || [ -s "$PGDATA/PG_VERSION" ]; then
     find "$PGDATA" -mindepth 1 -delete 2>/dev/null || :
     log "initialising $PGDATA failed; the half-made cluster was removed"
   else

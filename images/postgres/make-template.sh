@@ -34,12 +34,15 @@ done
 [ -n "$spare" ] || { echo "make-template: no directory for biodev_spare under base/" >&2; exit 1; }
 echo "$spare" >"$TEMPLATE.spare-oid"
 
-# The free-space and visibility maps of the catalogs (a quarter of the files) are left
-# out: every cluster start copies the template, and on some disks each file created
-# costs up to a millisecond. Postgres makes these forks on demand, as it does for every
-# new table, and VACUUM rebuilds them; until then a catalog insert extends the table
-# rather than filling a hole, and nothing counts as all-visible.
-find "$TEMPLATE" -type f \( -name '*_fsm' -o -name '*_vm' \) -delete
+# The free-space and visibility maps of the system tables (a quarter of the files
+# initdb makes) are left out: every new cluster copies the template, and on some disks
+# each file created costs up to a millisecond. Postgres makes these forks on demand, as
+# it does for every new table, and VACUUM rebuilds them; until then an insert tries the
+# table's last page and then extends it instead of filling an earlier hole, and the
+# visibility map has no page marked all-visible. Relcache init files go too: every
+# server start removes them (and the entrypoint's single-user step runs while other
+# databases are still being copied).
+find "$TEMPLATE" -type f \( -name '*_fsm' -o -name '*_vm' -o -name 'pg_internal.init*' \) -delete
 
 chmod -R a+rX "$TEMPLATE"
 cp -L /etc/localtime "$TEMPLATE.localtime"

@@ -105,7 +105,9 @@ for svc in quoted checksums; do
 done
 
 note "a cluster that cannot be made leaves an empty directory behind"
-mkdir -m 777 pgfail
+# broken: the template's single-user step fails. foreign: a directory anyone may write
+# but another uid owns, which Postgres would refuse: initdb says so.
+mkdir -m 777 pgfail pgforeign
 cat >failing.yaml <<YAML
 
 services:
@@ -115,11 +117,24 @@ services:
     env: { POSTGRES_PASSWORD: pw, POSTGRES_DB: template1 }
     mounts: ["$WORK/pgfail:/var/lib/postgresql/data"]
     ready: { type: postgres, port: 5432, timeout: 30s }
+  foreign:
+    image: biodev/postgres:15
+    offline: { image: biodev/postgres:15 }
+    user: "4242:4242"
+    env: { POSTGRES_PASSWORD: pw }
+    mounts: ["$WORK/pgforeign:/var/lib/postgresql/data"]
+    ready: { type: postgres, port: 5432, timeout: 30s }
 YAML
-expect_exit 1 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml up
-expect_contains "$OUT" "broken"
-expect_contains "$OUT" 'database "template1" already exists'
+for svc in broken foreign; do
+  expect_exit 1 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml up "$svc"
+  expect_contains "$OUT" "$svc"
+  case $svc in
+    broken) expect_contains "$OUT" 'database "template1" already exists' ;;
+    foreign) expect_contains "$OUT" 'could not change permissions of directory' ;;
+  esac
+done
 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml down -v --yes >/dev/null 2>&1 || true
 [[ -z $(ls -A pgfail) ]] || fail "pgfail should be empty after the failed init: $(ls -A pgfail | head -5)"
+[[ -z $(ls -A pgforeign) ]] || fail "pgforeign should be empty after the failed init: $(ls -A pgforeign | head -5)"
 
 echo "PASS [$TEST_NAME]"
