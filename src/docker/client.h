@@ -148,10 +148,9 @@ class Client {
   // kBuildFailed, as for pull_image.
   std::string build_image(const std::string& context_tar_path, const std::string& tag,
                           const ProgressSink& sink, const BuildOptions& options = {});
-  void remove_image(const std::string& ref, bool force = false);
   // POST /images/prune: removes the images the filters match that no container (running
-  // or not) uses; with {"dangling": ["true"]} only untagged ones. Returns how many.
-  int prune_images(const Filters& filters);
+  // or not) uses; with {"dangling": ["true"]} only untagged ones.
+  void prune_images(const Filters& filters);
 
   // Exec: create + start (attached, no TTY) + inspect. stdin_data, when given, is written
   // (from a second thread, while output is read) and then half-closed. Waits for the

@@ -210,23 +210,9 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
                     fmt::format("build {}: the engine reported no image", tag));
 }
 
-void Client::remove_image(const std::string& ref, bool force) {
-  Query q;
-  q.add_if(force, "force", "1");
-  HttpResponse r = call("DELETE", "/images/" + ref + q.str());
-  check(r, fmt::format("remove image {}", ref));
-}
-
-int Client::prune_images(const Filters& filters) {
+void Client::prune_images(const Filters& filters) {
   HttpResponse r = call("POST", "/images/prune" + filters_query(filters));
   check(r, "prune images");
-  json doc = detail::parse_json(r, "image prune");
-  int removed = 0;
-  if (auto deleted = doc.find("ImagesDeleted"); deleted != doc.end() && deleted->is_array()) {
-    for (const auto& d : *deleted)
-      if (d.contains("Deleted")) ++removed;
-  }
-  return removed;
 }
 
 // ---------------------------------------------------------------------------------------
