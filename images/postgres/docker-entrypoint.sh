@@ -101,20 +101,16 @@ copy_template() {
   mkdir -p "$PGDATA/base" || return 1
   for db in "$TEMPLATE"/base/*; do
     case "${db##*/}" in
-      1) ;;
+      1) continue ;;
       "$SPARE_OID")
         if [ "$POSTGRES_DB" = postgres ]; then
           mkdir "$PGDATA/base/$SPARE_OID" || return 1
-        else
-          cp -R "$db" "$PGDATA/base/" &
-          copies="$copies $!"
+          continue
         fi
         ;;
-      *)
-        cp -R "$db" "$PGDATA/base/" &
-        copies="$copies $!"
-        ;;
     esac
+    cp -R "$db" "$PGDATA/base/" &
+    copies="$copies $!"
   done
   for f in "$TEMPLATE"/*; do
     [ "$f" = "$TEMPLATE/base" ] || cp -R "$f" "$PGDATA/" || return 1
