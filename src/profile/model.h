@@ -56,8 +56,9 @@ struct ProbeSpec {
 const char* to_string(ProbeSpec::Kind kind);
 
 struct Healthcheck {
-  std::vector<std::string> test;  // ["CMD-SHELL", "..."] or ["CMD", ...]
+  std::vector<std::string> test;  // ["CMD-SHELL", "..."], ["CMD", ...] or ["NONE"]
   long long interval_ms = 5000, timeout_ms = 3000, start_period_ms = 0;
+  long long start_interval_ms = 0;  // 0 = engine default (API >= 1.44 only)
   int retries = 5;
 };
 
@@ -65,6 +66,8 @@ struct DependsOn {
   enum class Condition { kStarted, kHealthy, kCompleted };
   std::string service;
   Condition condition = Condition::kHealthy;
+  bool required = true;   // compose: false = skip when the service is not in the project
+  bool restart = false;   // compose: restart this service when the dependency is recreated
   SourceLoc loc;
 };
 const char* to_string(DependsOn::Condition c);
@@ -72,6 +75,46 @@ const char* to_string(DependsOn::Condition c);
 struct Resources {
   double cpus = 0;               // 0 = unlimited
   long long memory_bytes = 0;    // 0 = unlimited
+  long long memory_reservation_bytes = 0;  // soft limit; 0 = none
+  long long pids_limit = 0;                // 0 = unlimited
+};
+
+// A device request (compose deploy.resources.reservations.devices, `gpus:`).
+struct DeviceRequest {
+  std::string driver;                     // "nvidia", "" = engine default
+  int count = 0;                          // -1 = all
+  std::vector<std::string> device_ids;
+  std::vector<std::string> capabilities;  // ["gpu"]
+  std::map<std::string, std::string> options;
+};
+
+struct Ulimit {
+  std::string name;  // nofile
+  long long soft = 0, hard = 0;
+};
+
+// How a service's image is built (compose `build:`). Paths are absolute.
+struct BuildSpec {
+  std::string context;            // folder sent to the engine as a tar
+  std::string dockerfile;         // path inside the context ("Dockerfile")
+  std::string dockerfile_inline;  // non-empty: the Dockerfile's text, `dockerfile` unused
+  std::vector<std::pair<std::string, std::string>> args;  // ordered as written
+  std::string target;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> cache_from;
+  std::string network;            // build-time network mode; "" = default
+  std::vector<std::string> extra_hosts;
+  long long shm_size = 0;
+  SourceLoc loc;
+};
+
+// A file given to the service from a top-level `secrets:` / `configs:` entry.
+struct FileGrant {
+  std::string source;  // top-level name
+  std::string target;  // absolute path in the container
+  std::string uid, gid;
+  int mode = -1;       // -1 = default (0444)
+  SourceLoc loc;
 };
 
 struct NetworkAttachment {
@@ -126,6 +169,7 @@ struct Service {
   bool init = true;
   bool required = true;          // counted by health / the gateway
   std::string restart = "no";    // no | on-failure | unless-stopped | always
+  int restart_max_retries = 0;   // on-failure:N
   std::string stand_in;          // non-empty: what this service stands in for (shown to users)
   std::vector<std::string> watch;  // host paths `biodev watch` restarts the service on
   std::vector<Route> routes;       // gateway routes served by this service
@@ -133,6 +177,31 @@ struct Service {
   SeedSpec seed;
   int stop_grace_s = 2;
   SourceLoc loc;
+
+  // Compose-level keys (docs/compose.md); empty/zero = the engine's default.
+  std::optional<BuildSpec> build;
+  std::string pull_policy;       // "" (missing) | always | never | build | missing
+  std::vector<std::string> expose;  // "8000", "8000/udp": exposed, not published
+  std::string hostname;          // "" = the service name
+  std::string container_name;    // "" = <project>-<service>
+  std::string stop_signal;
+  std::vector<std::string> cap_add, cap_drop, security_opt, extra_hosts, dns, group_add;
+  bool privileged = false;
+  bool read_only_rootfs = false;
+  bool tty = false, stdin_open = false;
+  long long shm_size = 0;
+  std::vector<Ulimit> ulimits;
+  std::map<std::string, std::string> sysctls;
+  std::vector<DeviceRequest> device_requests;
+  std::vector<std::string> devices;  // "/dev/x:/dev/x:rwm"
+  std::string platform;
+  std::string network_mode;      // "host", "none", "service:x", "container:x"; "" = networks
+  std::string ipc, pid;
+  std::vector<std::string> profiles;  // compose profiles the service belongs to
+  std::vector<FileGrant> secrets, configs;
+  // Upstream image substituted offline (set with `offline`): "postgres:16" when the
+  // offline variant is a substitute for it, shown as "postgres:16 -> biodev/postgres:15".
+  std::string substitute_for;
 
   // The same service for machines with no registry: `offline:` merged over the base.
   std::shared_ptr<const Service> offline;
@@ -143,11 +212,31 @@ struct Service {
 struct Network {
   std::string name;
   bool internal = false;
+  bool external = false;       // made elsewhere: used, never created or removed
+  std::string engine_name;     // compose `name:`; "" = <project>_<name>
+  std::string driver;          // "" = bridge
+  std::map<std::string, std::string> driver_opts, labels;
+  bool attachable = false, enable_ipv6 = false;
   SourceLoc loc;
 };
 
 struct Volume {
   std::string name;
+  bool external = false;
+  std::string engine_name;     // compose `name:`; "" = <project>_<name>
+  std::string driver;          // "" = local
+  std::map<std::string, std::string> driver_opts, labels;
+  SourceLoc loc;
+};
+
+// A top-level `secrets:` or `configs:` entry, resolved to where its bytes come from.
+struct FileSource {
+  std::string name;
+  enum class Kind { kFile, kEnvironment, kContent, kExternal } kind = Kind::kFile;
+  std::string file;         // kFile: absolute path
+  std::string environment;  // kEnvironment: variable name
+  std::string content;      // kContent (and kEnvironment once resolved)
+  bool secret = false;
   SourceLoc loc;
 };
 
@@ -166,6 +255,10 @@ struct Profile {
   std::vector<Volume> volumes;
   std::vector<Service> services;  // in file order
   std::vector<Export> exports;
+  std::vector<FileSource> secrets_defs, configs_defs;  // top-level secrets: / configs:
+  // Where the profile came from: "profile" (biodev's own format) or "compose".
+  std::string format = "profile";
+  std::vector<std::string> compose_files;  // compose: the -f files, in merge order
   // Values never to print (config, logs, errors): secret-named variables and .env values,
   // by variable name. See redact.h.
   std::map<std::string, std::string> secrets;

@@ -21,6 +21,11 @@ struct ParseContext {
 // Fills everything but name/source/project; reports problems into ctx.diags.
 void parse_profile(const Node& root, const ParseContext& ctx, Profile& out);
 
+// `build:` of a service, compose syntax (a context path, or a mapping with context,
+// dockerfile, dockerfile_inline, args, target, labels, ...). Paths resolve against
+// ctx.project_dir. Implemented in parse_build.cpp.
+BuildSpec parse_build(const Node& n, const ParseContext& ctx, const std::string& service);
+
 // Splits "a 'b c' d" into words, shell style (quotes, backslashes). For string commands.
 std::vector<std::string> split_command(const std::string& s);
 
