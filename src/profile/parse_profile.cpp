@@ -128,7 +128,9 @@ void parse_profile(const Node& root, const ParseContext& ctx, Profile& out) {
   if (auto* x = r.take("project")) out.project = read_string(*x, d, "project").value_or("");
   if (auto* x = r.take("networks")) {
     parse_named(*x, "networks", d, [&](const std::string& name, const Node& v, const SourceLoc& loc) {
-      Network net{name, false, loc};
+      Network net;
+      net.name = name;
+      net.loc = loc;
       MapReader nr(v, "network " + name, d);
       if (auto* y = nr.take("internal")) net.internal = read_bool(*y, d, "internal").value_or(false);
       nr.finish();
@@ -141,7 +143,10 @@ void parse_profile(const Node& root, const ParseContext& ctx, Profile& out) {
       MapReader vr(v, "volume " + name, d);
       vr.finish();
       if (!std::regex_match(name, kNameRe)) d.add(loc, "bad volume name \"" + name + "\"");
-      out.volumes.push_back({name, loc});
+      Volume vol;
+      vol.name = name;
+      vol.loc = loc;
+      out.volumes.push_back(vol);
     });
   }
   std::map<std::string, Pool> pools;
@@ -158,7 +163,12 @@ void parse_profile(const Node& root, const ParseContext& ctx, Profile& out) {
     }
   }
   r.finish();
-  if (out.networks.empty()) out.networks.push_back({"default", false, root.loc});
+  if (out.networks.empty()) {
+    Network net;
+    net.name = "default";
+    net.loc = root.loc;
+    out.networks.push_back(net);
+  }
   for (auto& s : out.services) {
     auto fill = [&](Service& svc) {
       if (svc.networks.empty()) svc.networks.push_back({out.networks.front().name, {}});

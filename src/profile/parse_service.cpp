@@ -336,11 +336,11 @@ std::vector<DependsOn> parse_depends_on(const Node& n, Diagnostics& d) {
   if (n.is_seq() || n.is_scalar()) {
     for (const auto& item : n.is_seq() ? n.items : std::vector<Node>{n})
       if (auto s = read_string(item, d, "depends_on entries"))
-        out.push_back({*s, DependsOn::Condition::kHealthy, item.loc});
+        out.push_back(DependsOn{*s, DependsOn::Condition::kHealthy, true, false, item.loc});
   } else if (n.is_map()) {
     for (size_t i = 0; i < n.entries.size(); ++i) {
       const auto& [name, value] = n.entries[i];
-      DependsOn dep{name, DependsOn::Condition::kHealthy, n.key_locs[i]};
+      DependsOn dep{name, DependsOn::Condition::kHealthy, true, false, n.key_locs[i]};
       if (value.is_scalar()) {
         dep.condition = parse_condition(value, d).value_or(dep.condition);
       } else {
