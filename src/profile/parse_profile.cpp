@@ -32,8 +32,8 @@ Service parse_one_service(const std::string& name, const Node& node, const Parse
   parse_service_fields(r, ctx, s);
   r.finish();
   // A service left empty ("web:") is a service without an image, not no service.
-  if (s.image.empty() && (node.is_map() || node.is_null()))
-    ctx.diags->add(loc, "service " + name + " needs an \"image\"");
+  if (s.image.empty() && !s.build && (node.is_map() || node.is_null()))
+    ctx.diags->add(loc, "service " + name + " needs an \"image\" or a \"build\"");
   return s;
 }
 

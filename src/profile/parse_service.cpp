@@ -368,7 +368,7 @@ std::vector<Route> parse_routes(const Node& n, Diagnostics& d);
 static const char* compose_hint(const std::string& key) {
   static const std::pair<const char*, const char*> hints[] = {
       {"environment", "env"},      {"volumes", "mounts"},          {"deploy", "resources"},
-      {"container_name", ""},      {"build", ""},                  {"expose", "ports"},
+      {"container_name", ""},      {"expose", "ports"},
       {"stop_grace_period", "stop_grace"}, {"working-dir", "working_dir"}};
   for (auto& [from, to] : hints)
     if (key == from) return to;
@@ -379,6 +379,7 @@ void parse_service_fields(MapReader& r, const ParseContext& ctx, Service& s) {
   Diagnostics& d = *ctx.diags;
   const std::string w = "service " + s.name;
   if (auto* x = r.take("image")) s.image = read_string(*x, d, w + " image").value_or("");
+  if (auto* x = r.take("build")) s.build = parse_build(*x, ctx, s.name);
   if (auto* x = r.take("command")) s.command = read_command(*x, d, "command");
   if (auto* x = r.take("entrypoint")) s.entrypoint = read_command(*x, d, "entrypoint");
   if (auto* x = r.take("env")) parse_env(*x, ctx, s);

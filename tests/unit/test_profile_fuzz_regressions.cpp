@@ -121,5 +121,5 @@ TEST_CASE("a mistake in a service with an offline variant is reported once") {
 
 TEST_CASE("a service left empty needs an image instead of loading without one") {
   CHECK(load_errors("services:\n  web:\n") ==
-        std::vector<std::string>{"p.yaml:2:3: service web needs an \"image\""});
+        std::vector<std::string>{"p.yaml:2:3: service web needs an \"image\" or a \"build\""});
 }
