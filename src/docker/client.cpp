@@ -256,10 +256,18 @@ std::vector<ContainerSummary> Client::list_containers(const Filters& filters, bo
   return out;
 }
 
-std::string Client::create_container(const std::string& name, const json& body) {
+std::string Client::create_container(const std::string& name, const json& body_in) {
   Query q;
   q.add_if(!name.empty(), "name", name);
-  HttpResponse r = call("POST", "/containers/create" + q.str(), &body);
+  const json* body = &body_in;
+  json trimmed;
+  auto hc = body_in.find("Healthcheck");
+  if (hc != body_in.end() && hc->contains("StartInterval") && detail::version_less(api_version(), "1.44")) {
+    trimmed = body_in;
+    trimmed["Healthcheck"].erase("StartInterval");
+    body = &trimmed;
+  }
+  HttpResponse r = call("POST", "/containers/create" + q.str(), body);
   check(r, fmt::format("create container {}", name));
   std::string id = detail::str(detail::parse_json(r, "create container"), "Id");
   if (id.empty()) {

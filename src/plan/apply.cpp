@@ -91,11 +91,7 @@ void EngineOps::run(const Op& op) {
   docker::Client& c = *ctx_.client;
   switch (op.kind) {
     case OpKind::kCreateNetwork: create_network(op); return;
-    case OpKind::kCreateVolume:
-      c.create_volume(op.target, {{"dev.biodev.project", ctx_.desired->project},
-                                  {"dev.biodev.volume", op.subject}});
-      report("volume " + op.subject, "created");
-      return;
+    case OpKind::kCreateVolume: create_volume(op); return;
     case OpKind::kStopContainer: {
       report(op.subject, "stopping", op.reason);
       int grace = 2;
@@ -128,6 +124,22 @@ void EngineOps::run(const Op& op) {
       return;
     case OpKind::kRemoveDataDir: remove_data_dir(op); return;
   }
+}
+
+void EngineOps::create_volume(const Op& op) {
+  std::map<std::string, std::string> lbl;
+  std::string driver;
+  std::map<std::string, std::string> opts;
+  for (const auto& v : ctx_.desired->volumes)
+    if (v.full_name == op.target) {
+      lbl = v.labels;
+      driver = v.driver;
+      opts = v.driver_opts;
+    }
+  lbl[labels::kProject] = ctx_.desired->project;
+  lbl[labels::kVolume] = op.subject;
+  ctx_.client->create_volume(op.target, lbl, driver, opts);
+  report("volume " + op.subject, "created");
 }
 
 void EngineOps::create_network(const Op& op) {

@@ -52,6 +52,7 @@ class EngineOps {
 
  private:
   void create_network(const Op& op);
+  void create_volume(const Op& op);
   void create(const Op& op);
   void start(const Op& op);
   void await_ready(const Op& op);

@@ -1,7 +1,9 @@
 #include "plan/desired.h"
 
 #include <cmath>
+#include <cstdlib>
 
+#include "plan/file_grants.h"
 #include "plan/labels.h"
 #include "util/crypto.h"
 #include "util/version.h"
@@ -14,6 +16,44 @@ using profile::Service;
 namespace {
 
 long long ns(long long ms) { return ms * 1'000'000; }
+
+// Engine names: compose `name:` wins; an external object is named by its key; the rest
+// are <project>_<name>.
+std::string engine_network(const profile::Profile& p, const std::string& name) {
+  for (const auto& n : p.networks)
+    if (n.name == name) return !n.engine_name.empty() ? n.engine_name : n.external ? n.name : network_name(p.project, name);
+  return network_name(p.project, name);
+}
+
+std::string engine_volume(const profile::Profile& p, const std::string& name) {
+  for (const auto& v : p.volumes)
+    if (v.name == name) return !v.engine_name.empty() ? v.engine_name : v.external ? v.name : volume_name(p.project, name);
+  return volume_name(p.project, name);
+}
+
+std::string service_container(const profile::Profile& p, const std::string& service) {
+  const Service* s = p.find(service);
+  return s && !s->container_name.empty() ? s->container_name : container_name(p.project, service);
+}
+
+// network_mode as the engine takes it: "service:x" names x's container.
+std::string network_mode(const profile::Profile& p, const Service& s) {
+  if (s.network_mode.starts_with("service:")) return "container:" + service_container(p, s.network_mode.substr(8));
+  return s.network_mode;
+}
+
+// "8000", "8000/udp", "8000-8002" -> ExposedPorts keys.
+void add_exposed(json& exposed, const std::string& spec) {
+  std::string proto = "tcp", ports = spec;
+  if (auto slash = spec.find('/'); slash != std::string::npos) {
+    proto = spec.substr(slash + 1);
+    ports = spec.substr(0, slash);
+  }
+  auto dash = ports.find('-');
+  int lo = std::atoi(ports.substr(0, dash).c_str());
+  int hi = dash == std::string::npos ? lo : std::atoi(ports.substr(dash + 1).c_str());
+  for (int port = lo; port <= hi && port > 0; ++port) exposed[std::to_string(port) + "/" + proto] = json::object();
+}
 
 json probe_label(const profile::ProbeSpec& p) {
   json j = {{"type", profile::to_string(p.kind)}, {"port", p.port}};
@@ -38,7 +78,7 @@ json mounts_json(const profile::Profile& p, const Service& s) {
         break;
       case MountSpec::Type::kVolume:
         j["Type"] = "volume";
-        j["Source"] = volume_name(p.project, m.source);
+        j["Source"] = engine_volume(p, m.source);
         break;
       case MountSpec::Type::kTmpfs:
         j["Type"] = "tmpfs";
@@ -47,14 +87,83 @@ json mounts_json(const profile::Profile& p, const Service& s) {
     }
     mounts.push_back(j);
   }
+  for (const auto& g : grant_files(p, s))
+    mounts.push_back({{"Type", "bind"}, {"Source", g.host_path}, {"Target", g.target}, {"ReadOnly", true}});
   return mounts;
+}
+
+// The compose-level HostConfig keys, each only when set (an unchanged profile keeps its
+// config hash).
+void compose_host_config(json& hc, const Service& s) {
+  auto list = [&](const char* key, const std::vector<std::string>& v) {
+    if (!v.empty()) hc[key] = v;
+  };
+  list("CapAdd", s.cap_add);
+  list("CapDrop", s.cap_drop);
+  list("SecurityOpt", s.security_opt);
+  list("Dns", s.dns);
+  list("GroupAdd", s.group_add);
+  if (!s.extra_hosts.empty()) {
+    json hosts = json::array();
+    // Compose writes "host=ip" too; the engine takes "host:ip".
+    for (std::string h : s.extra_hosts) {
+      if (auto eq = h.find('='); eq != std::string::npos) h[eq] = ':';
+      hosts.push_back(h);
+    }
+    hc["ExtraHosts"] = hosts;
+  }
+  if (s.privileged) hc["Privileged"] = true;
+  if (s.read_only_rootfs) hc["ReadonlyRootfs"] = true;
+  if (s.shm_size > 0) hc["ShmSize"] = s.shm_size;
+  if (!s.ulimits.empty()) {
+    json u = json::array();
+    for (const auto& l : s.ulimits) u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
+    hc["Ulimits"] = u;
+  }
+  if (!s.sysctls.empty()) hc["Sysctls"] = s.sysctls;
+  if (!s.device_requests.empty()) {
+    json reqs = json::array();
+    for (const auto& d : s.device_requests) {
+      json caps = json::array();
+      if (!d.capabilities.empty()) caps.push_back(d.capabilities);
+      json r = {{"Driver", d.driver}, {"Count", d.count}, {"Capabilities", caps}};
+      if (!d.device_ids.empty()) r["DeviceIDs"] = d.device_ids;
+      if (!d.options.empty()) r["Options"] = d.options;
+      reqs.push_back(r);
+    }
+    hc["DeviceRequests"] = reqs;
+  }
+  if (!s.devices.empty()) {
+    json devs = json::array();
+    for (const auto& d : s.devices) {
+      std::vector<std::string> parts;
+      for (size_t at = 0;;) {
+        size_t colon = d.find(':', at);
+        parts.push_back(d.substr(at, colon - at));
+        if (colon == std::string::npos) break;
+        at = colon + 1;
+      }
+      std::string in = parts.size() > 1 ? parts[1] : parts[0];
+      devs.push_back({{"PathOnHost", parts[0]},
+                      {"PathInContainer", in},
+                      {"CgroupPermissions", parts.size() > 2 ? parts[2] : "rwm"}});
+    }
+    hc["Devices"] = devs;
+  }
+  if (!s.ipc.empty()) hc["IpcMode"] = s.ipc;
+  if (!s.pid.empty()) hc["PidMode"] = s.pid;
+  if (s.resources.memory_reservation_bytes > 0) hc["MemoryReservation"] = s.resources.memory_reservation_bytes;
+  if (s.resources.pids_limit > 0) hc["PidsLimit"] = s.resources.pids_limit;
+  if (s.restart == "on-failure" && s.restart_max_retries > 0)
+    hc["RestartPolicy"]["MaximumRetryCount"] = s.restart_max_retries;
 }
 
 json host_config(const profile::Profile& p, const Service& s) {
   json hc = {{"Init", s.init},
              {"RestartPolicy", {{"Name", s.restart}}},
              {"Mounts", mounts_json(p, s)},
-             {"NetworkMode", network_name(p.project, s.networks.front().network)}};
+             {"NetworkMode", s.network_mode.empty() ? engine_network(p, s.networks.front().network)
+                                                    : network_mode(p, s)}};
   json bindings = json::object();
   for (const auto& port : s.ports) {
     std::string key = std::to_string(port.container_port) + "/" + port.protocol;
@@ -66,6 +175,7 @@ json host_config(const profile::Profile& p, const Service& s) {
   hc["PortBindings"] = bindings;
   if (s.resources.cpus > 0) hc["NanoCpus"] = std::llround(s.resources.cpus * 1e9);
   if (s.resources.memory_bytes > 0) hc["Memory"] = s.resources.memory_bytes;
+  compose_host_config(hc, s);
   return hc;
 }
 
@@ -85,7 +195,13 @@ const Service& effective_service(const Service& s, const DesiredOptions& o) {
 
 json container_body(const profile::Profile& p, const Service& s, const ImageChoice& image,
                     const DesiredOptions& o) {
-  json body = {{"Image", image.ref}, {"Hostname", s.name}, {"StopTimeout", s.stop_grace_s}};
+  json body = {{"Image", image.ref}, {"StopTimeout", s.stop_grace_s}};
+  // A container sharing another's network namespace cannot have a hostname of its own.
+  if (s.network_mode.empty()) body["Hostname"] = s.hostname.empty() ? s.name : s.hostname;
+  else if (!s.hostname.empty() && !network_mode(p, s).starts_with("container:")) body["Hostname"] = s.hostname;
+  if (!s.stop_signal.empty()) body["StopSignal"] = s.stop_signal;
+  if (s.tty) body["Tty"] = true;
+  if (s.stdin_open) body["OpenStdin"] = true;
   if (!s.command.empty()) body["Cmd"] = s.command;
   if (!s.entrypoint.empty()) body["Entrypoint"] = s.entrypoint;
   json env = json::array();
@@ -101,19 +217,25 @@ json container_body(const profile::Profile& p, const Service& s, const ImageChoi
   if (!s.working_dir.empty()) body["WorkingDir"] = s.working_dir;
   json exposed = json::object();
   for (const auto& port : s.ports) exposed[std::to_string(port.container_port) + "/" + port.protocol] = json::object();
+  for (const auto& e : s.expose) add_exposed(exposed, e);
   body["ExposedPorts"] = exposed;
-  if (s.healthcheck) {
+  if (s.healthcheck && s.healthcheck->test == std::vector<std::string>{"NONE"}) {
+    body["Healthcheck"] = {{"Test", s.healthcheck->test}};  // the image's healthcheck, disabled
+  } else if (s.healthcheck) {
     body["Healthcheck"] = {{"Test", s.healthcheck->test},
                            {"Interval", ns(s.healthcheck->interval_ms)},
                            {"Timeout", ns(s.healthcheck->timeout_ms)},
                            {"StartPeriod", ns(s.healthcheck->start_period_ms)},
                            {"Retries", s.healthcheck->retries}};
+    // Dropped by the client for engines before API 1.44 (docker/client.h).
+    if (s.healthcheck->start_interval_ms > 0) body["Healthcheck"]["StartInterval"] = ns(s.healthcheck->start_interval_ms);
   }
   body["HostConfig"] = host_config(p, s);
-  const auto& first = s.networks.front();
-  body["NetworkingConfig"] = {
-      {"EndpointsConfig",
-       {{network_name(p.project, first.network), {{"Aliases", aliases_for(s, first)}}}}}};
+  if (s.network_mode.empty()) {
+    const auto& first = s.networks.front();
+    body["NetworkingConfig"] = {
+        {"EndpointsConfig", {{engine_network(p, first.network), {{"Aliases", aliases_for(s, first)}}}}}};
+  }
   json user_labels = json::object();
   for (const auto& [k, v] : s.labels) user_labels[k] = v;
   body["Labels"] = user_labels;
@@ -124,15 +246,29 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
   DesiredState d;
   d.project = p.project;
   for (const auto& n : p.networks) {
-    std::string full = network_name(p.project, n.name);
+    std::string full = engine_network(p, n.name);
+    if (n.external) {
+      d.external_networks.push_back(full);
+      continue;
+    }
+    json lbl = n.labels;
+    lbl[labels::kProject] = p.project;
+    lbl[labels::kNetwork] = n.name;
     json body = {{"Name", full},
-                 {"Driver", "bridge"},
+                 {"Driver", n.driver.empty() ? "bridge" : n.driver},
                  {"Internal", n.internal},
                  {"CheckDuplicate", true},
-                 {"Labels", {{labels::kProject, p.project}, {labels::kNetwork, n.name}}}};
+                 {"Labels", lbl}};
+    if (!n.driver_opts.empty()) body["Options"] = n.driver_opts;
+    if (n.attachable) body["Attachable"] = true;
+    if (n.enable_ipv6) body["EnableIPv6"] = true;
     d.networks.push_back({n.name, full, body});
   }
-  for (const auto& v : p.volumes) d.volumes.push_back({v.name, volume_name(p.project, v.name)});
+  for (const auto& v : p.volumes) {
+    std::string full = engine_volume(p, v.name);
+    if (v.external) d.external_volumes.push_back(full);
+    else d.volumes.push_back({v.name, full, v.driver, v.driver_opts, v.labels});
+  }
 
   for (const auto& base : p.services) {
     if (!o.services.empty() && !o.services.count(base.name)) continue;
@@ -141,15 +277,17 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     ImageChoice image = it != o.images.end() ? it->second : ImageChoice{s.image, "", "upstream"};
     DesiredContainer c;
     c.service = s.name;
-    c.name = container_name(p.project, s.name);
+    c.name = service_container(p, s.name);
     c.create_body = container_body(p, s, image, o);
-    for (size_t i = 1; i < s.networks.size(); ++i)
-      c.extra_networks.push_back(
-          {network_name(p.project, s.networks[i].network), aliases_for(s, s.networks[i])});
+    for (size_t i = 1; i < s.networks.size() && s.network_mode.empty(); ++i)
+      c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
     // The hash covers what the engine receives plus the image id (a rebuilt image means a
     // new container) and the extra networks; not biodev's own bookkeeping labels.
     json hashed = {{"body", c.create_body}, {"image_id", image.id}, {"networks", json::array()}};
     for (const auto& [net, aliases] : c.extra_networks) hashed["networks"].push_back({net, aliases});
+    // Inline secret and config bytes: a changed value gives the service a new container.
+    for (const auto& g : grant_files(p, s))
+      if (g.source->kind != profile::FileSource::Kind::kFile) hashed["grants"][g.target] = sha256_hex(g.source->content);
     c.config_hash = sha256_hex(hashed.dump()).substr(0, 16);
 
     json& lbl = c.create_body["Labels"];
@@ -163,6 +301,11 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     lbl[labels::kReady] = probe_label(s.ready).dump();
     if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
 
+    // network_mode: service:x needs x's container to exist and run first.
+    if (s.network_mode.starts_with("service:")) {
+      std::string peer = s.network_mode.substr(8);
+      if (o.services.empty() || o.services.count(peer)) c.depends_started.push_back(peer);
+    }
     for (const auto& dep : s.depends_on) {
       if (!o.services.empty() && !o.services.count(dep.service)) continue;
       switch (dep.condition) {

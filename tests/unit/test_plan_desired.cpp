@@ -1,0 +1,166 @@
+// Golden tests for the container and network create bodies: every compose-level field
+// reaches the engine as docker compose sends it, and only when set, so that a profile
+// that does not use them keeps its config hashes (no recreate after an upgrade).
+#include <doctest/doctest.h>
+
+#include "plan/desired.h"
+#include "plan/file_grants.h"
+#include "plan_profiles.h"
+
+using namespace biodev;
+using namespace biodev::plan;
+
+namespace {
+
+profile::Profile stack() { return plan_profile("stack.yaml"); }
+
+profile::Service& svc(profile::Profile& p, const std::string& name) {
+  for (auto& s : p.services)
+    if (s.name == name) return s;
+  throw std::runtime_error("no service " + name);
+}
+
+const DesiredContainer& container(const DesiredState& d, const std::string& service) {
+  const DesiredContainer* c = d.find(service);
+  REQUIRE(c);
+  return *c;
+}
+
+}  // namespace
+
+TEST_CASE("an unchanged profile keeps the config hashes it had before compose fields existed") {
+  DesiredState d = desired_state(stack(), {});
+  std::map<std::string, std::string> got;
+  for (const auto& c : d.containers) got[c.service] = c.config_hash;
+  // Pinned from the planner before the compose fields were added.
+  std::map<std::string, std::string> pinned = PINNED_HASHES;
+  CHECK(got == pinned);
+}
+
+TEST_CASE("compose HostConfig and Config fields reach the create body as compose sends them") {
+  profile::Profile p = stack();
+  profile::Service& s = svc(p, "redis");
+  s.cap_add = {"NET_ADMIN"};
+  s.cap_drop = {"ALL"};
+  s.privileged = true;
+  s.read_only_rootfs = true;
+  s.shm_size = 64 << 20;
+  s.ulimits = {{"nofile", 1024, 2048}};
+  s.sysctls = {{"net.core.somaxconn", "1024"}};
+  s.extra_hosts = {"db.local=10.0.0.2", "host.docker.internal:host-gateway"};
+  s.security_opt = {"no-new-privileges:true"};
+  s.dns = {"10.0.0.53"};
+  s.group_add = {"audio"};
+  s.device_requests = {{"nvidia", -1, {}, {"gpu"}, {}}};
+  s.devices = {"/dev/fuse", "/dev/sda:/dev/xvda:r"};
+  s.ipc = "shareable";
+  s.pid = "host";
+  s.resources.memory_reservation_bytes = 1 << 20;
+  s.resources.pids_limit = 100;
+  s.restart = "on-failure";
+  s.restart_max_retries = 3;
+  s.hostname = "cache.local";
+  s.stop_signal = "SIGINT";
+  s.tty = true;
+  s.stdin_open = true;
+  s.expose = {"7000", "7001-7002/udp"};
+  s.container_name = "my-redis";
+  s.healthcheck = profile::Healthcheck{{"CMD", "redis-cli", "ping"}, 1000, 500, 2000, 100, 3};
+  DesiredState d = desired_state(p, {});
+  const DesiredContainer& c = container(d, "redis");
+  const json& b = c.create_body;
+  const json& hc = b["HostConfig"];
+  CHECK(c.name == "my-redis");
+  CHECK(hc["CapAdd"] == json{"NET_ADMIN"});
+  CHECK(hc["CapDrop"] == json{"ALL"});
+  CHECK(hc["Privileged"] == true);
+  CHECK(hc["ReadonlyRootfs"] == true);
+  CHECK(hc["ShmSize"] == 64 << 20);
+  CHECK(hc["Ulimits"] == json::parse(R"([{"Name":"nofile","Soft":1024,"Hard":2048}])"));
+  CHECK(hc["Sysctls"] == json{{"net.core.somaxconn", "1024"}});
+  CHECK(hc["ExtraHosts"] == json{"db.local:10.0.0.2", "host.docker.internal:host-gateway"});
+  CHECK(hc["SecurityOpt"] == json{"no-new-privileges:true"});
+  CHECK(hc["Dns"] == json{"10.0.0.53"});
+  CHECK(hc["GroupAdd"] == json{"audio"});
+  CHECK(hc["DeviceRequests"] == json::parse(R"([{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}])"));
+  CHECK(hc["Devices"] == json::parse(R"([
+      {"PathOnHost":"/dev/fuse","PathInContainer":"/dev/fuse","CgroupPermissions":"rwm"},
+      {"PathOnHost":"/dev/sda","PathInContainer":"/dev/xvda","CgroupPermissions":"r"}])"));
+  CHECK(hc["IpcMode"] == "shareable");
+  CHECK(hc["PidMode"] == "host");
+  CHECK(hc["MemoryReservation"] == 1 << 20);
+  CHECK(hc["PidsLimit"] == 100);
+  CHECK(hc["RestartPolicy"] == json{{"Name", "on-failure"}, {"MaximumRetryCount", 3}});
+  CHECK(b["Hostname"] == "cache.local");
+  CHECK(b["StopSignal"] == "SIGINT");
+  CHECK(b["Tty"] == true);
+  CHECK(b["OpenStdin"] == true);
+  CHECK(b["ExposedPorts"] == json::parse(R"({"7000/tcp":{},"7001/udp":{},"7002/udp":{}})"));
+  CHECK(b["Healthcheck"] == json::parse(R"({"Test":["CMD","redis-cli","ping"],"Interval":1000000000,
+      "Timeout":500000000,"StartPeriod":2000000000,"StartInterval":100000000,"Retries":3})"));
+}
+
+TEST_CASE("a disabled healthcheck sends only Test NONE") {
+  profile::Profile p = stack();
+  svc(p, "redis").healthcheck = profile::Healthcheck{{"NONE"}};
+  CHECK(container(desired_state(p, {}), "redis").create_body["Healthcheck"] == json{{"Test", {"NONE"}}});
+}
+
+TEST_CASE("network_mode: service:x joins x's container, after x starts, with no networks of its own") {
+  profile::Profile p = stack();
+  svc(p, "redis").network_mode = "service:postgres";
+  svc(p, "postgres").container_name = "pg";
+  svc(p, "api").network_mode = "host";
+  DesiredState d = desired_state(p, {});
+  const json& redis = container(d, "redis").create_body;
+  CHECK(redis["HostConfig"]["NetworkMode"] == "container:pg");
+  CHECK_FALSE(redis.contains("NetworkingConfig"));
+  CHECK_FALSE(redis.contains("Hostname"));
+  CHECK(container(d, "redis").depends_started == std::vector<std::string>{"postgres"});
+  const DesiredContainer& api = container(d, "api");
+  CHECK(api.create_body["HostConfig"]["NetworkMode"] == "host");
+  CHECK(api.extra_networks.empty());
+}
+
+TEST_CASE("networks and volumes: external ones are required, not made; name:, driver and labels are sent") {
+  profile::Profile p = stack();
+  p.networks[0].external = true;  // front
+  p.networks[1].engine_name = "shared-data";
+  p.networks[1].driver_opts = {{"com.docker.network.bridge.name", "br-data"}};
+  p.networks[1].labels = {{"team", "db"}};
+  p.networks[1].attachable = true;
+  p.volumes[0].external = true;
+  p.volumes[0].engine_name = "pg-prod-copy";
+  DesiredState d = desired_state(p, {});
+  CHECK(d.external_networks == std::vector<std::string>{"front"});
+  CHECK(d.external_volumes == std::vector<std::string>{"pg-prod-copy"});
+  REQUIRE(d.networks.size() == 1);
+  CHECK(d.networks[0].full_name == "shared-data");
+  CHECK(d.networks[0].create_body["Options"] == json{{"com.docker.network.bridge.name", "br-data"}});
+  CHECK(d.networks[0].create_body["Labels"]["team"] == "db");
+  CHECK(d.networks[0].create_body["Labels"]["dev.biodev.project"] == "p");
+  CHECK(d.networks[0].create_body["Attachable"] == true);
+  CHECK(d.volumes.empty());
+  const json& pg = container(d, "postgres").create_body;
+  CHECK(pg["HostConfig"]["Mounts"][0]["Source"] == "pg-prod-copy");
+  CHECK(pg["HostConfig"]["NetworkMode"] == "shared-data");
+  CHECK(container(d, "gateway").create_body["HostConfig"]["NetworkMode"] == "front");
+}
+
+TEST_CASE("secrets and configs are read-only bind mounts of biodev's copies; inline values are hashed") {
+  profile::Profile p = stack();
+  p.secrets_defs = {{"db_password", profile::FileSource::Kind::kContent, "", "", "s3cret", true, {}}};
+  p.configs_defs = {{"app_conf", profile::FileSource::Kind::kFile, "/etc/hostname", "", "", false, {}}};
+  profile::Service& s = svc(p, "api");
+  s.secrets = {{"db_password", "", "", "", -1, {}}};
+  s.configs = {{"app_conf", "/etc/app.conf", "", "", -1, {}}};
+  DesiredState d = desired_state(p, {});
+  const json& mounts = container(d, "api").create_body["HostConfig"]["Mounts"];
+  REQUIRE(mounts.size() == 2);
+  CHECK(mounts[0] == json{{"Type", "bind"}, {"Source", grants_dir("p") + "/secrets/api-db_password"},
+                          {"Target", "/run/secrets/db_password"}, {"ReadOnly", true}});
+  CHECK(mounts[1]["Target"] == "/etc/app.conf");
+  std::string before = container(d, "api").config_hash;
+  p.secrets_defs[0].content = "other";
+  CHECK(container(desired_state(p, {}), "api").config_hash != before);
+}
