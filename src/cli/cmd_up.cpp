@@ -13,6 +13,7 @@
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
+#include "plan/file_grants.h"
 #include "plan/host_ports.h"
 #include "plan/reconcile.h"
 #include "profile/loader.h"
@@ -79,12 +80,15 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
   dopt.gateway_spec = req.gateway_spec;
   images::EnsureOptions eo{req.image_mode, dopt.services, &observed, &Context::cancelled()};
+  eo.force_build = req.build;
   dopt.images = images::ensure_images(client, p, eo, rep);
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
+  plan::check_external(client, desired);
   // Ports are bound on this machine only when the engine runs on it (a unix socket).
   if (!engine_socket_path().empty()) plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
   prepare_host_paths(p, dopt);
+  plan::materialize_grants(p, dopt, &rep);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
   if (ctx.options.verbose) rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
@@ -185,7 +189,7 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
   struct Args {
     std::vector<std::string> services;
     int timeout = 300;
-    bool no_seed = false, force_recreate = false, offline = false, reseed = false;
+    bool no_seed = false, force_recreate = false, offline = false, reseed = false, build = false;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("services", a->services, "Services to bring up, with what they depend on (default: all)");
@@ -193,6 +197,7 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
   sub.add_flag("--no-seed", a->no_seed, "Skip seeding (init scripts, buckets, collections)");
   sub.add_flag("--reseed", a->reseed, "Re-apply init scripts whose content changed since they were applied");
   sub.add_flag("--force-recreate", a->force_recreate, "Recreate containers even if their config is unchanged");
+  sub.add_flag("--build", a->build, "Build the images of build: services even when their context is unchanged");
   sub.add_flag("--offline", a->offline, "Use the offline images, built locally from Debian packages");
   return [&ctx, a] {
     UpRequest req;
@@ -200,6 +205,7 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
     req.timeout_s = a->timeout;
     req.seed = !a->no_seed;
     req.force_recreate = a->force_recreate;
+    req.build = a->build;
     req.image_mode = images::mode_from(a->offline);
     configure_up_request(ctx, req, a->reseed);
     UpResult r = bring_up(ctx, req);

@@ -8,12 +8,18 @@ const std::vector<Command>& commands() {
        "  biodev up                      # the default profile, every service\n"
        "  biodev up postgres redis       # these two and what they depend on\n"
        "  biodev -f bench up --timeout 60\n"
-       "  biodev up --force-recreate --no-seed",
+       "  biodev up --force-recreate --no-seed\n"
+       "  biodev up --build              # rebuild build: services even when unchanged",
        setup_up},
       {"down", "Stop and remove the stack's containers and networks (data kept unless -v)",
        "  biodev down\n"
        "  biodev down -v --yes           # also delete volumes and .data/ folders",
        setup_down},
+      {"build", "Build the images of services with build: (always; the engine's cache keeps it quick)",
+       "  biodev build                   # every service with build:\n"
+       "  biodev build api\n"
+       "  biodev up --build              # rebuild, then bring the stack up",
+       setup_build},
       {"run", "Bring up an ephemeral stack, run a command against it, tear it all down",
        "  biodev run -- pytest -x tests/integration\n"
        "  biodev run -f ci -- make integration-test\n"

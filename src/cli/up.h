@@ -17,6 +17,7 @@ struct UpRequest {
   int timeout_s = 300;
   bool seed = true;
   bool force_recreate = false;
+  bool build = false;  // --build: rebuild every build: service
   images::Mode image_mode = images::Mode::kAuto;
   plan::Seeder seeder;                                              // set by configure_up_request
   std::function<std::string(const profile::Profile&)> gateway_spec;  // likewise

@@ -9,6 +9,7 @@
 #include "docker/errors.h"
 #include "images/builder.h"
 #include "images/recipe.h"
+#include "images/service_build.h"
 #include "plan/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -60,8 +61,10 @@ class Obtainer {
       : client_(c), rep_(r), cancel_(cancel) {}
 
   // The image id of `ref`, building or pulling it when missing or stale. Throws.
-  std::string obtain(const std::string& ref, bool allow_pull) {
-    if (auto info = client_.inspect_image(ref); info && current(client_, ref, *info)) return info->id;
+  std::string obtain(const std::string& ref, bool allow_pull, bool always_pull = false) {
+    bool own = is_runtime(ref) || recipe_for_image(ref);
+    if (auto info = client_.inspect_image(ref); info && current(client_, ref, *info) && !(always_pull && !own))
+      return info->id;
     std::string subject = "image " + ref;
     auto t0 = std::chrono::steady_clock::now();
     auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -82,7 +85,8 @@ class Obtainer {
       rep_.event({subject, "built", r.cached ? "cached" : "", secs()});
       return r.image_id;
     }
-    if (!allow_pull) throw Error(ExitCode::kFailed, "image " + ref + " is not present and pulling is off");
+    if (!allow_pull)
+      throw Error(ExitCode::kFailed, "image " + ref + " is not present and pulling is off (pull_policy: never)");
     docker::PullProgress pp;
     rep_.event({subject, "pulling"});
     client_.pull_image(ref, [&](const docker::json& ev) {
@@ -126,6 +130,16 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
     if (!o.services.empty() && !o.services.count(s.name)) continue;
     threads.emplace_back([&, svc = &s] {
       try {
+        if (svc->build) {
+          ServiceBuildOptions bo{o.force_build, o.substitutes, o.cancel};
+          auto lock = image_lock(build_tag(profile.project, *svc));
+          std::unique_lock built(*lock);
+          ServiceBuildResult r = ensure_built(client, profile.project, *svc, bo, reporter);
+          built.unlock();
+          std::lock_guard l(mu);
+          out[svc->name] = {r.image, r.image_id, "build"};
+          return;
+        }
         const std::string& base = svc->image;
         std::string offline = svc->offline ? svc->offline->image : "";
         std::string variant = "upstream";
@@ -149,7 +163,7 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
           auto lock = image_lock(ref);
           std::lock_guard l(*lock);
           try {
-            id = obtainer.obtain(ref, true);
+            id = obtainer.obtain(ref, svc->pull_policy != "never", svc->pull_policy == "always");
           } catch (const docker::EngineError& e) {
             if (e.kind() != docker::ErrorKind::kPullFailed || offline.empty() || o.mode != Mode::kAuto) {
               if (e.kind() == docker::ErrorKind::kPullFailed)

@@ -5,7 +5,9 @@
 // is not handed to 16), else uses whichever image is already present, else pulls the
 // upstream one, and falls back to building the offline one when no registry answers.
 // Images biodev can build itself (biodev/* recipes, biodev/runtime) are built when
-// missing; anything else is pulled with progress.
+// missing; anything else is pulled with progress (`pull_policy: never` never pulls,
+// `always` pulls even a present image). A `build:` service runs the image built from
+// its context (images/service_build.h; variant "build").
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include "docker/client.h"
 #include "plan/state.h"
 #include "profile/model.h"
+#include "profile/substitutes.h"
 #include "ui/reporter.h"
 
 namespace biodev::images {
@@ -30,6 +33,8 @@ struct EnsureOptions {
   std::set<std::string> services;  // empty = all
   const plan::ObservedState* observed = nullptr;
   const std::atomic<bool>* cancel = nullptr;
+  bool force_build = false;  // `up --build`: build every `build:` service, hash or not
+  std::vector<profile::SubstituteRule> substitutes;  // user rules, for FROM lines of builds
 };
 
 // Throws EngineError / Error naming the service and image when one cannot be had.

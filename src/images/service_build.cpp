@@ -1,0 +1,160 @@
+#include "images/service_build.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <regex>
+
+#include "docker/errors.h"
+#include "images/build_context.h"
+#include "images/build_steps.h"
+#include "plan/labels.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace biodev::images {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string temp_root() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// FROM images missing here that a substitute can stand for when no registry answers.
+std::map<std::string, std::string> offline_bases(docker::Client& client, const BuildContext& ctx,
+                                                 const ServiceBuildOptions& o, const std::string& service,
+                                                 ui::Reporter& rep) {
+  std::map<std::string, std::string> out;
+  for (const auto& base : base_images(parse_dockerfile(ctx.dockerfile_text))) {
+    if (client.inspect_image(base)) continue;
+    auto sub = profile::substitute_image(base, o.substitutes);
+    if (!sub || *sub == base) continue;  // left to the engine, which pulls it
+    try {
+      rep.event({service, "pulling", base});
+      client.pull_image(base, {});
+      continue;
+    } catch (const docker::EngineError& e) {
+      if (e.kind() != docker::ErrorKind::kPullFailed) throw;
+    }
+    if (!client.inspect_image(*sub)) continue;  // no better: the build names the missing base
+    out[base] = *sub;
+    rep.event({service, "building", base + " -> " + *sub + " (offline substitute)"});
+  }
+  return out;
+}
+
+// The build's engine output, reported line by line, remembering the current step and the
+// lines since it began (for the error message).
+struct StepLog {
+  int step = 0, steps = 0;
+  std::deque<std::string> lines;
+  void add(const std::string& line) {
+    if (int n = step_number(line)) {
+      step = n;
+      steps = std::atoi(line.c_str() + line.find('/') + 1);
+      lines.clear();
+      return;
+    }
+    lines.push_back(line);
+    if (lines.size() > 10) lines.pop_front();
+  }
+};
+
+}  // namespace
+
+std::string build_tag(const std::string& project, const profile::Service& s) {
+  return s.image.empty() ? to_lower(project + "-" + s.name) : s.image;
+}
+
+int step_number(std::string_view line) {
+  static const std::regex kStep(R"(^Step (\d+)/\d+ : )");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_search(line.begin(), line.end(), m, kStep)) return 0;
+  return std::stoi(m[1].str());
+}
+
+std::string build_failure(const std::string& service, const std::string& dockerfile,
+                          const std::vector<Instruction>& instructions, int step,
+                          const std::string& engine_message) {
+  int line = error_line(instructions, step, engine_message);
+  std::string where = line ? dockerfile + ":" + std::to_string(line) : dockerfile;
+  for (const auto& ins : instructions)
+    if (ins.line == line) where += " (" + ins.text.substr(0, 80) + ")";
+  return "service " + service + ": build failed at " + where + ": " + engine_message;
+}
+
+ServiceBuildResult ensure_built(docker::Client& client, const std::string& project, const profile::Service& s,
+                                const ServiceBuildOptions& o, ui::Reporter& rep) {
+  const profile::BuildSpec& spec = *s.build;
+  ServiceBuildResult r;
+  r.image = build_tag(project, s);
+  BuildContext ctx = read_context(spec);
+  std::string hash = build_hash(spec, ctx);
+  bool forced = o.force || s.pull_policy == "build";
+  if (auto info = client.inspect_image(r.image); info && !forced) {
+    auto it = info->labels.find(kBuildHashLabel);
+    if (it != info->labels.end() && it->second == hash) {
+      r.image_id = info->id;
+      return r;
+    }
+  }
+  auto t0 = Clock::now();
+  rep.event({s.name, "building", "image " + r.image});
+  auto subs = offline_bases(client, ctx, o, s.name, rep);
+  if (!subs.empty()) ctx.dockerfile_text = rewrite_from(ctx.dockerfile_text, subs);
+  detail::TempPath tar = detail::make_temp_file(temp_root(), "biodev-build-", ".tar");
+  write_context_tar(ctx, tar.path());
+
+  docker::BuildOptions bo;
+  bo.labels = spec.labels;
+  bo.labels[kBuildHashLabel] = hash;
+  bo.labels[labels::kProject] = project;
+  bo.labels[labels::kService] = s.name;
+  bo.labels[kManagedLabel] = "true";
+  for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
+  bo.dockerfile = ctx.dockerfile_name;
+  bo.target = spec.target;
+  bo.network_mode = spec.network;
+  bo.extra_hosts = spec.extra_hosts;
+  bo.cache_from = spec.cache_from;
+  bo.shm_size = spec.shm_size;
+  StepLog log;
+  auto sink = [&](const docker::json& event) {
+    if (o.cancel && o.cancel->load()) throw Error(ExitCode::kFailed, "service " + s.name + ": build cancelled");
+    auto text = event.find("stream");
+    if (text == event.end() || !text->is_string()) return;
+    for (const std::string& raw : split(text->get<std::string>(), '\n')) {
+      std::string line = trim(raw);
+      if (line.empty()) continue;
+      log.add(line);
+      rep.event({s.name, "building", line.substr(0, 120), -1, log.step, log.steps});
+    }
+  };
+  try {
+    r.image_id = client.build_image(tar.path(), r.image, sink, bo);
+  } catch (const docker::EngineError& e) {
+    if (e.kind() != docker::ErrorKind::kBuildFailed) throw;
+    std::string message = e.what();
+    if (std::string prefix = "build " + r.image + ": "; message.starts_with(prefix)) message.erase(0, prefix.size());
+    std::string dockerfile = spec.dockerfile_inline.empty() ? spec.context + "/" + spec.dockerfile
+                                                            : "service " + s.name + " dockerfile_inline";
+    std::string text = build_failure(s.name, dockerfile, parse_dockerfile(ctx.dockerfile_text), log.step, message);
+    if (!log.lines.empty()) text += "; last output:";
+    for (const auto& line : log.lines) text += "\n    " + line;
+    throw Error(ExitCode::kFailed, text);
+  }
+  r.built = true;
+  try {
+    client.prune_images({{"dangling", {"true"}}, {"label", {std::string(labels::kProject) + "=" + project}}});
+  } catch (const docker::EngineError&) {
+    // Another prune running at the same moment: the next build tidies up.
+  }
+  rep.event({s.name, "built", "image " + r.image, std::chrono::duration<double>(Clock::now() - t0).count()});
+  return r;
+}
+
+}  // namespace biodev::images
