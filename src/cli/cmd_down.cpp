@@ -8,6 +8,7 @@
 #include "cli/lock.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
+#include "plan/file_grants.h"
 #include "plan/reconcile.h"
 #include "profile/errors.h"
 
@@ -53,6 +54,9 @@ DownResult take_down(Context& ctx, const plan::ObservedState& obs, const plan::D
   DownResult r;
   r.ok = ex.run();
   ctx.reporter().finish();
+  // The copies of secrets and configs the containers had mounted.
+  std::error_code ec;
+  if (r.ok) std::filesystem::remove_all(plan::grants_dir(ctx.project()), ec);
   for (const auto& f : ex.failures()) {
     r.errors.push_back(f.op->subject + ": " + f.message);
     ctx.reporter().message(ui::Level::kError, r.errors.back());

@@ -14,7 +14,9 @@ void lint_service(const Service& s, const std::string& variant,
   std::string who = "service " + s.name + (variant.empty() ? "" : " (" + variant + ")");
   std::string tail = s.image.substr(s.image.rfind('/') == std::string::npos ? 0 : s.image.rfind('/') + 1);
   bool digest = s.image.find('@') != std::string::npos;
-  if (!digest && tail.find(':') == std::string::npos)
+  if (s.build) {
+    // Built here from its Dockerfile: the tag names a local build, not a registry's image.
+  } else if (!digest && tail.find(':') == std::string::npos)
     out.push_back({s.loc, "image-tag", who + ": image " + s.image + " has no tag; pin one"});
   else if (!digest && tail.ends_with(":latest"))
     out.push_back({s.loc, "image-tag", who + ": image " + s.image + " uses latest; pin a version"});
