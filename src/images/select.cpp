@@ -131,7 +131,10 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
     threads.emplace_back([&, svc = &s] {
       try {
         if (svc->build) {
-          ServiceBuildOptions bo{o.force_build, o.substitutes, o.cancel};
+          ServiceBuildOptions bo;
+          bo.force = o.force_build;
+          bo.substitutes = o.substitutes;
+          bo.cancel = o.cancel;
           auto lock = image_lock(build_tag(profile.project, *svc));
           std::unique_lock built(*lock);
           ServiceBuildResult r = ensure_built(client, profile.project, *svc, bo, reporter);

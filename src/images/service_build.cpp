@@ -31,7 +31,7 @@ std::map<std::string, std::string> offline_bases(docker::Client& client, const B
   std::map<std::string, std::string> out;
   for (const auto& base : base_images(parse_dockerfile(ctx.dockerfile_text))) {
     if (client.inspect_image(base)) continue;
-    auto sub = profile::substitute_image(base, o.substitutes);
+    auto sub = o.substitute ? o.substitute(base) : profile::substitute_image(base, o.substitutes);
     if (!sub || *sub == base) continue;  // left to the engine, which pulls it
     try {
       rep.event({service, "pulling", base});

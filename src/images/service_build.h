@@ -22,6 +22,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,8 @@ std::string build_tag(const std::string& project, const profile::Service& s);
 struct ServiceBuildOptions {
   bool force = false;  // build even when the hash label matches
   std::vector<profile::SubstituteRule> substitutes;  // user rules for FROM lines
+  // The offline substitute of a FROM image; unset = profile::substitute_image(ref, substitutes).
+  std::function<std::optional<std::string>(const std::string&)> substitute;
   const std::atomic<bool>* cancel = nullptr;
 };
 
