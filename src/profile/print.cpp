@@ -64,7 +64,16 @@ json seed_json(const SeedSpec& s, const Redactor& redact) {
 }  // namespace
 
 json service_to_json(const Service& s, const Redactor& redact) {
-  json j = {{"image", s.image}};
+  json j = json::object();
+  if (!s.image.empty() || !s.build) j["image"] = s.image;
+  if (s.build) {
+    json b = {{"context", s.build->context}};
+    if (!s.build->dockerfile_inline.empty()) b["dockerfile_inline"] = s.build->dockerfile_inline;
+    else b["dockerfile"] = s.build->dockerfile;
+    for (const auto& [k, v] : s.build->args) b["args"][k] = is_secret_name(k) ? kRedacted : redact(v);
+    if (!s.build->target.empty()) b["target"] = s.build->target;
+    j["build"] = b;
+  }
   if (!s.stand_in.empty()) j["stand_in"] = s.stand_in;
   if (!s.entrypoint.empty()) j["entrypoint"] = s.entrypoint;
   if (!s.command.empty()) {
