@@ -23,7 +23,7 @@ remove_images() {
     engine_delete "/images/$id?force=1"
   done
 }
-on_exit remove_images
+on_exit '"$BIODEV" -p "$PROJECT" down -v --yes >/dev/null 2>&1; remove_images'
 
 image_id() { engine_get "/images/$IMAGE/json" | jq -r .Id; }
 container_id() { engine_get "/containers/$PROJECT-$1/json" | jq -r .Id; }

@@ -5,7 +5,9 @@
 
 #include "plan/desired.h"
 #include "plan/file_grants.h"
+#include "fake_transport.h"
 #include "plan_profiles.h"
+#include "util/error.h"
 
 using namespace biodev;
 using namespace biodev::plan;
@@ -163,4 +165,27 @@ TEST_CASE("secrets and configs are read-only bind mounts of biodev's copies; inl
   std::string before = container(d, "api").config_hash;
   p.secrets_defs[0].content = "other";
   CHECK(container(desired_state(p, {}), "api").config_hash != before);
+}
+
+TEST_CASE("a missing external network or volume is one error naming each") {
+  DesiredState d;
+  d.external_networks = {"shared", "present"};
+  d.external_volumes = {"pg-prod-copy"};
+  auto t = std::make_shared<docker::testing::FakeTransport>();
+  t->reply(404, R"({"message":"network shared not found"})")
+      .reply(200, R"({"Id":"n1","Name":"present"})")
+      .reply(404, R"({"message":"get pg-prod-copy: no such volume"})");
+  docker::Client client(t);
+  try {
+    check_external(client, d);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::kFailed);
+    CHECK(std::string(e.what()) ==
+          "network shared is declared external but does not exist: create it first (docker network create shared)\n"
+          "volume pg-prod-copy is declared external but does not exist: create it first (docker volume create "
+          "pg-prod-copy)");
+  }
+  CHECK(t->requests[0].target == "/v1.41/networks/shared");
+  CHECK(t->requests[2].target == "/v1.41/volumes/pg-prod-copy");
 }
