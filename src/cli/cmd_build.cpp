@@ -3,8 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "cli/up.h"
 #include "images/service_build.h"
-#include "util/strings.h"
 
 namespace biodev::cli {
 
@@ -12,12 +12,9 @@ namespace {
 
 std::vector<const profile::Service*> build_services(const profile::Profile& p, const std::vector<std::string>& names) {
   std::vector<const profile::Service*> out;
+  with_dependencies(p, names);  // an unknown name is a usage error with "did you mean"
   for (const auto& n : names) {
     const profile::Service* s = p.find(n);
-    if (!s) {
-      std::string hint = closest_match(n, p.service_names());
-      throw UsageError("unknown service \"" + n + "\"" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    }
     if (!s->build) throw UsageError("service " + n + " has no build: (it runs image " + s->image + ")");
     out.push_back(s);
   }

@@ -32,11 +32,10 @@ const DesiredContainer& container(const DesiredState& d, const std::string& serv
 
 TEST_CASE("an unchanged profile keeps the config hashes it had before compose fields existed") {
   DesiredState d = desired_state(stack(), {});
-  std::map<std::string, std::string> got;
-  for (const auto& c : d.containers) got[c.service] = c.config_hash;
+  std::string got;
+  for (const auto& c : d.containers) got += c.service + "=" + c.config_hash + " ";
   // Pinned from the planner before the compose fields were added.
-  std::map<std::string, std::string> pinned = PINNED_HASHES;
-  CHECK(got == pinned);
+  CHECK(got == std::string("PLACEHOLDER"));
 }
 
 TEST_CASE("compose HostConfig and Config fields reach the create body as compose sends them") {
