@@ -52,17 +52,33 @@ std::map<std::string, std::string> offline_bases(docker::Client& client, const B
 struct StepLog {
   int step = 0, steps = 0;
   std::deque<std::string> lines;
+  std::string last_image;  // " ---> 6933a01d7678": the image the last finished step made
   void add(const std::string& line) {
+    if (line.starts_with("---> ") && line.find(' ', 5) == std::string::npos) last_image = line.substr(5);
     if (int n = step_number(line)) {
       step = n;
       steps = std::atoi(line.c_str() + line.find('/') + 1);
       lines.clear();
       return;
     }
+    if (line.starts_with("--->") || line.starts_with("Removing intermediate container")) return;
     lines.push_back(line);
     if (lines.size() > 10) lines.pop_front();
   }
 };
+
+// A failed build leaves the image of its last finished step behind, untagged: removed
+// unless something still refers to it (a tag, a child image, a container), which makes
+// the engine refuse.
+void remove_leftover(docker::Client& client, const std::string& image) {
+  if (image.empty()) return;
+  try {
+    auto info = client.inspect_image(image);
+    if (info && info->tags.empty()) client.call("DELETE", "/images/" + image);
+  } catch (const std::exception&) {
+    // Best effort: the build error is what the user needs to see.
+  }
+}
 
 }  // namespace
 
@@ -138,6 +154,7 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
     r.image_id = client.build_image(tar.path(), r.image, sink, bo);
   } catch (const docker::EngineError& e) {
     if (e.kind() != docker::ErrorKind::kBuildFailed) throw;
+    remove_leftover(client, log.last_image);
     std::string message = e.what();
     if (std::string prefix = "build " + r.image + ": "; message.starts_with(prefix)) message.erase(0, prefix.size());
     std::string dockerfile = spec.dockerfile_inline.empty() ? spec.context + "/" + spec.dockerfile
