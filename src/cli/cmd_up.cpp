@@ -12,6 +12,7 @@
 #include "cli/up.h"
 #include "images/select.h"
 #include "plan/apply.h"
+#include "plan/engine_names.h"
 #include "plan/executor.h"
 #include "plan/file_grants.h"
 #include "plan/host_ports.h"
@@ -75,6 +76,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
 
   ProjectLock lock(p.project, "up", rep);
   plan::ObservedState observed = plan::observe(client, p.project);
+  plan::check_external(client, p);
 
   plan::DesiredOptions dopt;
   if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
@@ -84,7 +86,6 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   dopt.images = images::ensure_images(client, p, eo, rep);
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
-  plan::check_external(client, desired);
   // Ports are bound on this machine only when the engine runs on it (a unix socket).
   if (!engine_socket_path().empty()) plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
   prepare_host_paths(p, dopt);

@@ -259,6 +259,8 @@ std::vector<ContainerSummary> Client::list_containers(const Filters& filters, bo
 std::string Client::create_container(const std::string& name, const json& body_in) {
   Query q;
   q.add_if(!name.empty(), "name", name);
+  // Fields older APIs reject are dropped here, as the docker CLI drops them, so the
+  // planner can describe a container once for every engine.
   const json* body = &body_in;
   json trimmed;
   auto hc = body_in.find("Healthcheck");

@@ -84,11 +84,6 @@ struct BuildOptions {
   std::map<std::string, std::string> labels;      // ?labels= (JSON), stamped on the image
   std::map<std::string, std::string> build_args;  // ?buildargs= (JSON), ARG values
   std::string dockerfile;                         // path inside the context; "" = Dockerfile
-  std::string target;                             // ?target=: the stage to stop at
-  std::string network_mode;                       // ?networkmode= for RUN steps
-  std::vector<std::string> extra_hosts;           // ?extrahosts= ("host:ip")
-  std::vector<std::string> cache_from;            // ?cachefrom= (JSON)
-  long long shm_size = 0;                         // ?shmsize= (bytes); 0 = default
   // Longest silence tolerated between progress lines (RUN steps can be quiet for long).
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
 };
@@ -116,9 +111,7 @@ class Client {
 
   // Containers
   std::vector<ContainerSummary> list_containers(const Filters& filters, bool all = true);
-  // Returns the id. Fields the negotiated API does not know are dropped first
-  // (Healthcheck.StartInterval before 1.44), as the docker CLI drops them.
-  std::string create_container(const std::string& name, const json& body);
+  std::string create_container(const std::string& name, const json& body);  // returns id
   void start_container(const std::string& id);  // 304 (already started) is not an error
   void stop_container(const std::string& id, int timeout_s);  // 304 is not an error
   void kill_container(const std::string& id, const std::string& signal = "KILL");
@@ -141,10 +134,7 @@ class Client {
 
   // Volumes
   std::vector<VolumeSummary> list_volumes(const Filters& filters);
-  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels,
-                     const std::string& driver = "",
-                     const std::map<std::string, std::string>& driver_opts = {});
-  std::optional<VolumeSummary> inspect_volume(const std::string& name);  // nullopt on 404
+  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels);
   void remove_volume(const std::string& name, bool force = false);
 
   // Images

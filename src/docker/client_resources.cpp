@@ -116,23 +116,10 @@ std::vector<VolumeSummary> Client::list_volumes(const Filters& filters) {
 }
 
 void Client::create_volume(const std::string& name,
-                           const std::map<std::string, std::string>& labels,
-                           const std::string& driver,
-                           const std::map<std::string, std::string>& driver_opts) {
+                           const std::map<std::string, std::string>& labels) {
   json body = {{"Name", name}, {"Labels", labels}};
-  if (!driver.empty()) body["Driver"] = driver;
-  if (!driver_opts.empty()) body["DriverOpts"] = driver_opts;
   HttpResponse r = call("POST", "/volumes/create", &body);
   check(r, fmt::format("create volume {}", name));
-}
-
-std::optional<VolumeSummary> Client::inspect_volume(const std::string& name) {
-  HttpResponse r = call("GET", "/volumes/" + url_encode(name));
-  if (r.status == 404) return std::nullopt;
-  check(r, fmt::format("inspect volume {}", name));
-  json v = detail::parse_json(r, "inspect volume");
-  return VolumeSummary{detail::str(v, "Name"), detail::string_map(v, "Labels"),
-                       detail::str(v, "Mountpoint")};
 }
 
 void Client::remove_volume(const std::string& name, bool force) {
@@ -191,13 +178,6 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
   q.add_if(!options.labels.empty(), "labels", json(options.labels).dump());
   q.add_if(!options.build_args.empty(), "buildargs", json(options.build_args).dump());
   q.add_if(!options.dockerfile.empty(), "dockerfile", options.dockerfile);
-  q.add_if(!options.target.empty(), "target", options.target);
-  q.add_if(!options.network_mode.empty(), "networkmode", options.network_mode);
-  q.add_if(!options.cache_from.empty(), "cachefrom", json(options.cache_from).dump());
-  q.add_if(options.shm_size > 0, "shmsize", std::to_string(options.shm_size));
-  std::string hosts;
-  for (const auto& h : options.extra_hosts) hosts += (hosts.empty() ? "" : ",") + h;
-  q.add_if(!hosts.empty(), "extrahosts", hosts);
   HttpRequest req;
   req.method = "POST";
   req.target = path("/build" + q.str());

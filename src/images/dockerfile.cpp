@@ -2,6 +2,7 @@
 
 #include <regex>
 #include <set>
+#include <stdexcept>
 
 #include "util/strings.h"
 
@@ -74,6 +75,21 @@ std::string rewrite_from(std::string_view text, const std::map<std::string, std:
     if (at != std::string::npos) line.replace(at, image.size(), it->second);
   }
   return join(lines, "\n");
+}
+
+std::string cut_to_target(std::string_view text, const std::string& target) {
+  bool in_target = false;
+  for (const auto& ins : parse_dockerfile(text)) {
+    if (ins.keyword != "FROM") continue;
+    if (in_target) {
+      std::vector<std::string> lines = split(text, '\n');
+      lines.resize(static_cast<size_t>(ins.line - 1));
+      return join(lines, "\n") + "\n";
+    }
+    in_target = to_lower(from_parts(ins.text).second) == to_lower(target);
+  }
+  if (!in_target) throw std::invalid_argument("no stage of the Dockerfile is named \"" + target + "\"");
+  return std::string(text);
 }
 
 int error_line(const std::vector<Instruction>& instructions, int step, std::string_view message) {

@@ -27,6 +27,11 @@ std::vector<std::string> base_images(const std::vector<Instruction>& instruction
 // other byte unchanged.
 std::string rewrite_from(std::string_view text, const std::map<std::string, std::string>& replace);
 
+// `text` cut before the first FROM after the stage named `target` (case-insensitive), so
+// the engine builds up to that stage and no further, as `--target` does. Throws
+// std::invalid_argument when no stage has that name.
+std::string cut_to_target(std::string_view text, const std::string& target);
+
 // The Dockerfile line an engine build error belongs to: a "line N" in the message (parse
 // errors), else the line of step `step` (1-based, counting every instruction as the
 // classic builder does). 0 when unknown.

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <regex>
+#include <stdexcept>
 
 #include "docker/errors.h"
 #include "images/build_context.h"
@@ -120,6 +121,14 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   }
   auto t0 = Clock::now();
   rep.event({s.name, "building", "image " + r.image});
+  if (!spec.target.empty()) {
+    try {
+      ctx.dockerfile_text = cut_to_target(ctx.dockerfile_text, spec.target);
+    } catch (const std::invalid_argument& e) {
+      throw Error(ExitCode::kUsage, spec.loc.to_string() + ": service " + s.name + ": build target " +
+                                        spec.target + ": " + e.what());
+    }
+  }
   auto subs = offline_bases(client, ctx, o, s.name, rep);
   if (!subs.empty()) ctx.dockerfile_text = rewrite_from(ctx.dockerfile_text, subs);
   detail::TempPath tar = detail::make_temp_file(temp_root(), "biodev-build-", ".tar");
@@ -133,11 +142,6 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   bo.labels[kManagedLabel] = "true";
   for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
   bo.dockerfile = ctx.dockerfile_name;
-  bo.target = spec.target;
-  bo.network_mode = spec.network;
-  bo.extra_hosts = spec.extra_hosts;
-  bo.cache_from = spec.cache_from;
-  bo.shm_size = spec.shm_size;
   StepLog log;
   auto sink = [&](const docker::json& event) {
     if (o.cancel && o.cancel->load()) throw Error(ExitCode::kFailed, "service " + s.name + ": build cancelled");

@@ -127,18 +127,25 @@ void EngineOps::run(const Op& op) {
 }
 
 void EngineOps::create_volume(const Op& op) {
-  std::map<std::string, std::string> lbl;
-  std::string driver;
-  std::map<std::string, std::string> opts;
-  for (const auto& v : ctx_.desired->volumes)
-    if (v.full_name == op.target) {
-      lbl = v.labels;
-      driver = v.driver;
-      opts = v.driver_opts;
-    }
+  const profile::Volume* spec = nullptr;
+  if (ctx_.profile)
+    for (const auto& v : ctx_.profile->volumes)
+      if (v.name == op.subject) spec = &v;
+  std::map<std::string, std::string> lbl = spec ? spec->labels : std::map<std::string, std::string>{};
   lbl[labels::kProject] = ctx_.desired->project;
   lbl[labels::kVolume] = op.subject;
-  ctx_.client->create_volume(op.target, lbl, driver, opts);
+  if (!spec || (spec->driver.empty() && spec->driver_opts.empty())) {
+    ctx_.client->create_volume(op.target, lbl);
+  } else {
+    // A driver and its options: the typed call sends neither.
+    docker::json body = {{"Name", op.target}, {"Labels", lbl}, {"Driver", spec->driver.empty() ? "local" : spec->driver}};
+    if (!spec->driver_opts.empty()) body["DriverOpts"] = spec->driver_opts;
+    docker::HttpResponse r = ctx_.client->call("POST", "/volumes/create", &body);
+    if (r.status < 200 || r.status >= 300) {
+      std::string message = docker::message_from_body(r.body);
+      throw EngineError(docker::classify(r.status, message), r.status, "create volume " + op.target + ": " + message);
+    }
+  }
   report("volume " + op.subject, "created");
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "plan/engine_names.h"
 #include "plan/file_grants.h"
 #include "plan/labels.h"
 #include "util/crypto.h"
@@ -16,25 +17,6 @@ using profile::Service;
 namespace {
 
 long long ns(long long ms) { return ms * 1'000'000; }
-
-// Engine names: compose `name:` wins; an external object is named by its key; the rest
-// are <project>_<name>.
-std::string engine_network(const profile::Profile& p, const std::string& name) {
-  for (const auto& n : p.networks)
-    if (n.name == name) return !n.engine_name.empty() ? n.engine_name : n.external ? n.name : network_name(p.project, name);
-  return network_name(p.project, name);
-}
-
-std::string engine_volume(const profile::Profile& p, const std::string& name) {
-  for (const auto& v : p.volumes)
-    if (v.name == name) return !v.engine_name.empty() ? v.engine_name : v.external ? v.name : volume_name(p.project, name);
-  return volume_name(p.project, name);
-}
-
-std::string service_container(const profile::Profile& p, const std::string& service) {
-  const Service* s = p.find(service);
-  return s && !s->container_name.empty() ? s->container_name : container_name(p.project, service);
-}
 
 // network_mode as the engine takes it: "service:x" names x's container.
 std::string network_mode(const profile::Profile& p, const Service& s) {
@@ -246,11 +228,8 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
   DesiredState d;
   d.project = p.project;
   for (const auto& n : p.networks) {
+    if (n.external) continue;  // made elsewhere (check_external)
     std::string full = engine_network(p, n.name);
-    if (n.external) {
-      d.external_networks.push_back(full);
-      continue;
-    }
     json lbl = n.labels;
     lbl[labels::kProject] = p.project;
     lbl[labels::kNetwork] = n.name;
@@ -264,11 +243,8 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     if (n.enable_ipv6) body["EnableIPv6"] = true;
     d.networks.push_back({n.name, full, body});
   }
-  for (const auto& v : p.volumes) {
-    std::string full = engine_volume(p, v.name);
-    if (v.external) d.external_volumes.push_back(full);
-    else d.volumes.push_back({v.name, full, v.driver, v.driver_opts, v.labels});
-  }
+  for (const auto& v : p.volumes)
+    if (!v.external) d.volumes.push_back({v.name, engine_volume(p, v.name)});
 
   for (const auto& base : p.services) {
     if (!o.services.empty() && !o.services.count(base.name)) continue;

@@ -1,10 +1,7 @@
 #include <algorithm>
 
 #include "plan/labels.h"
-#include "docker/errors.h"
 #include "plan/state.h"
-#include "util/error.h"
-#include "util/strings.h"
 
 namespace biodev::plan {
 
@@ -24,24 +21,6 @@ ObservedState observe(docker::Client& client, const std::string& project) {
   }
   for (const auto& v : client.list_volumes(f)) s.volumes.push_back(v.name);
   return s;
-}
-
-void check_external(docker::Client& client, const DesiredState& desired) {
-  std::vector<std::string> missing;
-  for (const auto& n : desired.external_networks) {
-    try {
-      client.inspect_network(n);
-    } catch (const docker::EngineError& e) {
-      if (e.kind() != docker::ErrorKind::kNotFound) throw;
-      missing.push_back("network " + n + " is declared external but does not exist: create it first "
-                        "(docker network create " + n + ")");
-    }
-  }
-  for (const auto& v : desired.external_volumes)
-    if (!client.inspect_volume(v))
-      missing.push_back("volume " + v + " is declared external but does not exist: create it first "
-                        "(docker volume create " + v + ")");
-  if (!missing.empty()) throw Error(ExitCode::kFailed, join(missing, "\n"));
 }
 
 }  // namespace biodev::plan

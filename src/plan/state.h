@@ -31,8 +31,6 @@ struct DesiredNetwork {
 struct DesiredVolume {
   std::string name;
   std::string full_name;
-  std::string driver;  // "" = local
-  std::map<std::string, std::string> driver_opts, labels;  // labels: the profile's own
 };
 
 struct DesiredContainer {
@@ -57,9 +55,6 @@ struct DesiredState {
   std::vector<DesiredNetwork> networks;
   std::vector<DesiredVolume> volumes;
   std::vector<DesiredContainer> containers;  // profile order
-  // `external: true` networks and volumes: made elsewhere, never created or removed by
-  // biodev, and required to exist (check_external). Engine names.
-  std::vector<std::string> external_networks, external_volumes;
   const DesiredContainer* find(const std::string& service) const;
 };
 
@@ -90,10 +85,6 @@ struct ObservedState {
 
 // One snapshot: three list calls filtered by dev.biodev.project=<project>.
 ObservedState observe(docker::Client& client, const std::string& project);
-
-// Throws Error (exit 1) naming every external network and volume the engine lacks.
-// One inspect call each; nothing when the profile declares none.
-void check_external(docker::Client& client, const DesiredState& desired);
 
 // Engine object names.
 std::string container_name(const std::string& project, const std::string& service);

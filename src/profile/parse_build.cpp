@@ -13,9 +13,9 @@ namespace {
 
 // Compose build keys biodev does not implement: an error naming the key beats a build
 // that quietly differs from docker compose's.
-constexpr const char* kUnsupported[] = {"ssh",       "secrets",   "tags",       "platforms",
-                                        "cache_to",  "no_cache",  "pull",       "isolation",
-                                        "privileged", "additional_contexts", "ulimits"};
+constexpr const char* kUnsupported[] = {"ssh",        "secrets",  "tags",        "platforms",  "cache_to",
+                                        "no_cache",   "pull",     "isolation",   "privileged", "additional_contexts",
+                                        "ulimits",    "network",  "extra_hosts", "shm_size"};
 
 // `args:` / `labels:` as a mapping or a list of "KEY=value" (a list entry without '=' takes
 // the variable's value from the environment, and is left out when unset, as compose does).
@@ -91,16 +91,8 @@ BuildSpec parse_build(const Node& n, const ParseContext& ctx, const std::string&
     if (auto* x = r.take("target")) b.target = read_string(*x, d, w + ".target").value_or("");
     if (auto* x = r.take("labels"))
       for (auto& [k, v] : read_pairs(*x, ctx, w + ".labels")) b.labels[k] = v;
+    // Only a cache hint: the engine's local layer cache is what biodev builds use.
     if (auto* x = r.take("cache_from")) b.cache_from = read_string_list(*x, d, w + ".cache_from");
-    if (auto* x = r.take("network")) b.network = read_string(*x, d, w + ".network").value_or("");
-    if (auto* x = r.take("extra_hosts")) {
-      if (x->is_map()) {
-        for (auto& [k, v] : read_pairs(*x, ctx, w + ".extra_hosts")) b.extra_hosts.push_back(k + ":" + v);
-      } else {
-        b.extra_hosts = read_string_list(*x, d, w + ".extra_hosts");
-      }
-    }
-    if (auto* x = r.take("shm_size")) b.shm_size = read_bytes(*x, d, w + ".shm_size").value_or(0);
     for (const char* key : kUnsupported)
       if (r.take(key))
         d.add(n.key_loc(key), w + "." + key + " is not supported by biodev (docs/profile.md, build:)");

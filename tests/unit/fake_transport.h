@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -66,7 +65,6 @@ class FakeTransport final : public Transport {
   std::vector<HttpRequest> requests;  // every request but /_ping, in order
   std::deque<Reply> replies;
   std::shared_ptr<RawLog> raw = std::make_shared<RawLog>();
-  std::function<void(const HttpRequest&)> on_stream;  // called before each stream() reply
 
   FakeTransport& reply(int status, std::string body = "") {
     replies.push_back(Reply{status, std::move(body), {}, {}});
@@ -90,7 +88,6 @@ class FakeTransport final : public Transport {
   }
 
   HttpResponse stream(const HttpRequest& req, const ChunkSink& sink) override {
-    if (on_stream) on_stream(req);
     Reply rep = next(req);
     if (rep.status < 200 || rep.status >= 300)
       return HttpResponse{rep.status, rep.headers, rep.body};

@@ -2,6 +2,8 @@
 // error messages that name the line.
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 #include "images/dockerfile.h"
 #include "images/service_build.h"
 
@@ -47,6 +49,15 @@ TEST_CASE("FROM rewrites touch only the FROM lines that name a replaced image") 
   CHECK(out.size() == std::string(kFile).size() - std::string("python:3.12-slim").size() +
                           std::string("biodev/python:3.11").size());
   CHECK(rewrite_from("from  python:3.12-slim\n", {{"python:3.12-slim", "b:1"}}) == "from  b:1\n");
+}
+
+TEST_CASE("a target cuts the Dockerfile before the next stage") {
+  CHECK(cut_to_target(kFile, "DEPS") ==
+        "# syntax comment\nARG BASE=python:3.11\nFROM python:3.12-slim AS deps\nRUN pip install \\\n"
+        "    # inside a continuation\n    flask\n\n");
+  std::string cache = cut_to_target(kFile, "cache");
+  CHECK(cache.ends_with("FROM deps\nFROM --platform=linux/amd64 redis:7 AS cache\n"));
+  CHECK_THROWS_AS(cut_to_target(kFile, "nope"), std::invalid_argument);
 }
 
 TEST_CASE("a build error names the service, the Dockerfile line and the engine's message") {

@@ -45,6 +45,17 @@ struct Project {
   ~Project() { fs::remove_all(dir); }
 };
 
+// The scripted engine, also reading the Dockerfile out of each build context it gets
+// (the context file is gone once the build returns).
+struct CapturingTransport final : docker::Transport {
+  std::shared_ptr<FakeTransport> inner = std::make_shared<FakeTransport>();
+  std::string dockerfile;
+  docker::HttpResponse request(const docker::HttpRequest& req) override { return inner->request(req); }
+  docker::HttpResponse stream(const docker::HttpRequest& req, const docker::ChunkSink& sink) override;
+  std::unique_ptr<docker::RawStream> upgrade(const docker::HttpRequest& req) override { return inner->upgrade(req); }
+  std::string describe() const override { return inner->describe(); }
+};
+
 std::string tar_member(const std::string& tar, const std::string& name) {
   std::string out;
   SubprocessOptions o;
@@ -53,22 +64,24 @@ std::string tar_member(const std::string& tar, const std::string& name) {
   return out;
 }
 
+docker::HttpResponse CapturingTransport::stream(const docker::HttpRequest& req, const docker::ChunkSink& sink) {
+  if (req.target.find("/build") != std::string::npos) dockerfile = tar_member(req.body_file, "Dockerfile");
+  return inner->stream(req, sink);
+}
+
 }  // namespace
 
 TEST_CASE("a missing FROM image with no registry is built from its offline substitute, and said so") {
   Project p("FROM python:3.12-slim\nCOPY app.py /app/\n");
-  auto t = std::make_shared<FakeTransport>();
+  auto capture = std::make_shared<CapturingTransport>();
+  auto& t = capture->inner;
   t->reply(404, R"({"message":"no such image"})")                          // the tag
       .reply(404, R"({"message":"no such image"})")                        // python:3.12-slim
       .reply(200, R"({"errorDetail":{"message":"dial tcp: lookup registry-1.docker.io"}})")  // its pull
       .reply(200, R"({"Id":"sha256:sub","Config":{}})")                    // the substitute
       .reply(200, "{\"stream\":\"Step 1/2 : FROM biodev/python:3.11\\n\"}\n{\"aux\":{\"ID\":\"sha256:new\"}}\n")
       .reply(200, "{}");                                                   // prune
-  std::string dockerfile;
-  t->on_stream = [&](const docker::HttpRequest& req) {
-    if (req.target.find("/build") != std::string::npos) dockerfile = tar_member(req.body_file, "Dockerfile");
-  };
-  docker::Client client(t);
+  docker::Client client(capture);
   Recorder rep;
   ServiceBuildOptions o;
   o.substitute = [](const std::string& ref) -> std::optional<std::string> {
@@ -79,7 +92,7 @@ TEST_CASE("a missing FROM image with no registry is built from its offline subst
   CHECK(r.image == "shop-api");
   CHECK(r.image_id == "sha256:new");
   CHECK(r.built);
-  CHECK(dockerfile == "FROM biodev/python:3.11\nCOPY app.py /app/\n");
+  CHECK(capture->dockerfile == "FROM biodev/python:3.11\nCOPY app.py /app/\n");
   CHECK(rep.saw("python:3.12-slim -> biodev/python:3.11 (offline substitute)"));
   const std::string& target = t->requests[4].target;
   CHECK(target.find("t=shop-api") != std::string::npos);

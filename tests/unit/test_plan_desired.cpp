@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "plan/desired.h"
+#include "plan/engine_names.h"
 #include "plan/file_grants.h"
 #include "fake_transport.h"
 #include "plan_profiles.h"
@@ -133,8 +134,6 @@ TEST_CASE("networks and volumes: external ones are required, not made; name:, dr
   p.volumes[0].external = true;
   p.volumes[0].engine_name = "pg-prod-copy";
   DesiredState d = desired_state(p, {});
-  CHECK(d.external_networks == std::vector<std::string>{"front"});
-  CHECK(d.external_volumes == std::vector<std::string>{"pg-prod-copy"});
   REQUIRE(d.networks.size() == 1);
   CHECK(d.networks[0].full_name == "shared-data");
   CHECK(d.networks[0].create_body["Options"] == json{{"com.docker.network.bridge.name", "br-data"}});
@@ -167,24 +166,28 @@ TEST_CASE("secrets and configs are read-only bind mounts of biodev's copies; inl
 }
 
 TEST_CASE("a missing external network or volume is one error naming each") {
-  DesiredState d;
-  d.external_networks = {"shared", "present"};
-  d.external_volumes = {"pg-prod-copy"};
+  profile::Profile p = stack();
+  p.networks[0].external = true;                    // front: present
+  p.networks[1].external = true;                    // data: missing
+  p.networks[1].engine_name = "shared";
+  p.volumes[0].external = true;                     // pgdata: missing
   auto t = std::make_shared<docker::testing::FakeTransport>();
-  t->reply(404, R"({"message":"network shared not found"})")
-      .reply(200, R"({"Id":"n1","Name":"present"})")
-      .reply(404, R"({"message":"get pg-prod-copy: no such volume"})");
+  t->reply(200, R"({"Id":"n1","Name":"front"})")
+      .reply(404, R"({"message":"network shared not found"})")
+      .reply(404, R"({"message":"get pgdata: no such volume"})");
   docker::Client client(t);
   try {
-    check_external(client, d);
+    check_external(client, p);
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::kFailed);
     CHECK(std::string(e.what()) ==
           "network shared is declared external but does not exist: create it first (docker network create shared)\n"
-          "volume pg-prod-copy is declared external but does not exist: create it first (docker volume create "
-          "pg-prod-copy)");
+          "volume pgdata is declared external but does not exist: create it first (docker volume create pgdata)");
   }
-  CHECK(t->requests[0].target == "/v1.41/networks/shared");
-  CHECK(t->requests[2].target == "/v1.41/volumes/pg-prod-copy");
+  CHECK(t->requests[0].target == "/v1.41/networks/front");
+  CHECK(t->requests[1].target == "/v1.41/networks/shared");
+  CHECK(t->requests[2].target == "/v1.41/volumes/pgdata");
+  CHECK_NOTHROW(check_external(client, stack()));  // no external objects: no call
+  CHECK(t->requests.size() == 3);
 }
