@@ -2,6 +2,8 @@
 
 namespace biodev::cli {
 
+Runner setup_build(CLI::App&, Context&);  // cmd_build.cpp
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"up", "Create and start the stack, wait until every service is ready, seed it",

@@ -50,6 +50,5 @@ Runner setup_watch(CLI::App&, Context&);
 Runner setup_graph(CLI::App&, Context&);
 Runner setup_lint(CLI::App&, Context&);
 Runner setup_run(CLI::App&, Context&);
-Runner setup_build(CLI::App&, Context&);
 
 }  // namespace biodev::cli
