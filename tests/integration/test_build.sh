@@ -86,13 +86,12 @@ expect_contains "$OUT" "$IMAGE"
 expect_exit 2 "$BIODEV" "${P[@]}" build redis
 expect_contains "$OUT" "service redis has no build:"
 
-note "a failing RUN names the service, the Dockerfile line and the engine's message"
+note "a failing step names the service, the Dockerfile line and the engine's message"
 cp app/Dockerfile Dockerfile.good
-sed -i '3a RUN echo checking && exit 3' app/Dockerfile
+sed -i '3a COPY missing.txt /app/' app/Dockerfile
 expect_exit 1 "$BIODEV" "${P[@]}" up --timeout 120
-expect_contains "$OUT" "service api: build failed at $WORK/app/Dockerfile:4 (RUN echo checking && exit 3)"
-expect_contains "$OUT" "returned a non-zero code: 3"
-expect_contains "$OUT" "checking"
+expect_contains "$OUT" "service api: build failed at $WORK/app/Dockerfile:4 (COPY missing.txt /app/)"
+expect_contains "$OUT" "COPY failed: file not found in build context"
 
 note "a Dockerfile syntax error names the line too"
 cp Dockerfile.good app/Dockerfile
