@@ -92,7 +92,7 @@ TEST_CASE("an inline Dockerfile goes into the tar under its own name") {
   o.argv = {"tar", "-tf", tar};
   run_subprocess(o, [&](OutputStream, std::string_view line) { listing += std::string(line) + "\n"; });
   fs::remove(tar);
-  CHECK(listing == ".dockerignore\nsrc/\nsrc/app.py\n.biodev-inline.Dockerfile\n");
+  CHECK(listing == ".dockerignore\nDockerfile\nsrc/\nsrc/app.py\n.biodev-inline.Dockerfile\n");
 }
 
 TEST_CASE("a bad .dockerignore pattern names the file and line") {
