@@ -2,6 +2,11 @@
 // reaches the engine as docker compose sends it, and only when set, so that a profile
 // that does not use them keeps its config hashes (no recreate after an upgrade).
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "plan/desired.h"
 #include "plan/engine_names.h"
@@ -190,4 +195,35 @@ TEST_CASE("a missing external network or volume is one error naming each") {
   CHECK(t->requests[2].target == "/v1.41/volumes/pgdata");
   CHECK_NOTHROW(check_external(client, stack()));  // no external objects: no call
   CHECK(t->requests.size() == 3);
+}
+
+TEST_CASE("grant files are written once, secrets readable only by the service's user") {
+  profile::Profile p = stack();
+  p.project = "bld-unit-" + std::to_string(::getpid());
+  p.secrets_defs = {{"token", profile::FileSource::Kind::kContent, "", "", "s3cret", true, {}}};
+  p.configs_defs = {{"conf", profile::FileSource::Kind::kContent, "", "", "a=1\n", false, {}}};
+  profile::Service& s = svc(p, "api");
+  s.user = std::to_string(::geteuid());
+  s.secrets = {{"token", "", "", "", -1, {}}};
+  s.configs = {{"conf", "/etc/app.conf", "", "", -1, {}}};
+  materialize_grants(p, {}, nullptr);
+  std::string dir = grants_dir(p.project);
+  struct stat secret {}, config {}, folder {};
+  REQUIRE(::stat((dir + "/secrets/api-token").c_str(), &secret) == 0);
+  REQUIRE(::stat((dir + "/configs/api-conf").c_str(), &config) == 0);
+  REQUIRE(::stat(dir.c_str(), &folder) == 0);
+  CHECK((secret.st_mode & 07777) == 0400);
+  CHECK(secret.st_uid == ::geteuid());
+  CHECK((config.st_mode & 07777) == 0444);
+  CHECK((folder.st_mode & 07777) == 0700);
+  std::ifstream in(dir + "/secrets/api-token");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "s3cret");
+  // Unchanged bytes and owner: the file (and the inode a container mounts) is left alone.
+  struct stat again {};
+  materialize_grants(p, {}, nullptr);
+  REQUIRE(::stat((dir + "/secrets/api-token").c_str(), &again) == 0);
+  CHECK(again.st_ino == secret.st_ino);
+  CHECK(again.st_mtime == secret.st_mtime);
+  std::filesystem::remove_all(dir);
 }
