@@ -8,8 +8,6 @@ namespace biodev::profile {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-
 std::string ms_string(long long ms) {
   if (ms % 60000 == 0 && ms >= 60000) return std::to_string(ms / 60000) + "m";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
@@ -37,6 +35,8 @@ json probe_json(const ProbeSpec& p) {
   return j;
 }
 
+namespace {
+
 json mount_json(const MountSpec& m) {
   static const char* types[] = {"bind", "volume", "tmpfs"};
   json j = {{"type", types[static_cast<int>(m.type)]}, {"target", m.target}};
@@ -45,6 +45,8 @@ json mount_json(const MountSpec& m) {
   if (m.tmpfs_size) j["size"] = bytes_string(m.tmpfs_size);
   return j;
 }
+
+}  // namespace
 
 json seed_json(const SeedSpec& s, const Redactor& redact) {
   static const char* kinds[] = {"none", "postgres", "s3", "qdrant"};
@@ -60,8 +62,6 @@ json seed_json(const SeedSpec& s, const Redactor& redact) {
     j["collections"].push_back({{"name", c.name}, {"size", c.size}, {"distance", c.distance}});
   return j;
 }
-
-}  // namespace
 
 json service_to_json(const Service& s, const Redactor& redact) {
   json j = {{"image", s.image}};
