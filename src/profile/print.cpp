@@ -135,7 +135,26 @@ json to_json(const Profile& p, const Redactor& redact) {
 
 namespace {
 
-void emit(YAML::Emitter& out, const json& j) {
+// yaml-cpp 0.7 leaves ":9000" unquoted inside a flow sequence, which no YAML reader
+// accepts back; strings with flow indicators are quoted there.
+bool needs_quotes_in_flow(const std::string& s) {
+  return s.find_first_of(":,[]{}#&*!|>'\"%@`") != std::string::npos;
+}
+
+// A string a YAML reader would take for something else ("true", "no", "1.36", ""),
+// which yaml-cpp prints plain.
+bool reads_as_non_string(const std::string& s) {
+  static const char* const words[] = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};
+  std::string lower = to_lower(s);
+  for (const char* w : words)
+    if (lower == w) return true;
+  if (s.empty()) return true;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end && *end == '\0';
+}
+
+void emit(YAML::Emitter& out, const json& j, bool in_flow = false) {
   if (j.is_object()) {
     if (j.empty()) {
       out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
@@ -149,11 +168,14 @@ void emit(YAML::Emitter& out, const json& j) {
     out << YAML::EndMap;
   } else if (j.is_array()) {
     bool flat = std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_primitive(); });
-    out << (flat && j.size() <= 8 ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
-    for (const auto& x : j) emit(out, x);
+    bool flow = flat && j.size() <= 8;
+    out << (flow ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+    for (const auto& x : j) emit(out, x, flow);
     out << YAML::EndSeq;
   } else if (j.is_string()) {
-    out << j.get<std::string>();
+    const std::string& str = j.get_ref<const std::string&>();
+    if ((in_flow && needs_quotes_in_flow(str)) || reads_as_non_string(str)) out << YAML::DoubleQuoted;
+    out << str;
   } else if (j.is_null()) {
     out << YAML::Null;
   } else {
