@@ -97,7 +97,7 @@ void merge_sequence(Node& base, const Node& over, const std::string& key) {
   }
 }
 
-using Merger = void (*)(Node&, const Node&);
+using Merger = void (*)(const std::string& key, Node&, const Node&);
 
 void merge_mapping(Node& base, const Node& over, Merger value_merge) {
   for (size_t i = 0; i < over.entries.size(); ++i) {
@@ -111,13 +111,13 @@ void merge_mapping(Node& base, const Node& over, Merger value_merge) {
     } else if (value.tag == "!reset") {
       it->second = value;  // dropped by drop_reset_values once every file is merged
     } else {
-      value_merge(it->second, value);
+      value_merge(key, it->second, value);
     }
   }
 }
 
 // Plain recursive mapping merge; anything else is replaced.
-void merge_plain(Node& base, const Node& over) {
+void merge_plain(const std::string&, Node& base, const Node& over) {
   if (over.tag == "!override" || !base.is_map() || !over.is_map()) {
     base = over;
     return;
@@ -126,7 +126,7 @@ void merge_plain(Node& base, const Node& over) {
 }
 
 void merge_service_key(const std::string& key, Node& base, const Node& over) {
-  if (over.tag == "!override" || over.tag == "!reset") {
+  if (over.tag == "!override") {
     base = over;
     return;
   }
@@ -154,7 +154,7 @@ void merge_service_key(const std::string& key, Node& base, const Node& over) {
       } else if (k == "args" || k == "labels") {
         merge_service_key("environment", *existing, v);
       } else {
-        merge_plain(*existing, v);
+        merge_plain(k, *existing, v);
       }
     }
     base = b;
@@ -162,7 +162,7 @@ void merge_service_key(const std::string& key, Node& base, const Node& over) {
   }
   if (is_one_of(key, {"command", "entrypoint"}) || !base.is_seq() || !over.is_seq()) {
     // healthcheck.test is replaced by merge_plain's own rule (a sequence is replaced).
-    merge_plain(base, over);
+    merge_plain(key, base, over);
     return;
   }
   merge_sequence(base, over, key);
@@ -184,18 +184,7 @@ void merge_compose_service(Node& base, const Node& over) {
     base = over;
     return;
   }
-  for (size_t i = 0; i < over.entries.size(); ++i) {
-    const std::string& key = over.entries[i].first;
-    const Node& value = over.entries[i].second;
-    auto it = std::find_if(base.entries.begin(), base.entries.end(),
-                           [&](const auto& e) { return e.first == key; });
-    if (it == base.entries.end()) {
-      base.entries.emplace_back(key, value);
-      base.key_locs.push_back(over.key_locs[i]);
-    } else {
-      merge_service_key(key, it->second, value);
-    }
-  }
+  merge_mapping(base, over, merge_service_key);
 }
 
 void merge_compose_files(Node& base, const Node& over) {
@@ -215,7 +204,9 @@ void merge_compose_files(Node& base, const Node& over) {
   merge_mapping(base, top_over, merge_plain);
   for (auto& [key, value] : base.entries)
     if (key == "services" && value.is_map())
-      merge_mapping(value, services_over, merge_compose_service);
+      merge_mapping(value, services_over, [](const std::string&, Node& b, const Node& o) {
+        merge_compose_service(b, o);
+      });
 }
 
 void drop_reset_values(Node& n) {

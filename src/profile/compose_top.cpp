@@ -53,6 +53,16 @@ void for_each_entry(const Node& n, const std::string& what, Diagnostics& d, Each
   }
 }
 
+// The keys networks and volumes share.
+template <typename T>
+void read_resource_keys(MapReader& r, Diagnostics& d, T& out) {
+  if (auto* x = r.take("external")) read_external(*x, d, out.external, out.engine_name);
+  if (auto* x = r.take("name")) out.engine_name = read_string(*x, d, "name").value_or("");
+  if (auto* x = r.take("driver")) out.driver = read_string(*x, d, "driver").value_or("");
+  if (auto* x = r.take("driver_opts")) out.driver_opts = read_map(*x, d, "driver_opts");
+  if (auto* x = r.take("labels")) out.labels = read_map(*x, d, "labels");
+}
+
 void parse_networks(const Node& n, const ComposeParse& cp, Profile& out) {
   Diagnostics& d = *cp.ctx.diags;
   for_each_entry(n, "network", d, [&](const std::string& name, const Node& v, const SourceLoc& loc) {
@@ -60,11 +70,7 @@ void parse_networks(const Node& n, const ComposeParse& cp, Profile& out) {
     net.name = name;
     net.loc = loc;
     MapReader r(v, "network " + name, d);
-    if (auto* x = r.take("external")) read_external(*x, d, net.external, net.engine_name);
-    if (auto* x = r.take("name")) net.engine_name = read_string(*x, d, "name").value_or("");
-    if (auto* x = r.take("driver")) net.driver = read_string(*x, d, "driver").value_or("");
-    if (auto* x = r.take("driver_opts")) net.driver_opts = read_map(*x, d, "driver_opts");
-    if (auto* x = r.take("labels")) net.labels = read_map(*x, d, "labels");
+    read_resource_keys(r, d, net);
     if (auto* x = r.take("internal")) net.internal = read_bool(*x, d, "internal").value_or(false);
     if (auto* x = r.take("attachable")) net.attachable = read_bool(*x, d, "attachable").value_or(false);
     if (auto* x = r.take("enable_ipv6")) net.enable_ipv6 = read_bool(*x, d, "enable_ipv6").value_or(false);
@@ -82,11 +88,7 @@ void parse_volumes(const Node& n, const ComposeParse& cp, Profile& out) {
     vol.name = name;
     vol.loc = loc;
     MapReader r(v, "volume " + name, d);
-    if (auto* x = r.take("external")) read_external(*x, d, vol.external, vol.engine_name);
-    if (auto* x = r.take("name")) vol.engine_name = read_string(*x, d, "name").value_or("");
-    if (auto* x = r.take("driver")) vol.driver = read_string(*x, d, "driver").value_or("");
-    if (auto* x = r.take("driver_opts")) vol.driver_opts = read_map(*x, d, "driver_opts");
-    if (auto* x = r.take("labels")) vol.labels = read_map(*x, d, "labels");
+    read_resource_keys(r, d, vol);
     r.finish();
     out.volumes.push_back(vol);
   });

@@ -125,7 +125,12 @@ std::string project_relative(const std::string& path, const std::string& project
 }
 
 void set_builtin_vars(Variables& vars, const std::string& project, const std::string& project_dir) {
-  set_builtin_vars(vars, project, project_dir);
+  auto [uid, gid] = data_owner();
+  vars.set_builtin("BIODEV_UID", std::to_string(uid));
+  vars.set_builtin("BIODEV_GID", std::to_string(gid));
+  vars.set_builtin("BIODEV_VERSION", kVersion);
+  vars.set_builtin("BIODEV_PROJECT", project);
+  vars.set_builtin("BIODEV_PROJECT_DIR", project_dir);
 }
 
 void interpolate_tree(Node& n, const Variables& vars, Diagnostics& d,

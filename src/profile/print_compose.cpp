@@ -210,6 +210,18 @@ json resource_json(const T& r, const std::string& project) {
   return j;
 }
 
+// A compose file interpolates `$`: a literal one is written `$$`, as docker compose's
+// own config prints it.
+void escape_dollars(json& j) {
+  if (j.is_string()) {
+    std::string s = j.get<std::string>(), out;
+    for (char c : s) out += c == '$' ? std::string("$$") : std::string(1, c);
+    j = out;
+  } else if (j.is_structured()) {
+    for (auto& item : j) escape_dollars(item);
+  }
+}
+
 }  // namespace
 
 json to_compose_json(const Profile& p, const Redactor& redact) {
@@ -238,6 +250,7 @@ json to_compose_json(const Profile& p, const Redactor& redact) {
   if (!p.secrets_defs.empty()) j["secrets"] = file_sources_json(p.secrets_defs);
   if (!p.configs_defs.empty()) j["configs"] = file_sources_json(p.configs_defs);
   for (const auto& e : p.exports) j["x-biodev"]["exports"][e.name] = redact(e.template_);
+  escape_dollars(j);
   return j;
 }
 

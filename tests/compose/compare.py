@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -40,8 +41,10 @@ def clean_env():
     return env
 
 
-def run(cmd, cwd):
-    return subprocess.run(cmd, cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120)
+def run(cmd, cwd, **extra_env):
+    env = clean_env()
+    env.update(extra_env)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def good_cases(biodev):
@@ -49,7 +52,8 @@ def good_cases(biodev):
     root = os.path.join(HERE, "good")
     for case in sorted(os.listdir(root)):
         cwd = os.path.join(root, case)
-        mine = run([biodev, "config", "--format", "compose"], cwd)
+        # docker-compose 1.29's config lists every service whatever its profiles.
+        mine = run([biodev, "config", "--format", "compose"], cwd, COMPOSE_PROFILES="*")
         if mine.returncode != 0:
             failures.append(f"good/{case}: biodev config failed ({mine.returncode}):\n{mine.stderr}")
             continue
@@ -60,8 +64,8 @@ def good_cases(biodev):
             continue
         project = normalize.compose_project(cwd)
         try:
-            a = normalize.model(yaml.safe_load(mine.stdout), project)
             b = normalize.model(yaml.safe_load(theirs.stdout), project)
+            a = normalize.unredact(normalize.model(yaml.safe_load(mine.stdout), project), b)
         except (ValueError, KeyError) as e:
             failures.append(f"good/{case}: cannot normalize: {e}")
             continue
@@ -104,6 +108,43 @@ def bad_cases(biodev):
     return failures, checked
 
 
+def cli_cases(biodev):
+    """Which file a command reads, and the project name it gets, as compose decides."""
+    good = os.path.join(HERE, "good")
+    override = os.path.join(good, "override")
+    empty = tempfile.mkdtemp(prefix="biodev-compose-cli-")
+
+    def config(cwd, *args, **env):
+        res = run([biodev, *args, "config", "--format", "compose"], cwd, **env)
+        if res.returncode != 0:
+            return {"error": res.stderr}
+        try:
+            return yaml.safe_load(res.stdout)
+        except yaml.YAMLError as e:
+            return {"error": f"not YAML: {e}"}
+
+    web_mode = lambda doc: doc.get("services", {}).get("web", {}).get("environment", {}).get("MODE")  # noqa: E731
+    checks = [
+        ("a parent folder's compose file", config(os.path.join(good, "seed_stack", "init-scripts")).get("name"),
+         "seed_stack"),
+        ("the override file beside it", web_mode(config(override)), "dev"),
+        ("COMPOSE_FILE", web_mode(config(empty, COMPOSE_FILE=os.path.join(override, "docker-compose.yml"))), "prod"),
+        ("COMPOSE_PROJECT_NAME", config(override, COMPOSE_PROJECT_NAME="custom").get("name"), "custom"),
+        ("-p over COMPOSE_PROJECT_NAME", config(override, "-p", "cmp-cli", COMPOSE_PROJECT_NAME="custom").get("name"),
+         "cmp-cli"),
+        ("-f twice", web_mode(config(empty, "-f", os.path.join(override, "docker-compose.yml"),
+                                     "-f", os.path.join(override, "docker-compose.override.yml"))), "dev"),
+        ("COMPOSE_PROFILES", sorted(config(os.path.join(good, "profiles"), COMPOSE_PROFILES="debug")
+                                    .get("services", {})), ["app", "debug"]),
+        ("no compose file: the default profile", "postgres" in config(empty).get("services", {}), True),
+        ("-f default beside a compose file", "postgres" in config(override, "-f", "default").get("services", {}),
+         True),
+    ]
+    failures = [f"cli: {what}: got {got!r}, want {want!r}" for what, got, want in checks if got != want]
+    shutil.rmtree(empty, ignore_errors=True)
+    return failures, len(checks)
+
+
 def main():
     biodev = os.path.abspath(sys.argv[1])
     if not COMPOSE:
@@ -111,12 +152,15 @@ def main():
     failures, compared, loaded = good_cases(biodev)
     bad_failures, checked = bad_cases(biodev)
     failures += bad_failures
+    cli_failures, cli_total = cli_cases(biodev)
+    failures += cli_failures
     for f in failures:
         print("FAIL " + f)
     print(f"compose corpus: {loaded} good cases loaded, {compared} equal to docker-compose config, "
-          f"{checked} broken files rejected with their file:line:col")
+          f"{checked} broken files rejected with their file:line:col, "
+          f"{cli_total - len(cli_failures)}/{cli_total} lookup checks")
     total = len(os.listdir(os.path.join(HERE, "good"))) + len(
-        [n for n in os.listdir(os.path.join(HERE, "bad")) if n.endswith((".yaml", ".yml"))])
+        [n for n in os.listdir(os.path.join(HERE, "bad")) if n.endswith((".yaml", ".yml"))]) + cli_total
     print(f"{total - len(failures)} passed, {len(failures)} failed")
     sys.exit(1 if failures or compared == 0 else 0)
 

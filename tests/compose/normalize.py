@@ -53,6 +53,10 @@ def port(p):
     s, proto = str(p), "tcp"
     if "/" in s:
         s, proto = s.rsplit("/", 1)
+    if s.startswith("["):  # [::1]:8080:80
+        ip, rest = s[1:].split("]:", 1)
+        host, target = rest.split(":")
+        return (ip, host, int(target), proto)
     parts = s.split(":")
     ip, host = "0.0.0.0", ""
     if len(parts) == 3:
@@ -133,6 +137,8 @@ def service(s):
     out = {}
     for k in SCALARS:
         out[k] = s.pop(k, None)
+    if out["pull_policy"] == "if_not_present":
+        out["pull_policy"] = "missing"
     for k in FLAGS:
         out[k] = bool(s.pop(k, False))
     for k in LISTS:
@@ -221,6 +227,22 @@ def model(doc, project):
     if doc:
         raise ValueError(f"top-level keys the normalization does not know: {sorted(doc)}")
     return out
+
+
+def unredact(mine, theirs):
+    """biodev prints secret values as ********: where its string, with each ******** read
+    as "some text", matches docker-compose's, the two are taken as equal."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return {k: unredact(v, theirs.get(k)) for k, v in mine.items()}
+    if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+        return [unredact(a, b) for a, b in zip(mine, theirs)]
+    if isinstance(mine, tuple) and isinstance(theirs, tuple) and len(mine) == len(theirs):
+        return tuple(unredact(a, b) for a, b in zip(mine, theirs))
+    if isinstance(mine, str) and isinstance(theirs, str) and "********" in mine:
+        pattern = ".+".join(re.escape(part) for part in mine.split("********"))
+        if re.fullmatch(pattern, theirs):
+            return theirs
+    return mine
 
 
 def compose_project(folder):
