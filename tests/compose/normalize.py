@@ -57,7 +57,7 @@ def port(p):
         ip, rest = s[1:].split("]:", 1)
         host, target = rest.split(":")
         return (ip, host, int(target), proto)
-    parts = s.split(":")
+    parts = s.rsplit(":", 2)  # docker-compose prints IPv6 unbracketed: ::1:8080:80
     ip, host = "0.0.0.0", ""
     if len(parts) == 3:
         ip, host, target = parts

@@ -91,7 +91,7 @@ TEST_CASE("compose: the seed documents' stack reads into the model with compose'
   CHECK(inference.device_requests[0].count == 1);
   CHECK(inference.resources.cpus == 2);
   const Service& api = svc(p, "bio_ai_server");
-  CHECK(api.pool == "general");
+  CHECK(api.watch.size() == 1);
   CHECK(api.command.size() == 7);
   CHECK(api.depends_on[0].condition == DependsOn::Condition::kHealthy);
   REQUIRE(p.exports.size() == 1);
