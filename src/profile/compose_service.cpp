@@ -1,6 +1,7 @@
 // The keys of a compose service, read into the same Service biodev's profiles produce.
 // A key biodev cannot honour is an error naming it; one that cannot change what runs
 // is a warning; anything else unknown is an error with a "did you mean".
+#include "profile/compose_keys.h"
 #include "profile/compose_merge.h"
 #include "profile/compose_parse.h"
 #include "profile/healthcheck_probe.h"
@@ -275,36 +276,13 @@ void parse_links(const Node& n, Diagnostics& d, Service& s) {
 
 void parse_runtime_fields(MapReader& r, const ComposeParse& cp, Service& s) {
   Diagnostics& d = *cp.ctx.diags;
-  auto str = [&](const char* key, std::string& out) {
-    if (auto* x = r.take(key)) out = read_string(*x, d, key).value_or("");
-  };
-  auto list = [&](const char* key, std::vector<std::string>& out) {
-    if (auto* x = r.take(key)) out = read_string_list(*x, d, key);
-  };
-  auto flag = [&](const char* key, bool& out) {
-    if (auto* x = r.take(key)) out = read_bool(*x, d, key).value_or(false);
-  };
-  str("user", s.user);
-  str("working_dir", s.working_dir);
-  str("container_name", s.container_name);
-  str("hostname", s.hostname);
-  str("stop_signal", s.stop_signal);
-  str("platform", s.platform);
-  str("network_mode", s.network_mode);
-  str("ipc", s.ipc);
-  str("pid", s.pid);
-  list("cap_add", s.cap_add);
-  list("cap_drop", s.cap_drop);
-  list("security_opt", s.security_opt);
-  list("dns", s.dns);
-  list("group_add", s.group_add);
-  list("devices", s.devices);
-  list("profiles", s.profiles);
-  flag("privileged", s.privileged);
-  flag("read_only", s.read_only_rootfs);
-  flag("tty", s.tty);
-  flag("stdin_open", s.stdin_open);
-  flag("init", s.init);
+  for (const auto& [key, field] : kComposeStringKeys)
+    if (auto* x = r.take(key)) s.*field = read_string(*x, d, key).value_or("");
+  for (const auto& [key, field] : kComposeListKeys)
+    if (auto* x = r.take(key)) s.*field = read_string_list(*x, d, key);
+  for (const auto& [key, field] : kComposeFlagKeys)
+    if (auto* x = r.take(key)) s.*field = read_bool(*x, d, key).value_or(false);
+  if (auto* x = r.take("init")) s.init = read_bool(*x, d, "init").value_or(false);
   if (auto* x = r.take("shm_size")) s.shm_size = read_bytes(*x, d, "shm_size").value_or(0);
   if (auto* x = r.take("ulimits")) s.ulimits = parse_ulimits(*x, d);
   if (auto* x = r.take("sysctls")) s.sysctls = read_string_map(*x, d, "sysctls");

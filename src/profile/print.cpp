@@ -149,6 +149,8 @@ bool reads_as_non_string(const std::string& s) {
   for (const char* w : words)
     if (lower == w) return true;
   if (s.empty()) return true;
+  // "12:30" is a base-60 number to YAML 1.1 readers (PyYAML, docker-compose 1.29).
+  if (s.find(':') != std::string::npos && s.find_first_not_of("0123456789:") == std::string::npos) return true;
   char* end = nullptr;
   std::strtod(s.c_str(), &end);
   return end && *end == '\0';

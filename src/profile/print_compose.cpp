@@ -1,5 +1,6 @@
 #include "profile/print_compose.h"
 
+#include "profile/compose_keys.h"
 #include "profile/print.h"
 #include "util/strings.h"
 
@@ -92,44 +93,21 @@ json biodev_json(const Service& s, const Redactor& redact) {
   return x;
 }
 
-void add_lists(json& j, const Service& s) {
-  auto list = [&](const char* key, const std::vector<std::string>& v) {
-    if (!v.empty()) j[key] = v;
-  };
-  list("cap_add", s.cap_add);
-  list("cap_drop", s.cap_drop);
-  list("security_opt", s.security_opt);
-  list("dns", s.dns);
-  list("group_add", s.group_add);
-  list("devices", s.devices);
-  list("extra_hosts", s.extra_hosts);
-  list("profiles", s.profiles);
+void add_keys(json& j, const Service& s) {
+  for (const auto& [key, field] : kComposeStringKeys)
+    if (!(s.*field).empty()) j[key] = s.*field;
+  if (!s.pull_policy.empty()) j["pull_policy"] = s.pull_policy;
+  for (const auto& [key, field] : kComposeListKeys)
+    if (!(s.*field).empty()) j[key] = s.*field;
+  for (const auto& [key, field] : kComposeFlagKeys)
+    if (s.*field) j[key] = true;
+  if (!s.extra_hosts.empty()) j["extra_hosts"] = s.extra_hosts;
+  if (s.shm_size) j["shm_size"] = std::to_string(s.shm_size);
   if (!s.sysctls.empty()) j["sysctls"] = s.sysctls;
   for (const auto& u : s.ulimits)
     j["ulimits"][u.name] = u.soft == u.hard ? json(u.soft) : json{{"soft", u.soft}, {"hard", u.hard}};
   if (!s.secrets.empty()) j["secrets"] = grants_json(s.secrets);
   if (!s.configs.empty()) j["configs"] = grants_json(s.configs);
-}
-
-void add_strings(json& j, const Service& s) {
-  auto str = [&](const char* key, const std::string& v) {
-    if (!v.empty()) j[key] = v;
-  };
-  str("container_name", s.container_name);
-  str("hostname", s.hostname);
-  str("user", s.user);
-  str("working_dir", s.working_dir);
-  str("stop_signal", s.stop_signal);
-  str("platform", s.platform);
-  str("pull_policy", s.pull_policy);
-  str("network_mode", s.network_mode);
-  str("ipc", s.ipc);
-  str("pid", s.pid);
-  if (s.privileged) j["privileged"] = true;
-  if (s.read_only_rootfs) j["read_only"] = true;
-  if (s.tty) j["tty"] = true;
-  if (s.stdin_open) j["stdin_open"] = true;
-  if (s.shm_size) j["shm_size"] = std::to_string(s.shm_size);
 }
 
 json build_json(const BuildSpec& b) {
@@ -180,8 +158,7 @@ json service_json(const Service& s, const Redactor& redact) {
   if (s.stop_grace_s != 10) j["stop_grace_period"] = std::to_string(s.stop_grace_s) + "s";
   if (!s.labels.empty()) j["labels"] = s.labels;
   if (json d = deploy_json(s); !d.is_null()) j["deploy"] = d;
-  add_strings(j, s);
-  add_lists(j, s);
+  add_keys(j, s);
   return j;
 }
 
