@@ -6,8 +6,9 @@ set -euo pipefail
 BUILD_PACKAGES=(g++ cmake make pkg-config git
   libboost-dev libyaml-cpp-dev libfmt-dev libspdlog-dev doctest-dev
   nlohmann-json3-dev libcli11-dev libpq-dev libssl-dev)
-# Offline images (mmdebstrap), engine set-up and the integration tests (curl, jq, socat).
-RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates)
+# Offline images (mmdebstrap), engine set-up and the integration tests (curl, jq, socat);
+# docker-compose 1.29 and PyYAML for the compose corpus (tests/compose/compare.py).
+RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python3-yaml)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do

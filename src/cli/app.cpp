@@ -61,8 +61,12 @@ int run(int argc, char** argv) {
              "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable.");
   app.add_option("-p,--project", ctx.options.project, "Project name (default: the folder name)")
       ->envname("BIODEV_PROJECT");
-  app.add_option("-f,--profile", ctx.options.profile, "Profile name or path (default: default)")
+  app.add_option("-f,--profile", ctx.options.files,
+                 "Profile name or path, or a compose file (repeat to merge compose files; default: "
+                 "COMPOSE_FILE, a compose file in this folder or a parent, else the default profile)")
       ->envname("BIODEV_PROFILE");
+  app.add_option("--compose-profile", ctx.options.compose_profiles,
+                 "Activate a compose profile (repeatable; default: COMPOSE_PROFILES)");
   app.add_option("--env-file", ctx.options.env_files, "Read variables from this file instead of ./.env");
   app.add_flag("--json", ctx.options.json, "Machine-readable output (JSON)");
   app.add_flag("-v,--verbose", ctx.options.verbose, "Say more (plans, engine calls)");
@@ -100,6 +104,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return report_error(ctx, e.what(), ExitCode::kUsage);
   }
+  if (!ctx.options.files.empty()) ctx.options.profile = ctx.options.files.front();
   // spdlog only for --verbose: its logger and pattern formatter are built on first use
   // and cost a command about 0.2 MiB it has no use for otherwise.
   if (ctx.options.verbose) {

@@ -91,7 +91,7 @@ Runner setup_hook(CLI::App& sub, Context& ctx) {
                                      "to it yourself (it exits non-zero when the stack is unhealthy)");
     std::string args;
     if (!ctx.options.project.empty()) args += "-p " + shell_quote(ctx.options.project) + " ";
-    if (!ctx.options.profile.empty()) args += "-f " + shell_quote(ctx.options.profile) + " ";
+    for (const auto& f : ctx.options.files) args += "-f " + shell_quote(f) + " ";
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     std::string binary = n > 0 ? std::string(self, static_cast<size_t>(n)) : "biodev";

@@ -7,7 +7,8 @@ Runner setup_build(CLI::App&, Context&);  // cmd_build.cpp
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"up", "Create and start the stack, wait until every service is ready, seed it",
-       "  biodev up                      # the default profile, every service\n"
+       "  biodev up                      # ./compose.yaml if there is one, else the default profile\n"
+       "  biodev -f compose.yaml -f compose.dev.yaml up   # compose files, merged as compose does\n"
        "  biodev up postgres redis       # these two and what they depend on\n"
        "  biodev -f bench up --timeout 60\n"
        "  biodev up --force-recreate --no-seed\n"
@@ -66,11 +67,13 @@ const std::vector<Command>& commands() {
        setup_hook},
       {"config", "Print the resolved profile (extends:, .env and ${VAR} applied; secrets hidden)",
        "  biodev config\n"
-       "  biodev -f ci config --json",
+       "  biodev -f ci config --json\n"
+       "  biodev config --format compose > compose.yaml   # for docker compose",
        setup_config},
-      {"validate", "Check a profile without touching the engine",
+      {"validate", "Check a profile or compose file without touching the engine",
        "  biodev validate\n"
-       "  biodev -f profiles/mine.yaml validate",
+       "  biodev -f profiles/mine.yaml validate\n"
+       "  biodev -f docker-compose.yml validate",
        setup_validate},
       {"graph", "Draw services, networks, ports and dependencies (Mermaid or Graphviz)",
        "  biodev graph > stack.mmd\n"

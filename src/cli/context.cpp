@@ -5,19 +5,70 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "profile/compose_loader.h"
 #include "profile/errors.h"
 #include "profile/loader.h"
 #include "util/redact.h"
+#include "util/strings.h"
 
 namespace biodev::cli {
 
+namespace {
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  for (auto& part : split(s, sep))
+    if (!trim(part).empty()) out.push_back(trim(part));
+  return out;
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+std::vector<std::string> Context::compose_files() {
+  std::vector<std::string> refs = options.files;
+  if (refs.empty() && !options.profile.empty()) refs = {options.profile};
+  if (refs.empty()) {
+    // compose's own order: COMPOSE_FILE, then the lookup in this folder and its parents.
+    std::string env = env_or_empty("COMPOSE_FILE");
+    std::string sep = env_or_empty("COMPOSE_PATH_SEPARATOR");
+    if (!env.empty()) return split_list(env, sep.empty() ? ':' : sep[0]);
+    return profile::find_compose_files(std::filesystem::current_path().string());
+  }
+  size_t compose = 0;
+  for (const auto& r : refs) compose += profile::is_compose_file(r) ? 1 : 0;
+  if (compose == refs.size()) return refs;
+  if (compose > 0)
+    throw UsageError("-f mixes compose files and biodev profiles; give compose files only, or one profile "
+                     "(a profile layers others with extends:)");
+  if (refs.size() > 1)
+    throw UsageError("-f was given " + std::to_string(refs.size()) + " times, but " + refs[1] +
+                     " is a biodev profile, not a compose file; a profile layers others with extends:");
+  return {};
+}
+
 const profile::Profile& Context::profile() {
   std::call_once(profile_once_, [this] {
-    profile::LoadOptions o;
-    o.profile = options.profile.empty() ? "default" : options.profile;
-    o.project = options.project;
-    o.env_files = options.env_files;
-    profile_ = profile::load_profile(o);
+    std::vector<std::string> compose = compose_files();
+    if (!compose.empty()) {
+      profile::ComposeOptions o;
+      o.files = compose;
+      o.project = options.project;
+      o.env_files = options.env_files;
+      o.active_profiles = options.compose_profiles;
+      if (o.active_profiles.empty()) o.active_profiles = split_list(env_or_empty("COMPOSE_PROFILES"), ',');
+      profile_ = profile::load_compose(o);
+    } else {
+      profile::LoadOptions o;
+      o.profile = options.profile.empty() ? "default" : options.profile;
+      o.project = options.project;
+      o.env_files = options.env_files;
+      profile_ = profile::load_profile(o);
+    }
     global_redactor() = Redactor(profile_->secrets);
     for (const auto& w : profile_->warnings) reporter().message(ui::Level::kWarn, w);
   });
@@ -41,7 +92,20 @@ std::string Context::project() {
     return profile().project;
   } catch (const profile::ProfileError& e) {
     if (const char* env = std::getenv("BIODEV_PROJECT"); env && *env) return env;
-    std::string name = profile::sanitize_project_name(std::filesystem::current_path().filename().string());
+    std::string name;
+    std::vector<std::string> compose;
+    try {
+      compose = compose_files();
+    } catch (const UsageError&) {
+    }
+    if (!compose.empty()) {
+      name = env_or_empty("COMPOSE_PROJECT_NAME");
+      if (name.empty())
+        name = profile::compose_project_name(
+            std::filesystem::absolute(compose.front()).parent_path().filename().string());
+    }
+    if (name.empty())
+      name = profile::sanitize_project_name(std::filesystem::current_path().filename().string());
     reporter().message(ui::Level::kWarn, std::string("the profile does not load, so the project name comes "
                                                      "from the folder (") + name + "):\n" + e.what());
     return name;

@@ -17,7 +17,9 @@ namespace biodev::cli {
 
 struct GlobalOptions {
   std::string project;                 // -p / BIODEV_PROJECT
-  std::string profile;                 // -f / BIODEV_PROFILE, default "default"
+  std::string profile;                 // the first -f / BIODEV_PROFILE; "" = discovery
+  std::vector<std::string> files;      // every -f, in order (several: compose files to merge)
+  std::vector<std::string> compose_profiles;  // --compose-profile; empty = COMPOSE_PROFILES
   std::vector<std::string> env_files;  // --env-file
   bool json = false;
   bool verbose = false;
@@ -28,8 +30,13 @@ class Context {
  public:
   GlobalOptions options;
 
-  // Loads once; throws ProfileError (exit 2). Prints the loader's warnings.
+  // Loads once; throws ProfileError (exit 2). Prints the loader's warnings. Which input:
+  // the -f values (compose files, or one biodev profile); without -f, COMPOSE_FILE, then
+  // a compose file in this folder or a parent (compose's lookup), then the built-in
+  // default profile.
   const profile::Profile& profile();
+  // The compose files the profile comes from; empty when it is a biodev profile.
+  std::vector<std::string> compose_files();
   // The project name without requiring a loadable profile (down/status/logs must work
   // when the profile is broken): -p, BIODEV_PROJECT, the profile, the folder name.
   std::string project();

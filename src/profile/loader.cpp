@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "profile/errors.h"
+#include "profile/load_steps.h"
 #include "profile/node.h"
 #include "profile/parse.h"
 #include "profile/reader.h"
@@ -37,19 +38,10 @@ bool looks_like_path(const std::string& ref) {
   return ref.find('/') != std::string::npos || ref.ends_with(".yaml") || ref.ends_with(".yml");
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::optional<std::string> read_file(const std::string& path) { return read_text_file(path); }
 
-// Paths inside the project print relative to it ("profiles/dev.yaml:3:5").
 std::string display_path(const fs::path& p, const std::string& project_dir) {
-  fs::path rel = p.lexically_relative(project_dir);
-  if (!rel.empty() && *rel.begin() != "..") return rel.string();
-  return p.string();
+  return project_relative(p.string(), project_dir);
 }
 
 // `from_dir` is the folder of the file that names `ref` in extends: ("" at the top).
@@ -112,6 +104,35 @@ Node load_merged(const std::string& ref, const std::string& from_dir, const std:
                             chain);
 }
 
+std::string folder_name(const std::string& dir) {
+  return fs::path(dir).filename().string();
+}
+
+}  // namespace
+
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string project_relative(const std::string& path, const std::string& project_dir) {
+  fs::path rel = fs::path(path).lexically_relative(project_dir);
+  if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  return path;
+}
+
+void set_builtin_vars(Variables& vars, const std::string& project, const std::string& project_dir) {
+  auto [uid, gid] = data_owner();
+  vars.set_builtin("BIODEV_UID", std::to_string(uid));
+  vars.set_builtin("BIODEV_GID", std::to_string(gid));
+  vars.set_builtin("BIODEV_VERSION", kVersion);
+  vars.set_builtin("BIODEV_PROJECT", project);
+  vars.set_builtin("BIODEV_PROJECT_DIR", project_dir);
+}
+
 void interpolate_tree(Node& n, const Variables& vars, Diagnostics& d,
                       std::vector<std::string>& warnings, std::set<std::string>& used) {
   switch (n.kind) {
@@ -138,9 +159,8 @@ void interpolate_tree(Node& n, const Variables& vars, Diagnostics& d,
   }
 }
 
-// `as_written` is how the profile named the file (empty for --env-file and ./.env).
 void load_env_file(const std::string& path, const std::string& project_dir, const SourceLoc& where,
-                   bool required, Variables& vars, const std::string& as_written = "") {
+                   bool required, Variables& vars, const std::string& as_written) {
   auto text = read_file(path);
   if (!text) {
     if (!required) return;
@@ -149,10 +169,6 @@ void load_env_file(const std::string& path, const std::string& project_dir, cons
   }
   for (auto& [k, v] : parse_dotenv(*text, display_path(path, project_dir), vars))
     vars.set_dotenv(k, v);
-}
-
-std::string folder_name(const std::string& dir) {
-  return fs::path(dir).filename().string();
 }
 
 void collect_secrets(const Variables& vars, Profile& p) {
@@ -168,8 +184,6 @@ void collect_secrets(const Variables& vars, Profile& p) {
     if (!s.seed.secret_key.empty()) p.secrets[s.name + ".seed.secret_key"] = s.seed.secret_key;
   }
 }
-
-}  // namespace
 
 bool is_valid_project_name(const std::string& name) {
   static const std::regex re("^[a-z0-9][a-z0-9_-]*$");
@@ -278,12 +292,7 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
     throw UsageError("invalid project name \"" + project + "\": " + kProjectNameRule);
   p.project = project;
 
-  auto [uid, gid] = data_owner();
-  vars.set_builtin("BIODEV_UID", std::to_string(uid));
-  vars.set_builtin("BIODEV_GID", std::to_string(gid));
-  vars.set_builtin("BIODEV_VERSION", kVersion);
-  vars.set_builtin("BIODEV_PROJECT", project);
-  vars.set_builtin("BIODEV_PROJECT_DIR", project_dir);
+  set_builtin_vars(vars, project, project_dir);
 
   Diagnostics diags;
   std::set<std::string> used;

@@ -38,6 +38,8 @@ struct MountSpec {
   bool read_only = false;
   long long tmpfs_size = 0;  // bytes, 0 = engine default
   bool data = false;         // bind under .data/: created by biodev, removed by `down -v`
+  bool create_host_path = false;  // bind: make a missing host folder (compose short syntax)
+  int tmpfs_mode = 0;        // tmpfs: permission bits, 0 = engine default (1777)
   SourceLoc loc;
 };
 

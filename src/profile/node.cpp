@@ -58,6 +58,8 @@ class Converter {
   Node convert(const YAML::Node& y, int depth) {
     Node n;
     n.loc = loc_of(y.Mark(), file_);
+    // yaml-cpp reports "?" for untagged plain nodes and "!" for quoted scalars.
+    if (y.Tag().size() > 1 && y.Tag()[0] == '!') n.tag = y.Tag();
     if (depth > kMaxYamlDepth)
       throw ProfileError(n.loc, "YAML nested deeper than " + std::to_string(kMaxYamlDepth) +
                                     " levels (an alias that refers to itself?)");

@@ -17,6 +17,7 @@ struct Node {
   Kind kind = Kind::kNull;
   std::string scalar;       // kScalar (after interpolation)
   bool quoted = false;      // scalar was quoted in the source ("5432" stays a string)
+  std::string tag;          // explicit YAML tag ("!reset", "!override"); "" when none
   std::vector<Node> items;  // kSequence
   std::vector<std::pair<std::string, Node>> entries;  // kMapping, in source order
   std::vector<SourceLoc> key_locs;                    // kMapping: location of each key

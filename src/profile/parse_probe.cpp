@@ -43,9 +43,11 @@ ProbeSpec parse_ready(const Node& n, Diagnostics& d) {
   return p;
 }
 
-Healthcheck parse_healthcheck(const Node& n, Diagnostics& d) {
-  Healthcheck h;
+Healthcheck parse_healthcheck(const Node& n, Diagnostics& d, const Healthcheck& defaults) {
+  Healthcheck h = defaults;
   MapReader r(n, "healthcheck", d);
+  bool disabled = false;
+  if (auto* x = r.take("disable")) disabled = read_bool(*x, d, "healthcheck.disable").value_or(false);
   if (auto* x = r.take("test")) {
     if (x->is_scalar()) {
       h.test = {"CMD-SHELL", x->scalar};
@@ -54,14 +56,17 @@ Healthcheck parse_healthcheck(const Node& n, Diagnostics& d) {
       if (!h.test.empty() && h.test[0] != "CMD" && h.test[0] != "CMD-SHELL" && h.test[0] != "NONE")
         h.test.insert(h.test.begin(), "CMD");
     }
-  } else if (n.is_map()) {
+  } else if (n.is_map() && !disabled) {
     d.add(n.loc, "healthcheck needs a \"test\"");
   }
+  if (disabled) h.test = {"NONE"};  // compose: disable the image's own healthcheck
   if (auto* x = r.take("interval")) h.interval_ms = read_duration_ms(*x, d, "interval").value_or(h.interval_ms);
   if (auto* x = r.take("timeout")) h.timeout_ms = read_duration_ms(*x, d, "timeout").value_or(h.timeout_ms);
   if (auto* x = r.take("start_period"))
     h.start_period_ms = read_duration_ms(*x, d, "start_period").value_or(0);
-  if (auto* x = r.take("retries")) h.retries = static_cast<int>(read_int(*x, d, "retries", 0, 1000).value_or(5));
+  if (auto* x = r.take("start_interval"))
+    h.start_interval_ms = read_duration_ms(*x, d, "start_interval").value_or(0);
+  if (auto* x = r.take("retries")) h.retries = static_cast<int>(read_int(*x, d, "retries", 0, 1000).value_or(h.retries));
   r.finish();
   return h;
 }

@@ -6,7 +6,6 @@
 
 namespace biodev::profile {
 
-void parse_service_fields(MapReader& r, const ParseContext& ctx, Service& s);
 void report_compose_keys(const Node& node, MapReader& r, Diagnostics& d, const std::string& name);
 
 namespace {
@@ -37,10 +36,7 @@ Service parse_one_service(const std::string& name, const Node& node, const Parse
   return s;
 }
 
-struct Pool {
-  Resources resources;
-  SourceLoc loc;
-};
+}  // namespace
 
 std::map<std::string, Pool> parse_pools(const Node& n, Diagnostics& d) {
   std::map<std::string, Pool> pools;
@@ -68,6 +64,8 @@ void apply_pool(Service& s, const std::map<std::string, Pool>& pools, const Sour
   if (s.resources.cpus == 0) s.resources.cpus = it->second.resources.cpus;
   if (s.resources.memory_bytes == 0) s.resources.memory_bytes = it->second.resources.memory_bytes;
 }
+
+namespace {
 
 void parse_services(const Node& n, const ParseContext& ctx, const std::map<std::string, Pool>& pools,
                     Profile& out) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "profile/builtin_files.h"
+#include "profile/load_steps.h"
 #include "profile/parse.h"
 #include "profile/reader.h"
 #include "util/strings.h"
@@ -42,8 +43,6 @@ std::vector<std::string> split_command(const std::string& s) {
   return out;
 }
 
-namespace {
-
 std::string resolve_path(const std::string& project_dir, const std::string& p) {
   if (p.starts_with("~/")) {
     const char* home = std::getenv("HOME");
@@ -61,6 +60,8 @@ std::vector<std::string> read_command(const Node& n, Diagnostics& d, const std::
   if (n.is_scalar()) return split_command(n.scalar);
   return read_string_list(n, d, what);
 }
+
+namespace {
 
 bool parse_port_string(const Node& n, PortSpec& p, Diagnostics& d) {
   std::string s = n.scalar;
@@ -221,6 +222,8 @@ std::vector<MountSpec> parse_mounts(const Node& n, const ParseContext& ctx) {
   return out;
 }
 
+}  // namespace
+
 void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& k,
              const std::string& v) {
   for (auto& [key, value] : env)
@@ -260,13 +263,6 @@ void parse_env(const Node& n, const ParseContext& ctx, Service& s) {
   }
 }
 
-// Paths inside the project print relative to it, as the loader prints profile files.
-std::string display_path(const std::string& path, const std::string& project_dir) {
-  fs::path rel = fs::path(path).lexically_relative(project_dir);
-  if (!rel.empty() && *rel.begin() != "..") return rel.string();
-  return path;
-}
-
 void parse_env_files(const Node& n, const ParseContext& ctx, Service& s) {
   // Entry by entry, so that a missing file is reported at its own list entry.
   std::vector<const Node*> items;
@@ -278,18 +274,27 @@ void parse_env_files(const Node& n, const ParseContext& ctx, Service& s) {
     ctx.diags->add(n.loc, std::string("env_file must be a string or a list of strings, not ") +
                               n.kind_name());
   for (const Node* item : items) {
-    auto file = read_string(*item, *ctx.diags, "env_file entries");
+    std::optional<std::string> file;
+    bool required = true;
+    if (item->is_map()) {  // compose's long form: {path: x, required: false}
+      MapReader r(*item, "an env_file entry", *ctx.diags);
+      if (auto* x = r.take("path")) file = read_string(*x, *ctx.diags, "env_file path");
+      else ctx.diags->add(item->loc, "an env_file entry needs a \"path\"");
+      if (auto* x = r.take("required")) required = read_bool(*x, *ctx.diags, "required").value_or(true);
+      r.finish();
+    } else {
+      file = read_string(*item, *ctx.diags, "env_file entries");
+    }
     if (!file) continue;
     std::string path = resolve_path(ctx.project_dir, *file);
-    std::ifstream in(path);
-    if (!in) {
-      ctx.diags->add(item->loc, "env_file \"" + *file + "\" not found (looked at " + path + ")");
+    auto text = read_text_file(path);
+    if (!text) {
+      if (required)
+        ctx.diags->add(item->loc, "env_file \"" + *file + "\" not found (looked at " + path + ")");
       continue;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
     try {
-      for (auto& [k, v] : parse_dotenv(ss.str(), display_path(path, ctx.project_dir), *ctx.vars)) {
+      for (auto& [k, v] : parse_dotenv(*text, project_relative(path, ctx.project_dir), *ctx.vars)) {
         // An explicit env: entry wins over the file, as in compose.
         bool explicit_entry = false;
         for (auto& [ek, ev] : s.env) explicit_entry |= ek == k;
@@ -319,6 +324,8 @@ std::vector<NetworkAttachment> parse_service_networks(const Node& n, Diagnostics
   }
   return out;
 }
+
+namespace {
 
 std::optional<DependsOn::Condition> parse_condition(const Node& n, Diagnostics& d) {
   auto s = read_string(n, d, "condition");
@@ -357,12 +364,6 @@ std::vector<DependsOn> parse_depends_on(const Node& n, Diagnostics& d) {
 }
 
 }  // namespace
-
-// Declared in parse_probe.cpp.
-ProbeSpec parse_ready(const Node& n, Diagnostics& d);
-Healthcheck parse_healthcheck(const Node& n, Diagnostics& d);
-SeedSpec parse_seed(const Node& n, const ParseContext& ctx);
-std::vector<Route> parse_routes(const Node& n, Diagnostics& d);
 
 // Compose spellings people bring with them, and the biodev key they mean.
 static const char* compose_hint(const std::string& key) {

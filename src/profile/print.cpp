@@ -8,8 +8,6 @@ namespace biodev::profile {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-
 std::string ms_string(long long ms) {
   if (ms % 60000 == 0 && ms >= 60000) return std::to_string(ms / 60000) + "m";
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
@@ -37,6 +35,8 @@ json probe_json(const ProbeSpec& p) {
   return j;
 }
 
+namespace {
+
 json mount_json(const MountSpec& m) {
   static const char* types[] = {"bind", "volume", "tmpfs"};
   json j = {{"type", types[static_cast<int>(m.type)]}, {"target", m.target}};
@@ -45,6 +45,8 @@ json mount_json(const MountSpec& m) {
   if (m.tmpfs_size) j["size"] = bytes_string(m.tmpfs_size);
   return j;
 }
+
+}  // namespace
 
 json seed_json(const SeedSpec& s, const Redactor& redact) {
   static const char* kinds[] = {"none", "postgres", "s3", "qdrant"};
@@ -60,8 +62,6 @@ json seed_json(const SeedSpec& s, const Redactor& redact) {
     j["collections"].push_back({{"name", c.name}, {"size", c.size}, {"distance", c.distance}});
   return j;
 }
-
-}  // namespace
 
 json service_to_json(const Service& s, const Redactor& redact) {
   json j = json::object();
@@ -144,7 +144,28 @@ json to_json(const Profile& p, const Redactor& redact) {
 
 namespace {
 
-void emit(YAML::Emitter& out, const json& j) {
+// yaml-cpp 0.7 leaves ":9000" unquoted inside a flow sequence, which no YAML reader
+// accepts back; strings with flow indicators are quoted there.
+bool needs_quotes_in_flow(const std::string& s) {
+  return s.find_first_of(":,[]{}#&*!|>'\"%@`") != std::string::npos;
+}
+
+// A string a YAML reader would take for something else ("true", "no", "1.36", ""),
+// which yaml-cpp prints plain.
+bool reads_as_non_string(const std::string& s) {
+  static const char* const words[] = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};
+  std::string lower = to_lower(s);
+  for (const char* w : words)
+    if (lower == w) return true;
+  if (s.empty()) return true;
+  // "12:30" is a base-60 number to YAML 1.1 readers (PyYAML, docker-compose 1.29).
+  if (s.find(':') != std::string::npos && s.find_first_not_of("0123456789:") == std::string::npos) return true;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end && *end == '\0';
+}
+
+void emit(YAML::Emitter& out, const json& j, bool in_flow = false) {
   if (j.is_object()) {
     if (j.empty()) {
       out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
@@ -158,11 +179,14 @@ void emit(YAML::Emitter& out, const json& j) {
     out << YAML::EndMap;
   } else if (j.is_array()) {
     bool flat = std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_primitive(); });
-    out << (flat && j.size() <= 8 ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
-    for (const auto& x : j) emit(out, x);
+    bool flow = flat && j.size() <= 8;
+    out << (flow ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+    for (const auto& x : j) emit(out, x, flow);
     out << YAML::EndSeq;
   } else if (j.is_string()) {
-    out << j.get<std::string>();
+    const std::string& str = j.get_ref<const std::string&>();
+    if ((in_flow && needs_quotes_in_flow(str)) || reads_as_non_string(str)) out << YAML::DoubleQuoted;
+    out << str;
   } else if (j.is_null()) {
     out << YAML::Null;
   } else {
