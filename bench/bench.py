@@ -9,7 +9,8 @@ Run through bench/run.sh (`make bench`). Settings come from the environment:
   COMPOSE=docker-compose
   SCALE_SERVICES=30   services in the generated profile; SCALE_ROUNDS (default ROUNDS)
   WRK_SECONDS=10      per wrk run; WRK_THREADS=2, WRK_CONNECTIONS=64
-  SKIP=               comma list of parts to leave out: compose, floor, scale, wrk
+  SKIP=               comma list of parts to leave out: compose, floor, scale, wrk,
+                      team (bench/compose_team.py, run after this by run.sh)
   BENCH_OUT=bench/out where the generated profile and results-*.json go
 
 Every engine object a run makes belongs to a project named biodevbench-<pid>-<part>,
@@ -54,11 +55,11 @@ class Failed(RuntimeError):
     pass
 
 
-def run(cmd, check=True, env=None, timeout=600):
-    """Runs cmd; returns (seconds, CompletedProcess). Output is captured."""
+def run(cmd, check=True, env=None, timeout=600, cwd=ROOT):
+    """Runs cmd in cwd; returns (seconds, CompletedProcess). Output is captured."""
     t0 = time.perf_counter()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                       cwd=ROOT, timeout=timeout)
+                       cwd=cwd, timeout=timeout)
     secs = time.perf_counter() - t0
     if check and p.returncode != 0:
         raise Failed(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-3000:]}{p.stdout[-2000:]}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # biodev against docker compose on the bench stack: `make bench`, or bench/run.sh.
-# Settings (ROUNDS=5, BIODEV=, SKIP=compose,floor,scale,wrk, ...): see bench/bench.py
+# Settings (ROUNDS=5, BIODEV=, SKIP=compose,floor,scale,wrk,team, ...): see bench/bench.py,
+# bench/compose_team.py
 # and docs/benchmarks.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,4 +21,8 @@ fi
 # The images the bench stack runs; building them is not part of any measurement.
 "$BIODEV" -f bench images build >&2
 
-exec python3 "$here/bench.py" "$@"
+python3 "$here/bench.py" "$@"
+# A team's own compose file (built API, Postgres, Redis) under both tools.
+if [[ ,${SKIP:-}, != *,team,* ]]; then
+  python3 "$here/compose_team.py"
+fi

@@ -27,6 +27,8 @@ function(biodev_embed out_var)
   set(root ${CMAKE_SOURCE_DIR})
   file(GLOB_RECURSE abs CONFIGURE_DEPENDS
        ${root}/profiles/*.yaml ${root}/images/* ${root}/init-scripts/* ${root}/examples/*)
+  # The compose sample is a project of its own, run from its folder, not a default file.
+  list(FILTER abs EXCLUDE REGEX "/examples/compose-team/")
   set(rel_list "")
   foreach(f IN LISTS abs)
     file(RELATIVE_PATH r ${root} ${f})
