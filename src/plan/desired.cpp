@@ -162,6 +162,7 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     lbl[labels::kRequired] = s.required ? "true" : "false";
     lbl[labels::kReady] = probe_label(s.ready).dump();
     if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
+    if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
 
     for (const auto& dep : s.depends_on) {
       if (!o.services.empty() && !o.services.count(dep.service)) continue;

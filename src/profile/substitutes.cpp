@@ -125,9 +125,12 @@ std::vector<SubstituteRule> substitute_rules_from_env(const std::string& project
   return rules;
 }
 
+std::string substitution_text(const std::string& upstream, const std::string& image) {
+  return upstream.empty() ? image : upstream + " -> " + image + " (offline substitute)";
+}
+
 std::string substitution_text(const Service& s) {
-  if (s.substitute_for.empty()) return "";
-  return s.substitute_for + " -> " + s.image + " (offline substitute)";
+  return s.substitute_for.empty() ? "" : substitution_text(s.substitute_for, s.image);
 }
 
 std::string readiness_summary(const Service& base, const Service& eff) {

@@ -57,5 +57,7 @@ std::string readiness_summary(const Service& base, const Service& effective);
 
 // "postgres:16 -> biodev/postgres:15 (offline substitute)"; "" when `s` is no substitute.
 std::string substitution_text(const Service& s);
+// The same from the two names (a container's labels); `image` alone when `upstream` is "".
+std::string substitution_text(const std::string& upstream, const std::string& image);
 
 }  // namespace biodev::profile
