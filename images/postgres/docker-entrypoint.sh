@@ -284,7 +284,8 @@ run_init_scripts() {
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   init_cluster
   # Not in an `||` list, where errexit would be off inside the scripts' subshells.
-  server_flags=$(printf '%q ' "${@:2}")
+  server_flags=
+  [ $# -lt 2 ] || server_flags=$(printf '%q ' "${@:2}")
   set +e
   run_init_scripts
   rc=$?

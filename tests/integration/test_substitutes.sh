@@ -58,9 +58,19 @@ services:
       test: ["CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/', timeout=5)"]
       interval: 1s
       retries: 30
+  qdrant:
+    image: biodev/runtime:\${BIODEV_VERSION}
+    offline: { image: "biodev/runtime:\${BIODEV_VERSION}" }
+    command: [serve, qdrant-standin]
+    ready: { type: http, port: 6333, path: /readyz }
+    # ... and on the Qdrant stand-in (biodev/runtime has no shell) in place of a wget one.
+    healthcheck:
+      test: ["CMD", "/usr/local/bin/biodev", "probe", "http://127.0.0.1:6333/readyz"]
+      interval: 1s
+      retries: 30
 YAML
 
-note "up: redis three ways, the MinIO stand-in, python"
+note "up: redis three ways, the MinIO stand-in, python, the Qdrant stand-in"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml up --timeout 120
 
 # rcli SERVICE ARGS...: redis-cli inside the container.
@@ -94,7 +104,9 @@ import sys, boto3, botocore
 port, key, secret, action = sys.argv[1:5]
 s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=key,
                   aws_secret_access_key=secret, region_name="us-east-1",
-                  config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+                  config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+                                                request_checksum_calculation="when_required",
+                                                response_checksum_validation="when_required"))
 try:
     if action == "put":
         s3.create_bucket(Bucket="team-bucket")
@@ -114,11 +126,11 @@ got=$(s3 S3RVER S3RVER list)
 [[ $got == "refused InvalidAccessKeyId" ]] || fail "s3rver's default key still works beside MinIO's: $got"
 note "the AWS CLI sees the same object"
 got=$(AWS_ACCESS_KEY_ID=team-access AWS_SECRET_ACCESS_KEY=team-secret-key AWS_DEFAULT_REGION=us-east-1 \
-  aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 ls s3://team-bucket/reports/ 2>&1) || fail "aws s3 ls failed: $got"
+  AWS_REQUEST_CHECKSUM_CALCULATION=when_required aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 ls s3://team-bucket/reports/ 2>&1) || fail "aws s3 ls failed: $got"
 expect_contains "$got" "one.txt"
 
 note "the replacement healthchecks run in the substitutes: Docker reports them healthy"
-for svc in minio py; do
+for svc in minio py qdrant; do
   health=
   for _ in $(seq 1 60); do
     health=$(engine_get "/containers/$PROJECT-$svc/json" | jq -r '.State.Health.Status')
@@ -127,5 +139,10 @@ for svc in minio py; do
   done
   [[ $health == healthy ]] || fail "$svc: Docker health is '$health' after 30 s"
 done
+
+note "up -v says how each service is seen ready"
+expect_exit 0 "$BIODEV" -v -p "$PROJECT" -f biodev.yaml up --timeout 60
+expect_contains "$OUT" "minio: ready by biodev's probe of http :9000/minio/health/live"
+expect_contains "$OUT" "conf: ready by biodev's probe of redis :6379 (its ready probe)"
 
 echo "PASS [$TEST_NAME]"
