@@ -13,11 +13,6 @@ namespace {
 
 using Words = std::vector<std::string>;
 
-std::string basename_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool is_shell(const std::string& prog) {
   return prog == "sh" || prog == "bash" || prog == "ash" || prog == "dash" || prog == "zsh";
 }
@@ -32,7 +27,7 @@ const std::set<std::string> kBuiltins = {"exit", "true", "false", "echo", "print
 // `exec curl ...` and `timeout 5 curl ...` check what they run.
 Words strip_prefix_commands(Words c) {
   while (!c.empty()) {
-    std::string prog = basename_of(c[0]);
+    std::string prog = program_name(c[0]);
     if (prog == "exec" || prog == "command") {
       c.erase(c.begin());
     } else if (prog == "timeout") {
@@ -59,7 +54,7 @@ void collect(const std::vector<Words>& cmds, int depth, std::vector<Words>& out)
   for (const Words& raw : cmds) {
     Words c = strip_prefix_commands(raw);
     if (c.empty()) continue;
-    if (is_shell(basename_of(c[0])) && depth < 4) {
+    if (is_shell(program_name(c[0])) && depth < 4) {
       if (size_t k = script_index(c)) {
         collect(simple_commands(split_shell_words(c[k])), depth + 1, out);
         continue;
@@ -236,7 +231,7 @@ class Recogniser {
   // The probe of one simple command; `known` is false for a command that checks
   // something biodev cannot see (psql, mc, a script).
   std::optional<ProbeSpec> recognise(const Words& c, bool& known) const {
-    std::string prog = basename_of(c[0]);
+    std::string prog = program_name(c[0]);
     known = true;
     if (prog == "pg_isready") return pg_isready(c);
     if (prog == "redis-cli") return redis_cli(c);
@@ -277,7 +272,7 @@ std::optional<ProbeSpec> probe_from_healthcheck(const std::vector<std::string>& 
     bool known = false;
     auto p = rec.recognise(c, known);
     if (!known) return std::nullopt;
-    std::string prog = basename_of(c[0]);
+    std::string prog = program_name(c[0]);
     bool is_check = prog == "pg_isready" || prog == "redis-cli" || prog == "curl" || prog == "wget" ||
                     prog == "nc" || prog == "ncat" || prog == "netcat";
     if (is_check && !p) return std::nullopt;  // a check of something else (another host, https)
@@ -303,7 +298,7 @@ std::vector<std::string> healthcheck_programs(const std::vector<std::string>& te
     for (const Words& w : pending) {
       Words c = strip_prefix_commands(w);
       if (c.empty()) continue;
-      std::string prog = basename_of(c[0]);
+      std::string prog = program_name(c[0]);
       if (!kBuiltins.count(prog) && std::find(out.begin(), out.end(), prog) == out.end()) out.push_back(prog);
       if (is_shell(prog))
         if (size_t k = script_index(c)) {

@@ -91,6 +91,11 @@ std::vector<ShellToken> split_shell_words(std::string_view s) {
   return out;
 }
 
+std::string program_name(const std::string& word) {
+  size_t slash = word.rfind('/');
+  return slash == std::string::npos ? word : word.substr(slash + 1);
+}
+
 std::vector<std::vector<std::string>> simple_commands(const std::vector<ShellToken>& tokens) {
   std::vector<std::vector<std::string>> out(1);
   for (const auto& t : tokens) {

@@ -21,4 +21,7 @@ std::vector<ShellToken> split_shell_words(std::string_view line);
 // ["exit", "1"]] for `curl -f URL || exit 1`. Leading VAR=value assignments dropped.
 std::vector<std::vector<std::string>> simple_commands(const std::vector<ShellToken>& tokens);
 
+// A command's program without its folder: "curl" for "/usr/bin/curl".
+std::string program_name(const std::string& word);
+
 }  // namespace biodev::profile

@@ -15,11 +15,6 @@ namespace {
 using Words = std::vector<std::string>;
 using Family = SubstituteFamily;
 
-std::string basename_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 void set_env(Service& s, const std::string& key, const std::string& value) {
   for (auto& [k, v] : s.env)
     if (k == key) {
@@ -49,14 +44,14 @@ int port_or(const std::string& text, int fallback) {
 Words main_command(const Service& s, const std::set<std::string>& programs, std::vector<std::string>& notes) {
   Words words = s.entrypoint;
   words.insert(words.end(), s.command.begin(), s.command.end());
-  std::string prog = words.empty() ? "" : basename_of(words[0]);
+  std::string prog = words.empty() ? "" : program_name(words[0]);
   if (prog != "sh" && prog != "bash") return words;
   std::string script;
   for (size_t k = 1; k + 1 < words.size(); ++k)
     if (words[k].starts_with("-") && words[k].find('c') != std::string::npos) script = words[k + 1];
   Words found;
   for (const Words& c : simple_commands(split_shell_words(script))) {
-    if (found.empty() && programs.count(basename_of(c[0]))) found = c;
+    if (found.empty() && programs.count(program_name(c[0]))) found = c;
     else notes.push_back("the substitute runs only the server of its command: `" + join(c, " ") + "` is not run");
   }
   return found;
@@ -166,7 +161,7 @@ void adapt_healthcheck(Service& off, Family f, std::vector<std::string>& notes) 
 
 void adapt_minio(Service& off, bool bitnami, std::vector<std::string>& notes) {
   Words words = main_command(off, {"minio", "server"}, notes);
-  if (!words.empty() && basename_of(words[0]) == "minio") words.erase(words.begin());
+  if (!words.empty() && program_name(words[0]) == "minio") words.erase(words.begin());
   std::string data = bitnami ? "/bitnami/minio/data" : "/data";
   int port = bitnami ? port_or(off.env_value("MINIO_API_PORT_NUMBER"), 9000) : 9000;
   int console = bitnami ? port_or(off.env_value("MINIO_CONSOLE_PORT_NUMBER"), 9001) : 0;
@@ -235,7 +230,7 @@ void adapt_qdrant(Service& off, std::vector<std::string>& notes) {
 }
 
 void adapt_redis(Service& off, bool stack, std::vector<std::string>& notes) {
-  if (!off.command.empty() && basename_of(off.command[0]) == "redis-stack-server") off.command[0] = "redis-server";
+  if (!off.command.empty() && program_name(off.command[0]) == "redis-stack-server") off.command[0] = "redis-server";
   if (!stack) return;
   // redis-stack-server's REDIS_ARGS are redis-server flags.
   std::string args = off.env_value("REDIS_ARGS");
