@@ -1,8 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # Entrypoint of biodev/postgres:15, following the official postgres image's contract:
 #   POSTGRES_USER (default postgres), POSTGRES_PASSWORD (required unless
 #   POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_DB (default $POSTGRES_USER),
-#   PGDATA (default /var/lib/postgresql/data), POSTGRES_INITDB_ARGS (extra initdb flags).
+#   PGDATA (default /var/lib/postgresql/data), POSTGRES_INITDB_ARGS (extra initdb flags),
+#   and /docker-entrypoint-initdb.d/*.sql, *.sql.gz, *.sh run once, on first init.
+# bash, as in the official image: init scripts it sources may use bash.
 # Started as root it owns $PGDATA to postgres and re-runs itself as postgres; started
 # as any other uid:gid it uses that identity, so a bind-mounted directory owned by
 # that uid stays owned by it. SIGTERM and SIGINT both mean a fast shutdown.
@@ -204,8 +206,91 @@ init_failed() {
   exit 1
 }
 
+# The official image's /docker-entrypoint-initdb.d: after the cluster is made, in name
+# order, *.sql and *.sql.gz through psql (ON_ERROR_STOP, as POSTGRES_USER in
+# POSTGRES_DB), *.sh executed when executable and sourced otherwise; other files are
+# ignored. They run against a temporary server listening on the unix socket only, so
+# no client sees the database before they finished. A failing script stops the start
+# with its name, and the cluster is removed as for any failed initialisation: the next
+# start runs them all again on a fresh cluster (the official image would keep it half
+# made and never run them again).
+INITDB_D=/docker-entrypoint-initdb.d
+init_scripts() {
+  local f
+  for f in "$INITDB_D"/*; do
+    [ -f "$f" ] && printf '%s\n' "$f"
+  done
+}
+
+# psql as the official image's docker_process_sql: the script sees the same variables.
+docker_process_sql() {
+  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc \
+    --dbname "$POSTGRES_DB" "$@"
+}
+
+run_init_script() {
+  case "$1" in
+    *.sh)
+      if [ -x "$1" ]; then
+        log "running $1"
+        "$1"
+      else
+        log "sourcing $1"
+        # shellcheck disable=SC1090 # the user's script
+        (set +u; . "$1")
+      fi
+      ;;
+    *.sql)
+      log "running $1"
+      docker_process_sql -f "$1" >/dev/null
+      ;;
+    *.sql.gz)
+      log "running $1"
+      gzip -dc "$1" | docker_process_sql >/dev/null
+      ;;
+    *) log "ignoring $1" ;;
+  esac
+}
+
+run_init_scripts() {
+  local scripts f rc=0
+  scripts=$(init_scripts)
+  [ -n "$scripts" ] || return 0
+  export POSTGRES_USER POSTGRES_DB POSTGRES_PASSWORD PGDATA
+  export PGPASSWORD=${PGPASSWORD:-$POSTGRES_PASSWORD}
+  # listen_addresses='': the unix socket only, as the official image's temporary server.
+  # The server flags given to the container apply to it too (shared_preload_libraries).
+  if ! pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/tmp $server_flags" \
+    -w -t 60 -l "$PGDATA/init-scripts.log" start >/dev/null; then
+    cat "$PGDATA/init-scripts.log" >&2
+    log "the temporary server for $INITDB_D did not start"
+    return 1
+  fi
+  # Each script in a subshell with errexit in force: its first failing command fails
+  # it, as in the official image, and it cannot change this script's variables.
+  while IFS= read -r f; do
+    (set -eo pipefail; run_init_script "$f")
+    rc=$?
+    if [ "$rc" != 0 ]; then
+      log "$f failed (exit status $rc)"
+      break
+    fi
+  done <<<"$scripts"
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null || rc=1
+  rm -f "$PGDATA/init-scripts.log"
+  return "$rc"
+}
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   init_cluster
+  # Not in an `||` list, where errexit would be off inside the scripts' subshells.
+  server_flags=
+  [ $# -lt 2 ] || server_flags=$(printf '%q ' "${@:2}")
+  set +e
+  run_init_scripts
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || init_failed template
 fi
 
 shift

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Entrypoint of biodev/redis:7. `redis-server [config-file] [flags]` gets the dev-stack
-# defaults (no protected mode, data and AOF in /data) ahead of the given flags, which
-# therefore win. Started as root it owns /data to redis and re-runs itself as redis;
+# Entrypoint of biodev/redis:7. `redis-server [flags]` gets the dev-stack defaults (no
+# protected mode, data and AOF in /data) ahead of the given flags, which therefore win;
+# `redis-server file.conf [flags]` gets what the official image adds: no protected mode. Started as root it owns /data to redis and re-runs itself as redis;
 # started as any other uid it uses that identity, so a bind-mounted /data owned by that
 # uid stays owned by it. Any other command runs as given.
 set -eu
@@ -19,7 +19,16 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 shift
-# A config file must come first on redis-server's command line.
-conf=
-case "${1:-}" in *.conf) conf=$1 && shift ;; esac
-exec redis-server ${conf:+"$conf"} --protected-mode no --dir /data --appendonly yes "$@"
+# A config file must come first on redis-server's command line, and it decides
+# persistence and the data directory, as with the official image: only protected mode
+# is turned off, unless the file sets it itself.
+case "${1:-}" in
+  *.conf)
+    conf=$1 && shift
+    if grep -q '^protected-mode' "$conf" 2>/dev/null; then
+      exec redis-server "$conf" "$@"
+    fi
+    exec redis-server "$conf" --protected-mode no "$@"
+    ;;
+esac
+exec redis-server --protected-mode no --dir /data --appendonly yes "$@"

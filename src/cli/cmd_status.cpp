@@ -6,6 +6,7 @@
 #include "plan/labels.h"
 #include "plan/state.h"
 #include "profile/errors.h"
+#include "profile/substitutes.h"
 #include "util/strings.h"
 
 namespace biodev::cli {
@@ -53,6 +54,8 @@ Runner setup_status(CLI::App& sub, Context& ctx) {
       for (const auto* c : list) {
         auto it = c->labels.find(labels::kStandIn);
         std::string stand_in = it != c->labels.end() ? it->second : "";
+        auto sub = c->labels.find(labels::kSubstituteFor);
+        std::string substitute_for = sub != c->labels.end() ? sub->second : "";
         std::string health = health_of(c->status);
         nlohmann::json svc = {{"service", name}, {"container", c->name}, {"id", c->id.substr(0, 12)},
                               {"state", c->state}, {"health", health},
@@ -62,9 +65,11 @@ Runner setup_status(CLI::App& sub, Context& ctx) {
           if (p.host_port) ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}});
         svc["ports"] = ports;
         if (!stand_in.empty()) svc["stand_in"] = stand_in;
+        if (!substitute_for.empty()) svc["substitute_for"] = substitute_for;
         out["services"].push_back(svc);
         std::string shown = name + (stand_in.empty() ? "" : " (stand-in for " + stand_in + ")");
-        t.add({shown, c->state, health, ports_text(c->ports), c->name, c->image});
+        t.add({shown, c->state, health, ports_text(c->ports), c->name,
+               profile::substitution_text(substitute_for, c->image)});
       }
     }
     if (ctx.options.json) std::cout << out.dump() << "\n";

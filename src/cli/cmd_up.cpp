@@ -18,6 +18,7 @@
 #include "plan/host_ports.h"
 #include "plan/reconcile.h"
 #include "profile/loader.h"
+#include "profile/substitutes.h"
 #include "util/strings.h"
 
 namespace biodev::cli {
@@ -92,7 +93,13 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   plan::materialize_grants(p, dopt, &rep);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
-  if (ctx.options.verbose) rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+  if (ctx.options.verbose) {
+    rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+    for (const auto& base : p.services)
+      if (dopt.services.empty() || dopt.services.count(base.name))
+        rep.message(ui::Level::kInfo,
+                    base.name + ": " + profile::readiness_summary(base, plan::effective_service(base, dopt)));
+  }
 
   plan::ApplyContext ac;
   ac.client = &client;
@@ -137,6 +144,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
     so.seconds = so.ready ? it->second : -1;
     const profile::Service* svc = p.find(c.service);
     so.stand_in = svc ? plan::effective_service(*svc, dopt).stand_in : "";
+    so.substitute_for = svc ? plan::effective_service(*svc, dopt).substitute_for : "";
     result.services.push_back(so);
   }
   result.changed = !plan.changes_nothing();
@@ -154,6 +162,7 @@ void print_up_result(Context& ctx, const UpResult& r) {
                           {"image", s.image}, {"variant", s.variant}, {"ports", ports}};
       if (s.seconds >= 0) j["seconds"] = s.seconds;
       if (!s.stand_in.empty()) j["stand_in"] = s.stand_in;
+      if (!s.substitute_for.empty()) j["substitute_for"] = s.substitute_for;
       services.push_back(j);
     }
     std::cout << nlohmann::json{{"type", "result"}, {"command", "up"}, {"project", r.project}, {"ok", r.ok},
@@ -169,7 +178,8 @@ void print_up_result(Context& ctx, const UpResult& r) {
     for (const auto& [c, h] : s.published) ports.push_back("127.0.0.1:" + std::to_string(h) + "->" + std::to_string(c));
     std::string name = s.service + (s.stand_in.empty() ? "" : " (stand-in for " + s.stand_in + ")");
     t.add({name, s.ready ? "ready" : "not ready", s.seconds >= 0 ? format_duration_us(static_cast<long long>(s.seconds * 1e6)) : "-",
-           join(ports, ", "), s.image});
+           join(ports, ", "),
+           profile::substitution_text(s.substitute_for, s.image)});
   }
   std::cerr << "\n" << t.render();
   for (const auto& f : r.failures) ctx.reporter().message(ui::Level::kError, f);

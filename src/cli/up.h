@@ -25,6 +25,7 @@ struct UpRequest {
 
 struct ServiceOutcome {
   std::string service, container, image, variant, stand_in;
+  std::string substitute_for;  // upstream image the offline substitute runs for
   std::map<int, int> published;  // container port -> host port
   bool ready = false;
   double seconds = -1;  // since the start of `up`

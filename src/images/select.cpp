@@ -11,6 +11,7 @@
 #include "images/recipe.h"
 #include "images/service_build.h"
 #include "plan/labels.h"
+#include "profile/substitutes.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -107,6 +108,12 @@ class Obtainer {
 
 bool present(docker::Client& client, const std::string& ref) { return client.inspect_image(ref).has_value(); }
 
+std::string no_substitute_hint(const std::string& ref) {
+  return "; biodev has no offline substitute for it: map it to an image you have, in the compose file "
+         "(x-biodev: {substitutes: {\"" + ref + "\": \"local/image:tag\"}}) or in a YAML file named by "
+         "BIODEV_SUBSTITUTES";
+}
+
 }  // namespace
 
 std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, const profile::Profile& profile,
@@ -172,8 +179,9 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
               if (e.kind() == docker::ErrorKind::kPullFailed)
                 throw Error(ExitCode::kFailed, "service " + svc->name + ": image " + ref +
                                                    " could not be pulled (" + e.what() + ")" +
-                                                   (offline.empty() ? "; the profile names no offline: variant"
-                                                                    : "; run `biodev images build` and `biodev up --offline`"));
+                                                   (!offline.empty() ? "; run `biodev images build` and `biodev up --offline`"
+                                                    : profile.format == "compose" ? no_substitute_hint(ref)
+                                                                                  : "; the profile names no offline: variant"));
               throw;
             }
             {
@@ -190,6 +198,8 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
           std::lock_guard l(*lock);
           id = obtainer.obtain(ref, false);
         }
+        if (variant == "offline" && svc->offline && !svc->offline->substitute_for.empty())
+          reporter.message(ui::Level::kInfo, svc->name + ": " + profile::substitution_text(*svc->offline));
         std::lock_guard l(mu);
         out[svc->name] = {ref, id, variant};
       } catch (const std::exception& e) {

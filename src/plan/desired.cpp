@@ -276,6 +276,7 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     lbl[labels::kRequired] = s.required ? "true" : "false";
     lbl[labels::kReady] = probe_label(s.ready).dump();
     if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
+    if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
 
     // network_mode: service:x needs x's container to exist and run first.
     if (s.network_mode.starts_with("service:")) {

@@ -12,6 +12,7 @@ inline constexpr const char* kProfile = "dev.biodev.profile";
 inline constexpr const char* kReady = "dev.biodev.ready";        // probe spec as JSON
 inline constexpr const char* kRequired = "dev.biodev.required";  // "true" | "false"
 inline constexpr const char* kStandIn = "dev.biodev.stand-in";   // what a stand-in replaces
+inline constexpr const char* kSubstituteFor = "dev.biodev.substitute-for";  // upstream image substituted
 inline constexpr const char* kNetwork = "dev.biodev.network";    // profile network name
 inline constexpr const char* kVolume = "dev.biodev.volume";      // profile volume name
 inline constexpr const char* kVersion = "dev.biodev.version";

@@ -1,7 +1,7 @@
 // Readiness from a container healthcheck biodev recognises: `pg_isready`, `redis-cli
-// ping`, `curl`/`wget` of a localhost URL, `nc -z`. biodev probes the same thing from
-// the host with its fast backoff instead of waiting for Docker's next interval; the
-// healthcheck stays on the container. Pure: no I/O.
+// ping`, `curl`/`wget` of a localhost URL, `nc -z` (and bash's /dev/tcp). biodev probes
+// the same thing from the host with its fast backoff instead of waiting for Docker's
+// next interval; the healthcheck stays on the container. Pure: no I/O.
 #pragma once
 
 #include <optional>
@@ -12,8 +12,19 @@
 
 namespace biodev::profile {
 
-// The host-side probe equivalent to `test` (["CMD-SHELL", "..."] or ["CMD", ...]), or
-// nullopt when biodev does not recognise the command.
-std::optional<ProbeSpec> probe_from_healthcheck(const std::vector<std::string>& test);
+// The host-side probe equivalent to `test` (["CMD-SHELL", "..."] or ["CMD", ...], with
+// `sh -c '...'` wrappers and `||`/`&&`/`|` chains around one meaningful check), or
+// nullopt when biodev does not recognise the command or it checks another host.
+// `own_names`: names the container answers to besides localhost (service name,
+// hostname), so `curl -f http://api:8000/health` in api's own healthcheck counts.
+std::optional<ProbeSpec> probe_from_healthcheck(const std::vector<std::string>& test,
+                                                const std::vector<std::string>& own_names = {});
+
+// The programs a healthcheck runs, in order ("curl", "grep"; "sh" for a CMD-SHELL
+// test, which needs a shell): what an image must have for it to work. Empty for NONE.
+std::vector<std::string> healthcheck_programs(const std::vector<std::string>& test);
+
+// "http :9000/minio/health/live", "postgres :5432", "tcp :6333": a probe as shown to users.
+std::string describe_probe(const ProbeSpec& p);
 
 }  // namespace biodev::profile

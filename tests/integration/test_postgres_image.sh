@@ -4,6 +4,8 @@
 # trust without a password) or with initdb (extra initdb flags, another time zone). The
 # superuser is the bootstrap role, the password works over TCP and a wrong one does not,
 # the database belongs to the superuser; a cluster that cannot be made is not kept.
+# /docker-entrypoint-initdb.d scripts run once, in order, on first init; one that fails
+# stops the start with its name.
 source "$(dirname "$0")/lib.sh"
 require_engine
 new_project
@@ -104,10 +106,78 @@ for svc in quoted checksums; do
   [[ -z $OUT ]] || fail "$svc: files others can read or write: $(head -3 <<<"$OUT")"
 done
 
+note "/docker-entrypoint-initdb.d runs once, in name order, on both ways of making the cluster"
+mkdir -p initdb
+cat >initdb/01-schema.sql <<'SQL'
+create table runs (id serial primary key, what text not null);
+insert into runs (what) values ('sql');
+-- the temporary server listens on the unix socket only
+create table seen as select current_setting('listen_addresses') as listen, current_user as who;
+SQL
+echo "insert into runs (what) values ('gz');" | gzip >initdb/02-data.sql.gz
+cat >initdb/03-exec.sh <<'SH'
+#!/bin/sh
+set -e
+psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -qc "insert into runs (what) values ('exec:$POSTGRES_DB')"
+SH
+chmod 755 initdb/03-exec.sh
+# Not executable: sourced by bash, with the entrypoint's docker_process_sql at hand.
+cat >initdb/04-sourced.sh <<'SH'
+if [[ -n $POSTGRES_USER ]]; then docker_process_sql -qc "insert into runs (what) values ('sourced')"; fi
+SH
+echo "not a script" >initdb/05-readme.txt
+cat >initdb.yaml <<YAML
+
+x-pg: &pg
+  image: biodev/postgres:15
+  offline: { image: biodev/postgres:15 }
+  ready: { type: postgres, port: 5432 }
+  mounts: ["$WORK/initdb:/docker-entrypoint-initdb.d:ro"]
+services:
+  initd:
+    <<: *pg
+    env: { POSTGRES_USER: bio, POSTGRES_PASSWORD: pw-init, POSTGRES_DB: appdb }
+  initdb_tz:
+    <<: *pg
+    env: { POSTGRES_USER: bio, POSTGRES_PASSWORD: pw-init, POSTGRES_DB: appdb, TZ: Europe/Berlin }
+YAML
+initq() {
+  "$BIODEV" -p "$PROJECT-init" -f initdb.yaml exec -T "$1" -- env PGPASSWORD=pw-init \
+    psql -h 127.0.0.1 -U bio -d appdb -v ON_ERROR_STOP=1 -XAtc "$2"
+}
+on_exit '"$BIODEV" -p "$PROJECT-init" -f "$WORK/initdb.yaml" down -v --yes >/dev/null 2>&1'
+expect_exit 0 "$BIODEV" -p "$PROJECT-init" -f initdb.yaml up --timeout 180
+for svc in initd initdb_tz; do
+  got=$(initq "$svc" "select string_agg(what, ',' order by id) from runs") || fail "$svc: no runs table: $got"
+  [[ $got == "sql,gz,exec:appdb,sourced" ]] || fail "$svc: init scripts ran as '$got', expected sql,gz,exec:appdb,sourced"
+  got=$(initq "$svc" "select '[' || listen || ']' || who from seen")
+  [[ $got == "[]bio" ]] || fail "$svc: scripts ran with listen_addresses|user '$got', expected '[]bio'"
+  expect_exit 0 "$BIODEV" -p "$PROJECT-init" -f initdb.yaml logs "$svc"
+  expect_contains "$OUT" "running /docker-entrypoint-initdb.d/01-schema.sql"
+  expect_contains "$OUT" "sourcing /docker-entrypoint-initdb.d/04-sourced.sh"
+  expect_contains "$OUT" "ignoring /docker-entrypoint-initdb.d/05-readme.txt"
+done
+expect_exit 0 "$BIODEV" -p "$PROJECT-init" -f initdb.yaml logs initdb_tz
+expect_contains "$OUT" "with initdb"
+note "a second start does not run them again"
+expect_exit 0 "$BIODEV" -p "$PROJECT-init" -f initdb.yaml restart initd
+# The count once the restarted server answers over TCP (a loaded engine may take a while).
+got=
+for _ in $(seq 1 60); do
+  got=$(initq initd "select count(*) from runs" 2>/dev/null) && break
+  sleep 0.5
+done
+[[ $got == 4 ]] || fail "initd: after a restart, runs has '$got' rows, expected 4 (scripts must not run again)"
+expect_exit 0 "$BIODEV" -p "$PROJECT-init" -f initdb.yaml logs initd
+[[ $(grep -c "running /docker-entrypoint-initdb.d/01-schema.sql" <<<"$OUT") == 1 ]] \
+  || fail "initd: 01-schema.sql ran more than once: $OUT"
+
 note "a cluster that cannot be made leaves an empty directory behind"
 # broken: the template's single-user step fails. foreign: a directory anyone may write
 # but another uid owns, which Postgres would refuse: initdb says so.
-mkdir -m 777 pgfail pgforeign
+mkdir -m 777 pgfail pgforeign pginitbad initbad
+printf 'create table first (x int);\n' >initbad/01-ok.sql
+printf 'select 1;\nselect * from no_such_table;\n' >initbad/02-bad.sql
 cat >failing.yaml <<YAML
 
 services:
@@ -124,17 +194,28 @@ services:
     env: { POSTGRES_PASSWORD: pw }
     mounts: ["$WORK/pgforeign:/var/lib/postgresql/data"]
     ready: { type: postgres, port: 5432, timeout: 30s }
+  initbad:
+    image: biodev/postgres:15
+    offline: { image: biodev/postgres:15 }
+    env: { POSTGRES_PASSWORD: pw }
+    mounts: ["$WORK/pginitbad:/var/lib/postgresql/data", "$WORK/initbad:/docker-entrypoint-initdb.d:ro"]
+    ready: { type: postgres, port: 5432, timeout: 30s }
 YAML
-for svc in broken foreign; do
+for svc in broken foreign initbad; do
   expect_exit 1 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml up "$svc"
   expect_contains "$OUT" "$svc"
   case $svc in
     broken) expect_contains "$OUT" 'database "template1" already exists' ;;
     foreign) expect_contains "$OUT" 'could not change permissions of directory' ;;
+    initbad)
+      expect_contains "$OUT" '/docker-entrypoint-initdb.d/02-bad.sql failed'
+      expect_contains "$OUT" 'relation "no_such_table" does not exist'
+      ;;
   esac
 done
 "$BIODEV" -p "$PROJECT-fail" -f failing.yaml down -v --yes >/dev/null 2>&1 || true
 [[ -z $(ls -A pgfail) ]] || fail "pgfail should be empty after the failed init: $(ls -A pgfail | head -5)"
 [[ -z $(ls -A pgforeign) ]] || fail "pgforeign should be empty after the failed init: $(ls -A pgforeign | head -5)"
+[[ -z $(ls -A pginitbad) ]] || fail "pginitbad should be empty after the failing init script: $(ls -A pginitbad | head -5)"
 
 echo "PASS [$TEST_NAME]"

@@ -45,7 +45,7 @@ TEST_CASE("builder: the mmdebstrap command line") {
   std::vector<std::string> a = mmdebstrap_argv(r, o, "/tmp/dir with space", "/c/x.tar", "/ca.crt");
   CHECK(a.front() == "mmdebstrap");
   CHECK(has(a, "--variant=minbase"));
-  CHECK(has(a, "--include=postgresql-15,libnss-wrapper"));
+  CHECK(has(a, "--include=postgresql-15,libnss-wrapper,gzip"));
   CHECK(has(a, "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr"));
   CHECK(has(a, "--dpkgopt=path-exclude=/usr/share/doc/*"));
   CHECK(has(a, "--essential-hook=sync-in '/tmp/dir with space' /tmp/biodev-recipe"));
