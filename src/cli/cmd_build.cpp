@@ -39,6 +39,7 @@ Runner setup_build(CLI::App& sub, Context& ctx) {
     images::ServiceBuildOptions bo;
     bo.force = true;  // the engine's layer cache keeps an unchanged build quick
     bo.cancel = &Context::cancelled();
+    bo.substitutes = p.substitutes;
     nlohmann::json out = nlohmann::json::array();
     Table t({"SERVICE", "IMAGE", "ID"});
     for (const auto* s : todo) {

@@ -84,6 +84,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   dopt.gateway_spec = req.gateway_spec;
   images::EnsureOptions eo{req.image_mode, dopt.services, &observed, &Context::cancelled()};
   eo.force_build = req.build;
+  eo.substitutes = p.substitutes;
   dopt.images = images::ensure_images(client, p, eo, rep);
 
   plan::DesiredState desired = plan::desired_state(p, dopt);

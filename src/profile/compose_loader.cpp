@@ -325,6 +325,8 @@ Profile load_compose(const ComposeOptions& options) {
   ComposeParse cp{ctx, {}, {}, &p.warnings};
   check_top_keys(root, cp);
   parse_compose_top(root, cp, p);
+  p.substitutes = cp.substitutes;
+  for (auto& rule : substitute_rules_from_env(p.project_dir)) p.substitutes.push_back(rule);
   if (const Node* services = root.get("services"); services && services->is_map()) {
     for (size_t i = 0; i < services->entries.size(); ++i)
       p.services.push_back(parse_compose_service(services->entries[i].first, services->entries[i].second,

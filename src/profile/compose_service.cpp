@@ -401,7 +401,7 @@ Service parse_compose_service(const std::string& name, const Node& node, const S
       s.offline = std::make_shared<Service>(parse_service_body(name, merged, loc, cp, &nested));
     }
   }
-  apply_offline_substitute(s, cp.substitutes, cp.ctx.project_dir);
+  apply_offline_substitute(s, cp.substitutes, cp.ctx.project_dir, cp.warnings);
   return s;
 }
 

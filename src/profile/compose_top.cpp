@@ -137,12 +137,9 @@ void parse_file_sources(const Node& n, bool secret, const ComposeParse& cp, Prof
 }
 
 std::vector<SubstituteRule> parse_substitutes(const Node& n, Diagnostics& d) {
+  if (n.is_map()) return read_substitute_rules(n, d);
   std::vector<SubstituteRule> out;
-  if (n.is_map()) {
-    for (size_t i = 0; i < n.entries.size(); ++i)
-      if (auto image = read_string(n.entries[i].second, d, "substitute " + n.entries[i].first))
-        out.push_back({n.entries[i].first, *image, n.key_locs[i]});
-  } else if (n.is_seq()) {
+  if (n.is_seq()) {
     for (const auto& item : n.items) {
       SubstituteRule rule;
       rule.loc = item.loc;

@@ -248,6 +248,14 @@ struct Export {
   SourceLoc loc;
 };
 
+// A user entry of the offline substitute map (x-biodev.substitutes): upstream
+// repository (optionally with :tag or a trailing *) -> image. See substitutes.h.
+struct SubstituteRule {
+  std::string pattern;  // "postgres", "postgres:16*", "ghcr.io/acme/api:*"
+  std::string image;    // "biodev/postgres:15", "registry.local/acme/api:1"
+  SourceLoc loc;
+};
+
 struct Profile {
   std::string name;         // "default"
   std::string source;       // file the profile came from ("<embedded>/profiles/x.yaml" or a path)
@@ -258,6 +266,8 @@ struct Profile {
   std::vector<Service> services;  // in file order
   std::vector<Export> exports;
   std::vector<FileSource> secrets_defs, configs_defs;  // top-level secrets: / configs:
+  // x-biodev.substitutes and the BIODEV_SUBSTITUTES file: also applied to FROM lines.
+  std::vector<SubstituteRule> substitutes;
   // Where the profile came from: "profile" (biodev's own format) or "compose".
   std::string format = "profile";
   std::vector<std::string> compose_files;  // compose: the -f files, in merge order

@@ -16,13 +16,6 @@
 
 namespace biodev::profile {
 
-// A user entry: upstream repository (optionally with :tag or a trailing *) -> image.
-struct SubstituteRule {
-  std::string pattern;  // "postgres", "postgres:16*", "ghcr.io/acme/api:*"
-  std::string image;    // "biodev/postgres:15", "registry.local/acme/api:1"
-  SourceLoc loc;
-};
-
 // The built-in substitute for `upstream`, if any ("biodev/postgres:15" for
 // "postgres:16-alpine"); user rules first. Names are compared as the engine does:
 // "docker.io/library/postgres:16@sha256:..." is postgres:16.
