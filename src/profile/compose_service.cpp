@@ -372,8 +372,10 @@ Service parse_service_body(const std::string& name, const Node& node, const Sour
   if (s.image.empty() && !s.build && (node.is_map() || node.is_null()))
     d.add(loc, "service " + name + " needs an \"image\" or a \"build\"");
   apply_pool(s, cp.pools, loc, d);
-  if (!own_ready && s.healthcheck && !s.healthcheck->test.empty() && s.healthcheck->test[0] != "NONE")
+  if (!own_ready && s.healthcheck && !s.healthcheck->test.empty() && s.healthcheck->test[0] != "NONE") {
     if (auto probe = probe_from_healthcheck(s.healthcheck->test)) s.ready = *probe;
+    else s.ready = exec_probe_from_healthcheck(*s.healthcheck);
+  }
   return s;
 }
 

@@ -284,6 +284,17 @@ std::optional<ProbeSpec> probe_from_healthcheck(const std::vector<std::string>& 
   return found.front();
 }
 
+ProbeSpec exec_probe_from_healthcheck(const Healthcheck& h) {
+  ProbeSpec p;
+  if (h.test.size() < 2 || (h.test[0] != "CMD" && h.test[0] != "CMD-SHELL")) return p;
+  p.kind = ProbeSpec::Kind::kExec;
+  if (h.test[0] == "CMD-SHELL") p.command = {"/bin/sh", "-c", join(Words(h.test.begin() + 1, h.test.end()), " ")};
+  else p.command.assign(h.test.begin() + 1, h.test.end());
+  long long docker_ms = h.start_period_ms + static_cast<long long>(h.retries) * (h.interval_ms + h.timeout_ms);
+  p.timeout_ms = static_cast<int>(std::clamp<long long>(docker_ms, 60000, 3600000));
+  return p;
+}
+
 std::vector<std::string> healthcheck_programs(const std::vector<std::string>& test) {
   std::vector<std::string> out;
   if (test.empty() || (test[0] != "CMD" && test[0] != "CMD-SHELL")) return out;

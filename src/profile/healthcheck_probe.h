@@ -20,6 +20,13 @@ namespace biodev::profile {
 std::optional<ProbeSpec> probe_from_healthcheck(const std::vector<std::string>& test,
                                                 const std::vector<std::string>& own_names = {});
 
+// For a healthcheck biodev does not recognise: its own test run in the container as an
+// exec probe, so readiness (and `depends_on: service_healthy`) means what Docker's
+// "healthy" means, seen at biodev's backoff instead of at Docker's next interval. The
+// wait lasts as long as Docker would keep trying: start_period + retries x (interval +
+// timeout), at least a minute. Kind kNone for NONE or an empty test.
+ProbeSpec exec_probe_from_healthcheck(const Healthcheck& h);
+
 // The programs a healthcheck runs, in order ("curl", "grep"; "sh" for a CMD-SHELL
 // test, which needs a shell): what an image must have for it to work. Empty for NONE.
 std::vector<std::string> healthcheck_programs(const std::vector<std::string>& test);

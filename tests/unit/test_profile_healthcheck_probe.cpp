@@ -131,3 +131,25 @@ TEST_CASE("healthcheck_programs names what the image must have") {
   CHECK(healthcheck_programs({"CMD", "bash", "-c", "wget -q --spider http://x/"}) == V{"bash", "wget"});
   CHECK(healthcheck_programs({"NONE"}).empty());
 }
+
+TEST_CASE("an unrecognised healthcheck runs in the container, as long as Docker would try") {
+  Healthcheck h;
+  h.test = {"CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/')"};
+  h.interval_ms = 2000;
+  h.timeout_ms = 2000;
+  h.retries = 15;
+  h.start_period_ms = 5000;
+  ProbeSpec p = exec_probe_from_healthcheck(h);
+  CHECK(p.kind == Kind::kExec);
+  CHECK(describe_probe(p) == "exec python3 -c import urllib.request; urllib.request.urlopen('http://localhost:8000/')");
+  CHECK(p.timeout_ms == 65000);
+
+  h.test = {"CMD-SHELL", "test -f /tmp/ready"};
+  h.retries = 1;
+  p = exec_probe_from_healthcheck(h);
+  CHECK(p.command == std::vector<std::string>{"/bin/sh", "-c", "test -f /tmp/ready"});
+  CHECK(p.timeout_ms == 60000);  // never shorter than a minute
+
+  h.test = {"NONE"};
+  CHECK(exec_probe_from_healthcheck(h).kind == Kind::kNone);
+}
