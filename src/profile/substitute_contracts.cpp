@@ -137,6 +137,11 @@ void adapt_healthcheck(Service& off, Family f, std::vector<std::string>& notes) 
   }
   Words missing = missing_programs(f, off.healthcheck->test);
   if (missing.empty()) return;
+  // Readiness taken from the healthcheck itself (none, or an exec probe of its test)
+  // follows the replacement; a ready: of the user's own stays.
+  bool derived = off.ready.kind == ProbeSpec::Kind::kNone ||
+                 (off.ready.kind == ProbeSpec::Kind::kExec &&
+                  off.ready.command == exec_probe_from_healthcheck(*off.healthcheck).command);
   std::vector<std::string> own = {off.name};
   if (!off.hostname.empty()) own.push_back(off.hostname);
   auto probe = probe_from_healthcheck(off.healthcheck->test, own);
@@ -150,9 +155,9 @@ void adapt_healthcheck(Service& off, Family f, std::vector<std::string>& notes) 
     off.healthcheck.reset();
     what += "dropped";
   }
-  if (probe && off.ready.kind == ProbeSpec::Kind::kNone) {
+  if (derived) {
     int timeout = off.ready.timeout_ms;
-    off.ready = *probe;
+    off.ready = probe ? *probe : ProbeSpec{};
     off.ready.timeout_ms = timeout;
   }
   if (off.ready.kind != ProbeSpec::Kind::kNone) what += "; biodev's probe of " + describe_probe(off.ready) + " decides readiness";
