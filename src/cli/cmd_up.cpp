@@ -83,7 +83,8 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it (a unix socket).
-  if (!engine_socket_path().empty()) plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
+  // The check may wait out a start of this project still in flight and look again.
+  if (!engine_socket_path().empty()) plan::check_host_ports(client, p.project, p, dopt, observed);
   prepare_host_paths(p, dopt);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
@@ -177,7 +178,7 @@ void print_up_result(Context& ctx, const UpResult& r) {
 
 int up_exit_code(const UpResult& r) {
   if (r.unreachable) return static_cast<int>(ExitCode::kUnreachable);
-  if (r.cancelled) return 130;
+  if (r.cancelled) return Context::interrupted_exit_code();
   return r.ok ? 0 : 1;
 }
 
