@@ -44,6 +44,7 @@ int run_child(const std::vector<std::string>& cmd, const std::vector<std::pair<s
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
@@ -124,7 +125,9 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
     } else {
       plan::ObservedState obs = plan::observe(ctx.client(), project);
       DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
-      reaper.release();
+      // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
+      if (d.ok) reaper.dismiss();
+      else reaper.release();
       if (!d.ok && code == 0) code = 1;
     }
     if (ctx.options.json)

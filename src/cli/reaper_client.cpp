@@ -90,6 +90,8 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
     }
     throw Error(ExitCode::kFailed, "the reaper for project " + project + " did not answer on 127.0.0.1:" + std::to_string(port));
   }
+  client_ = &client;
+  id_ = id;
   std::string hello = "project=" + project + "\n";
   if (send(fd_, hello.data(), hello.size(), MSG_NOSIGNAL) < 0)
     throw Error(ExitCode::kFailed, "lost the reaper connection");
@@ -100,6 +102,28 @@ void ReaperGuard::keep() {
   if (send(fd_, "keep\n", 5, MSG_NOSIGNAL) < 0) {
     // Already gone: then it reaps, which --keep cannot prevent any more.
   }
+  dismiss();
+}
+
+void ReaperGuard::dismiss() {
+  if (!client_ || id_.empty()) return release();
+  try {
+    // Force: the reaper has nothing left to do, and killed it cannot reap.
+    client_->remove_container(id_, true);
+  } catch (const docker::EngineError& e) {
+    // 409: it is removing itself already (AutoRemove); 404: it is gone.
+    if (e.kind() != docker::ErrorKind::kConflict && e.kind() != docker::ErrorKind::kNotFound) return release();
+  }
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    try {
+      client_->inspect_container(id_);
+    } catch (const docker::EngineError& e) {
+      if (e.kind() == docker::ErrorKind::kNotFound) break;
+      if (e.kind() == docker::ErrorKind::kUnreachable) return release();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  id_.clear();
   release();
 }
 
