@@ -15,6 +15,7 @@
 #include "plan/executor.h"
 #include "plan/host_ports.h"
 #include "plan/reconcile.h"
+#include "plan/settle.h"
 #include "profile/loader.h"
 #include "util/strings.h"
 
@@ -73,7 +74,9 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   result.project = p.project;
 
   ProjectLock lock(p.project, "up", rep);
-  plan::ObservedState observed = plan::observe(client, p.project);
+  // A killed `down` or `restart` may have stops still running in the engine: plan on
+  // the state they leave, not on containers about to exit.
+  plan::ObservedState observed = plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
 
   plan::DesiredOptions dopt;
   if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
