@@ -10,6 +10,7 @@
 #include "cli/reaper_client.h"
 #include "cli/table.h"
 #include "cli/up.h"
+#include "docker/disconnects.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
@@ -72,6 +73,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   ui::Reporter& rep = ctx.reporter();
   UpResult result;
   result.project = p.project;
+  const long long disconnects = docker::engine_disconnects();
 
   ProjectLock lock(p.project, "up", rep);
   // A killed `down` or `restart` may have stops still running in the engine: plan on
@@ -123,6 +125,13 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   for (const auto& f : ex.failures()) {
     result.failures.push_back(f.message);
     result.unreachable |= f.engine_unreachable;
+  }
+  // Services that died because the engine stopped under them fail with their exit
+  // code; the cause is the engine, and the answer another `up` once it is back.
+  if (!result.ok && !result.cancelled && docker::engine_disconnects() > disconnects) {
+    result.unreachable = true;
+    result.failures.push_back("the Docker engine stopped or restarted during `up` (it dropped its connections); "
+                              "run `biodev up` again once it answers");
   }
   for (const auto& c : desired.containers) {
     ServiceOutcome so;
