@@ -18,6 +18,8 @@
 #include "cli/down.h"
 #include "cli/reaper_client.h"
 #include "cli/up.h"
+#include "docker/disconnects.h"
+#include "docker/errors.h"
 #include "plan/exports.h"
 #include "profile/loader.h"
 #include "util/strings.h"
@@ -73,6 +75,24 @@ int run_child(const std::vector<std::string>& cmd, const std::vector<std::pair<s
   return 1;
 }
 
+// The teardown of a run, retried for up to 30 s while the engine does not answer: an
+// engine restart also ends the reaper, so nothing else would remove the stack.
+DownResult take_down_when_engine_answers(Context& ctx, const std::string& project) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    try {
+      long long disconnects = docker::engine_disconnects();
+      plan::ObservedState obs = plan::observe(ctx.client(), project);
+      DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
+      if (d.ok || docker::engine_disconnects() == disconnects || std::chrono::steady_clock::now() > deadline)
+        return d;
+    } catch (const docker::EngineError& e) {
+      if (e.kind() != docker::ErrorKind::kUnreachable || std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 }  // namespace
 
 Runner setup_run(CLI::App& sub, Context& ctx) {
@@ -123,8 +143,7 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
       reaper.keep();
       std::cerr << "kept project " << project << "; remove it with: biodev -p " << project << " down -v\n";
     } else {
-      plan::ObservedState obs = plan::observe(ctx.client(), project);
-      DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
+      DownResult d = take_down_when_engine_answers(ctx, project);
       // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
       if (d.ok) reaper.dismiss();
       else reaper.release();

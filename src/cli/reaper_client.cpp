@@ -73,7 +73,9 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
   }
   client.start_container(id);
   int port = 0;
-  for (int attempt = 0; attempt < 50 && port == 0; ++attempt) {
+  // The port map is filled just after the start (moby#42860), later on a busy engine.
+  auto port_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (port == 0 && std::chrono::steady_clock::now() < port_deadline) {
     for (const auto& c : client.list_containers({{"id", {id}}}, true))
       for (const auto& b : c.ports)
         if (b.container_port == 8080 && b.host_port) port = b.host_port;
@@ -88,7 +90,11 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
       client.remove_container(id, true);
     } catch (const std::exception&) {
     }
-    throw Error(ExitCode::kFailed, "the reaper for project " + project + " did not answer on 127.0.0.1:" + std::to_string(port));
+    throw Error(ExitCode::kFailed, "the reaper for project " + project +
+                                       (port ? " did not answer on 127.0.0.1:" + std::to_string(port)
+                                             : " got no host port from the engine within 10 s") +
+                                       "; nothing was started: run the command again (`biodev images build` "
+                                       "remakes the biodev/runtime image it runs from)");
   }
   client_ = &client;
   id_ = id;
