@@ -17,7 +17,7 @@
 #
 # Settings: SOAK_SEED (replays the same choices), SOAK_CYCLES (300), SOAK_SECONDS
 # (3600: stops after the cycle that passes it), SOAK_FAULTS (comma list, default all),
-# BIODEV (build/biodev), SOAK_LOG (the cycle log, bench/soak-<seed>.log).
+# BIODEV (build/biodev), SOAK_LOG (the cycle log, /tmp/biodev-soak-<seed>.log).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -30,7 +30,7 @@ IFS=, read -r -a FAULTS <<<"${SOAK_FAULTS:-$ALL_FAULTS}"
 SHARED_SOCK=${SOAK_SHARED_SOCK:-/var/run/docker.sock}
 RUN=/run/biodev-soak
 SOCK=$RUN/docker.sock
-LOG=${SOAK_LOG:-$here/soak-$SEED.log}
+LOG=${SOAK_LOG:-/tmp/biodev-soak-$SEED.log}
 PROJECT=soak
 PORTS=(5432 6379 9000 6333 8000 8080)
 SERVICES=9 NETWORKS=3
@@ -46,10 +46,15 @@ done
 
 # ---- the private engine -------------------------------------------------------------
 api() { curl -fsS -m 60 --unix-socket "$SOCK" "$@"; }
+BRIDGE=biodev-soak0  # its default bridge (the run reaper uses it), on its own subnet
 engine_up() {
   mkdir -p "$RUN" /var/lib/biodev-soak
+  if ! ip link show $BRIDGE >/dev/null 2>&1; then
+    ip link add $BRIDGE type bridge && ip addr add 10.214.0.1/24 dev $BRIDGE && ip link set $BRIDGE up ||
+      die "cannot make the bridge $BRIDGE"
+  fi
   nohup dockerd --host "unix://$SOCK" --data-root /var/lib/biodev-soak --exec-root "$RUN/exec" \
-    --pidfile "$RUN/docker.pid" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+    --pidfile "$RUN/docker.pid" --bridge=$BRIDGE --iptables=false --ip6tables=false --ip-masq=false \
     --default-address-pool base=10.213.0.0/16,size=24 --cgroup-parent=/biodev-soak \
     >>"$RUN/dockerd.log" 2>&1 &
   for _ in $(seq 1 150); do
@@ -76,6 +81,7 @@ teardown() {
   DOCKER_HOST="unix://$SOCK" "$BIODEV" -p $PROJECT down -v --yes >/dev/null 2>&1
   engine_down
   iptables -D "${FWD_RULE[@]}" 2>/dev/null
+  ip link del $BRIDGE 2>/dev/null
   umount "$WORK/.data" 2>/dev/null
   rm -rf "$WORK"
 }
@@ -228,7 +234,8 @@ fault_full_disk() {
   start_verb "$VERB"; sleep "$(rand_delay)"
   pg "insert into soak_junk select generate_series(1, 20000)" >/dev/null 2>&1
   finish_verb
-  check_message $RC "$OUT" '\.data'
+  # A failure the full disk caused must name the folder.
+  if grep -q "No space left" "$OUT"; then check_message $RC "$OUT" '\.data/'; else check_message $RC "$OUT"; fi
   rm -f .data/filler
 }
 fault_foreign_port() {
