@@ -10,7 +10,7 @@ ifeq ($(CI),true)
 CMAKE_ARGS += -DBIODEV_WERROR=ON
 endif
 
-.PHONY: all deps build engine images up down test unit integration bench fuzz format clean
+.PHONY: all deps build engine images up down test unit integration bench soak fuzz format clean
 
 all: build
 
@@ -48,6 +48,12 @@ integration: build engine
 
 bench: build engine
 	bench/run.sh
+
+# The randomized fault soak (not part of `make test`): a private engine of its own, the
+# default profile, SOAK_CYCLES (300) or SOAK_SECONDS (3600), SOAK_SEED replays. Needs root.
+soak: build engine
+	$(BIODEV) images build
+	BIODEV=$(BIODEV) bench/soak.sh
 
 fuzz:
 	tests/fuzz/run.sh

@@ -11,6 +11,7 @@
 #include "plan/apply.h"
 #include "plan/labels.h"
 #include "plan/state.h"
+#include "plan/stop_reason.h"
 #include "profile/errors.h"
 #include "util/strings.h"
 
@@ -53,13 +54,18 @@ profile::ProbeSpec probe_for(const plan::ObservedContainer& c, const profile::Pr
 }
 
 Row check(docker::Client& client, const plan::ObservedContainer& c, const profile::ProbeSpec& spec,
-          std::chrono::milliseconds timeout) {
+          std::chrono::milliseconds timeout, const profile::Profile* p) {
   Row r;
   r.service = c.service;
   auto req = c.labels.find(labels::kRequired);
   r.required = req == c.labels.end() || req->second != "false";
   if (c.state != "running") {
     r.detail = "container " + c.state;
+    // A stopped container says why: its exit code, or the OOM killer and the limit.
+    if (c.state == "exited") {
+      const profile::Service* s = p ? p->find(c.service) : nullptr;
+      r.detail += ": " + plan::stop_reason(client.inspect_container(c.id), s);
+    }
     return r;
   }
   auto target = plan::host_probe_target(spec, c.ports, "");
@@ -110,7 +116,7 @@ Runner setup_health(CLI::App& sub, Context& ctx) {
       threads.emplace_back([&, i] {
         try {
           rows[i] = check(client, obs.containers[i], probe_for(obs.containers[i], prof),
-                          std::chrono::milliseconds(*timeout_ms));
+                          std::chrono::milliseconds(*timeout_ms), prof);
         } catch (const std::exception& e) {
           rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
         }

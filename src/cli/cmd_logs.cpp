@@ -120,7 +120,7 @@ Runner setup_logs(CLI::App& sub, Context& ctx) {
     while (running > 0 && !Context::cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(30));
     if (Context::cancelled()) {
       std::cout.flush();
-      std::_Exit(130);
+      std::_Exit(Context::interrupted_exit_code());
     }
     for (auto& t : threads) t.join();
     for (const auto& e : errors)

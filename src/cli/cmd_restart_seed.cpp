@@ -1,4 +1,5 @@
 // `biodev restart` and `biodev seed`: act on running containers of the project.
+#include <atomic>
 #include <iostream>
 #include <thread>
 
@@ -6,6 +7,7 @@
 #include "cli/lock.h"
 #include "cli/restart.h"
 #include "cli/up.h"
+#include "docker/errors.h"
 #include "health/wait.h"
 #include "plan/apply.h"
 #include "plan/labels.h"
@@ -52,12 +54,17 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
     plan::ObservedState obs = plan::observe(client, p.project);
     auto chosen = pick(obs, *services, p.project);
     std::vector<std::string> errors(chosen.size());
+    std::atomic<bool> unreachable{false};
     std::vector<std::thread> threads;
     for (size_t i = 0; i < chosen.size(); ++i)
       threads.emplace_back([&, i] {
         const auto* c = chosen[i];
         try {
           restart_and_wait(ctx, p, *c, *timeout);
+        } catch (const docker::EngineError& e) {
+          errors[i] = e.what();
+          unreachable = unreachable || e.kind() == docker::ErrorKind::kUnreachable;
+          ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
         } catch (const std::exception& e) {
           errors[i] = e.what();
           ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
@@ -65,13 +72,18 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
       });
     for (auto& t : threads) t.join();
     ctx.reporter().finish();
+    // Interrupted: the restarts the engine has keep going; only the waits were cut short.
+    if (Context::cancelled()) {
+      std::cerr << "interrupted: the restarts already sent keep going; `biodev up` waits for them\n";
+      return Context::interrupted_exit_code();
+    }
     int rc = 0;
     for (const auto& e : errors)
       if (!e.empty()) {
         ctx.reporter().message(ui::Level::kError, e);
         rc = 1;
       }
-    return rc;
+    return unreachable ? static_cast<int>(ExitCode::kUnreachable) : rc;
   };
 }
 

@@ -18,6 +18,8 @@
 #include "cli/down.h"
 #include "cli/reaper_client.h"
 #include "cli/up.h"
+#include "docker/disconnects.h"
+#include "docker/errors.h"
 #include "plan/exports.h"
 #include "profile/loader.h"
 #include "util/strings.h"
@@ -44,6 +46,7 @@ int run_child(const std::vector<std::string>& cmd, const std::vector<std::pair<s
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
@@ -70,6 +73,24 @@ int run_child(const std::vector<std::string>& cmd, const std::vector<std::pair<s
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
+}
+
+// The teardown of a run, retried for up to 30 s while the engine does not answer: an
+// engine restart also ends the reaper, so nothing else would remove the stack.
+DownResult take_down_when_engine_answers(Context& ctx, const std::string& project) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (true) {
+    try {
+      long long disconnects = docker::engine_disconnects();
+      plan::ObservedState obs = plan::observe(ctx.client(), project);
+      DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
+      if (d.ok || docker::engine_disconnects() == disconnects || std::chrono::steady_clock::now() > deadline)
+        return d;
+    } catch (const docker::EngineError& e) {
+      if (e.kind() != docker::ErrorKind::kUnreachable || std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 }  // namespace
@@ -122,9 +143,10 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
       reaper.keep();
       std::cerr << "kept project " << project << "; remove it with: biodev -p " << project << " down -v\n";
     } else {
-      plan::ObservedState obs = plan::observe(ctx.client(), project);
-      DownResult d = take_down(ctx, obs, plan::DownOptions{true, {}});
-      reaper.release();
+      DownResult d = take_down_when_engine_answers(ctx, project);
+      // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
+      if (d.ok) reaper.dismiss();
+      else reaper.release();
       if (!d.ok && code == 0) code = 1;
     }
     if (ctx.options.json)

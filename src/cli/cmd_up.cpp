@@ -10,6 +10,7 @@
 #include "cli/reaper_client.h"
 #include "cli/table.h"
 #include "cli/up.h"
+#include "docker/disconnects.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/engine_names.h"
@@ -17,6 +18,7 @@
 #include "plan/file_grants.h"
 #include "plan/host_ports.h"
 #include "plan/reconcile.h"
+#include "plan/settle.h"
 #include "profile/loader.h"
 #include "profile/substitutes.h"
 #include "util/strings.h"
@@ -74,9 +76,12 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   ui::Reporter& rep = ctx.reporter();
   UpResult result;
   result.project = p.project;
+  const long long disconnects = docker::engine_disconnects();
 
   ProjectLock lock(p.project, "up", rep);
-  plan::ObservedState observed = plan::observe(client, p.project);
+  // A killed `down` or `restart` may have stops still running in the engine: plan on
+  // the state they leave, not on containers about to exit.
+  plan::ObservedState observed = plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
   plan::check_external(client, p);
 
   plan::DesiredOptions dopt;
@@ -89,7 +94,8 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it (a unix socket).
-  if (!engine_socket_path().empty()) plan::check_host_ports(plan::host_ports_to_check(p, dopt, observed));
+  // The check may wait out a start of this project still in flight and look again.
+  if (!engine_socket_path().empty()) plan::check_host_ports(client, p.project, p, dopt, observed);
   prepare_host_paths(p, dopt);
   plan::materialize_grants(p, dopt, &rep);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
@@ -132,6 +138,13 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   for (const auto& f : ex.failures()) {
     result.failures.push_back(f.message);
     result.unreachable |= f.engine_unreachable;
+  }
+  // Services that died because the engine stopped under them fail with their exit
+  // code; the cause is the engine, and the answer another `up` once it is back.
+  if (!result.ok && !result.cancelled && docker::engine_disconnects() > disconnects) {
+    result.unreachable = true;
+    result.failures.push_back("the Docker engine stopped or restarted during `up` (it dropped its connections); "
+                              "run `biodev up` again once it answers");
   }
   for (const auto& c : desired.containers) {
     ServiceOutcome so;
@@ -193,7 +206,7 @@ void print_up_result(Context& ctx, const UpResult& r) {
 
 int up_exit_code(const UpResult& r) {
   if (r.unreachable) return static_cast<int>(ExitCode::kUnreachable);
-  if (r.cancelled) return 130;
+  if (r.cancelled) return Context::interrupted_exit_code();
   return r.ok ? 0 : 1;
 }
 

@@ -140,11 +140,20 @@ std::atomic<bool>& Context::cancelled() {
 }
 
 namespace {
+std::atomic<int> g_first_signal{0};
+
 extern "C" void on_signal(int sig) {
+  int none = 0;
+  g_first_signal.compare_exchange_strong(none, sig);
   // A second Ctrl-C means "now": leave without cleaning up.
   if (Context::cancelled().exchange(true)) _exit(128 + sig);
 }
 }  // namespace
+
+int Context::interrupted_exit_code() {
+  int sig = g_first_signal.load();
+  return 128 + (sig ? sig : SIGINT);
+}
 
 void Context::install_signal_handlers() {
   struct sigaction sa {};
@@ -152,6 +161,9 @@ void Context::install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // Closing the terminal is the usual way an `up` dies: stop as Ctrl-C does, so what
+  // was sent to the engine is seen through instead of left half done.
+  sigaction(SIGHUP, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
 

@@ -45,8 +45,11 @@ class Context {
   ui::Reporter& reporter();
   const ui::ReporterOptions& reporter_options();
 
-  // Set by SIGINT/SIGTERM; long operations poll it.
+  // Set by SIGINT, SIGTERM and SIGHUP (a closed terminal); long operations poll it.
   static std::atomic<bool>& cancelled();
+  // The exit code of a command the first of those signals interrupted: 128 + its
+  // number (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM); 130 when none came.
+  static int interrupted_exit_code();
   static void install_signal_handlers();
 
  private:

@@ -73,7 +73,9 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
   }
   client.start_container(id);
   int port = 0;
-  for (int attempt = 0; attempt < 50 && port == 0; ++attempt) {
+  // The port map is filled just after the start (moby#42860), later on a busy engine.
+  auto port_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (port == 0 && std::chrono::steady_clock::now() < port_deadline) {
     for (const auto& c : client.list_containers({{"id", {id}}}, true))
       for (const auto& b : c.ports)
         if (b.container_port == 8080 && b.host_port) port = b.host_port;
@@ -88,8 +90,14 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
       client.remove_container(id, true);
     } catch (const std::exception&) {
     }
-    throw Error(ExitCode::kFailed, "the reaper for project " + project + " did not answer on 127.0.0.1:" + std::to_string(port));
+    throw Error(ExitCode::kFailed, "the reaper for project " + project +
+                                       (port ? " did not answer on 127.0.0.1:" + std::to_string(port)
+                                             : " got no host port from the engine within 10 s") +
+                                       "; nothing was started: run the command again (`biodev images build` "
+                                       "remakes the biodev/runtime image it runs from)");
   }
+  client_ = &client;
+  id_ = id;
   std::string hello = "project=" + project + "\n";
   if (send(fd_, hello.data(), hello.size(), MSG_NOSIGNAL) < 0)
     throw Error(ExitCode::kFailed, "lost the reaper connection");
@@ -100,6 +108,28 @@ void ReaperGuard::keep() {
   if (send(fd_, "keep\n", 5, MSG_NOSIGNAL) < 0) {
     // Already gone: then it reaps, which --keep cannot prevent any more.
   }
+  dismiss();
+}
+
+void ReaperGuard::dismiss() {
+  if (!client_ || id_.empty()) return release();
+  try {
+    // Force: the reaper has nothing left to do, and killed it cannot reap.
+    client_->remove_container(id_, true);
+  } catch (const docker::EngineError& e) {
+    // 409: it is removing itself already (AutoRemove); 404: it is gone.
+    if (e.kind() != docker::ErrorKind::kConflict && e.kind() != docker::ErrorKind::kNotFound) return release();
+  }
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    try {
+      client_->inspect_container(id_);
+    } catch (const docker::EngineError& e) {
+      if (e.kind() == docker::ErrorKind::kNotFound) break;
+      if (e.kind() == docker::ErrorKind::kUnreachable) return release();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  id_.clear();
   release();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/context.h"
+#include "docker/client.h"
 
 namespace biodev::cli {
 
@@ -18,12 +19,18 @@ class ReaperGuard {
   ReaperGuard(const ReaperGuard&) = delete;
   ReaperGuard& operator=(const ReaperGuard&) = delete;
 
-  // Tells the reaper to leave the project alone (--keep), then lets it go.
+  // Tells the reaper to leave the project alone (--keep), then removes it.
   void keep();
-  // Lets the reaper go; it reaps whatever is left of the project.
+  // The project is down: removes the reaper container and returns once the engine no
+  // longer has it, so nothing of the run outlives the command. Falls back to release()
+  // when the engine does not answer.
+  void dismiss();
+  // Lets the reaper go; it reaps whatever is left of the project (after its linger).
   void release();
 
  private:
+  docker::Client* client_ = nullptr;
+  std::string id_;
   int fd_ = -1;
 };
 

@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 #include <poll.h>
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <mutex>
 #include <type_traits>
 
+#include "docker/disconnects.h"
 #include "docker/errors.h"
 #include "docker/fd_stream.h"
 #include "docker/transport.h"
@@ -21,6 +23,9 @@
 namespace biodev::docker {
 
 namespace {
+
+// engine_disconnects(): one count for the whole process, over every transport.
+std::atomic<long long> g_disconnects{0};
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -179,7 +184,7 @@ std::string connect_hint(const error_code& ec) {
   }
   if (ec == boost::system::errc::no_such_file_or_directory ||
       ec == net::error::connection_refused) {
-    return " (is dockerd running?)";
+    return " (is dockerd running? start it, then run the command again)";
   }
   return "";
 }
@@ -241,6 +246,7 @@ auto SocketTransport<Protocol>::open(const HttpRequest& req, const Deadline& dea
       });
     }
     if (!ec) return ex;
+    if (conn.reused && closed_by_peer(ec)) g_disconnects.fetch_add(1);
     bool retry = conn.reused && attempt == 0 && ec != beast::error::timeout &&
                  (!written || (closed_by_peer(ec) && idempotent(req.method)));
     if (!retry) fail(req, deadline, ec);
@@ -364,6 +370,7 @@ auto SocketTransport<Protocol>::connect(const Deadline& deadline) -> std::unique
     }
   }
   if (ec) {
+    if (ec != beast::error::timeout) g_disconnects.fetch_add(1);
     std::string reason = ec == beast::error::timeout
                              ? fmt::format("no answer within {}", format_span(deadline.span()))
                              : ec.message();
@@ -406,6 +413,8 @@ void SocketTransport<Protocol>::fail(const HttpRequest& req, const Deadline& dea
 }
 
 }  // namespace
+
+long long engine_disconnects() { return g_disconnects.load(); }
 
 std::shared_ptr<Transport> make_socket_transport(const Endpoint& endpoint) {
   if (endpoint.kind == Endpoint::Kind::kTcp) {

@@ -7,6 +7,7 @@
 #include "docker/errors.h"
 #include "health/wait.h"
 #include "plan/labels.h"
+#include "plan/stop_reason.h"
 #include "util/strings.h"
 
 namespace biodev::plan {
@@ -345,16 +346,14 @@ void EngineOps::await_ready(const Op& op) {
   }
   auto died = [&]() -> std::optional<std::string> {
     docker::json info = ctx_.client->inspect_container(id);
-    const auto& st = info["State"];
-    if (st.value("Running", false)) return std::nullopt;
-    std::string why = "exited with code " + std::to_string(st.value("ExitCode", -1));
-    if (st.value("OOMKilled", false)) why += " (out of memory: raise resources.memory)";
-    return why;
+    if (info["State"].value("Running", false)) return std::nullopt;
+    return stop_reason(info, &s);
   };
   // "service X exited with code 1; last log lines:\n    ..."
   auto failed = [&](const std::string& why) {
     std::string logs = why == "cancelled" ? "" : last_logs(id, 15);
-    return Error(ExitCode::kFailed, "service " + op.subject + " " + why + (logs.empty() ? "" : "; last log lines:" + logs));
+    return Error(ExitCode::kFailed, "service " + op.subject + " " + why + full_disk_hint(s) +
+                                        (logs.empty() ? "" : "; last log lines:" + logs));
   };
   std::string bridge_ip;
   auto target = host_probe_target(s.ready, ports, "");

@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <optional>
+#include <thread>
 
+#include "docker/errors.h"
 #include "util/error.h"
 
 namespace biodev::plan {
@@ -65,15 +69,96 @@ bool host_port_in_use(const profile::PortSpec& port) {
   return in_use;
 }
 
+namespace {
+
+// "stack.yaml:7:13: port 127.0.0.1:5432 (service postgres)"
+std::string port_name(const HostPort& hp) {
+  const auto& p = hp.port;
+  return (p.loc.line ? p.loc.to_string() + ": " : std::string()) + "port " +
+         (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) +
+         (p.protocol == "tcp" ? "" : "/" + p.protocol) + " (service " + hp.service + ")";
+}
+
+std::vector<HostPort> in_use(const std::vector<HostPort>& ports) {
+  std::vector<HostPort> out;
+  for (const auto& hp : ports)
+    if (host_port_in_use(hp.port)) out.push_back(hp);
+  return out;
+}
+
+// A container of the project that claims one of the busy ports, as an inspect finds it.
+struct OwnClaim {
+  std::string name;
+  bool running = false;  // else created: no start of it is in flight (yet)
+};
+
+// The first container of the project (not stopped) that claims one of `busy`. The
+// inspect returns only once a start the engine is running ends (it holds the container
+// for the whole start), so `running` says whether that start made it.
+std::optional<OwnClaim> own_claim(docker::Client& client, const ObservedState& observed,
+                                  const std::vector<HostPort>& busy) {
+  for (const auto& c : observed.containers) {
+    if (c.state == "exited" || c.state == "dead") continue;  // these hold no ports
+    nlohmann::json info;
+    try {
+      info = client.inspect_container(c.id);
+    } catch (const docker::EngineError& e) {
+      if (e.kind() == docker::ErrorKind::kUnreachable) throw;
+      continue;  // gone since the snapshot
+    }
+    for (const auto& hp : busy)
+      if (claims_host_port(info, hp.port))
+        return OwnClaim{c.name, info["State"].value("Running", false)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& port) {
+  auto hc = inspect.find("HostConfig");
+  if (hc == inspect.end() || !hc->is_object()) return false;
+  auto pb = hc->find("PortBindings");
+  if (pb == hc->end() || !pb->is_object()) return false;
+  for (auto it = pb->begin(); it != pb->end(); ++it) {
+    auto slash = it.key().find('/');
+    std::string protocol = slash == std::string::npos ? "tcp" : it.key().substr(slash + 1);
+    if (protocol != port.protocol || !it.value().is_array()) continue;
+    for (const auto& b : it.value())
+      if (b.is_object() && b.value("HostPort", "") == std::to_string(port.host_port)) return true;
+  }
+  return false;
+}
+
+void check_host_ports(docker::Client& client, const std::string& project,
+                      const profile::Profile& p, const DesiredOptions& o, ObservedState& observed) {
+  using namespace std::chrono;
+  // A container running with its port map not filled in yet (moby#42860) shows it within
+  // milliseconds; a start request of a killed `up` still on its way to the engine, within
+  // a second. After that a created container holds nothing: someone else does.
+  const auto t0 = steady_clock::now();
+  while (true) {
+    std::vector<HostPort> busy = in_use(host_ports_to_check(p, o, observed));
+    if (busy.empty()) return;
+    std::optional<OwnClaim> own = own_claim(client, observed, busy);
+    auto waited = steady_clock::now() - t0;
+    if (!own || (!own->running && waited > milliseconds(1500))) {
+      check_host_ports(busy);  // throws, unless the ports were let go meanwhile
+      continue;
+    }
+    if (waited > seconds(5))
+      throw Error(ExitCode::kFailed,
+                  port_name(busy.front()) + " is held by this project's container " + own->name +
+                      ", which the engine has not finished starting; run `biodev up` again in a moment, or `biodev -p " +
+                      project + " down` first");
+    std::this_thread::sleep_for(milliseconds(100));
+    observed = observe(client, project);
+  }
+}
+
 void check_host_ports(const std::vector<HostPort>& ports) {
   std::vector<std::string> busy;
-  for (const auto& hp : ports) {
-    if (!host_port_in_use(hp.port)) continue;
-    const auto& p = hp.port;
-    busy.push_back((p.loc.line ? p.loc.to_string() + ": " : std::string()) + "port " +
-                   (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) +
-                   (p.protocol == "tcp" ? "" : "/" + p.protocol) + " (service " + hp.service + ")");
-  }
+  for (const auto& hp : in_use(ports)) busy.push_back(port_name(hp));
   if (busy.empty()) return;
   if (busy.size() == 1)
     throw Error(ExitCode::kFailed,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "docker/client.h"
 #include "plan/desired.h"
 #include "plan/state.h"
 #include "profile/model.h"
@@ -31,5 +32,19 @@ bool host_port_in_use(const profile::PortSpec& port);
 
 // Throws Error (exit 1) naming every port in use, with its file:line and service.
 void check_host_ports(const std::vector<HostPort>& ports);
+
+// True when a container's inspect document binds `port` on the host
+// (HostConfig.PortBindings): what it claims before it runs, or while the engine starts it.
+bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& port);
+
+// The check an `up` runs: the ports of host_ports_to_check() in use must be held by no
+// one, or by this project's own containers. A container of the project whose start is
+// still in flight (sent by an `up` that was killed) holds its ports before the snapshot
+// shows them published: a busy port that such a container claims is waited for (an
+// inspect returns once the engine has started it) and `observed` is taken again, for up
+// to a few seconds. Ports busy with no claim of the project are check_host_ports()'s
+// error; a claim that does not settle in time names the container.
+void check_host_ports(docker::Client& client, const std::string& project,
+                      const profile::Profile& p, const DesiredOptions& o, ObservedState& observed);
 
 }  // namespace biodev::plan

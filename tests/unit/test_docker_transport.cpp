@@ -198,7 +198,7 @@ TEST_CASE("a missing socket is kUnreachable at once, with a hint") {
     CHECK(e.code() == biodev::ExitCode::kUnreachable);
     CHECK(std::string(e.what()) ==
           "cannot reach the Docker engine at unix:///tmp/biodev-no-such.sock: No such file or "
-          "directory (is dockerd running?)");
+          "directory (is dockerd running? start it, then run the command again)");
   }
   CHECK(std::chrono::steady_clock::now() - start < 100ms);
 }
