@@ -637,12 +637,14 @@ class Bench:
         log(f"results: {path}")
 
 
-def main():
+def main(make_bench=None):
+    """Runs a bench (Bench, or what make_bench makes: an object with main() and
+    cleanup()), cleaning up on every way out; returns the exit code."""
     def on_term(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    b = Bench()
+    b = (make_bench or Bench)()
     code = 0
     try:
         b.main()

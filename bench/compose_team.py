@@ -22,7 +22,6 @@ BIODEV, COMPOSE, BENCH_OUT.
 import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engine as eng  # noqa: E402
 from bench import COMPOSE_POLL, HERE, ROOT, Failed, env_int, log, run, stats  # noqa: E402
+from bench import main as bench_main  # noqa: E402
 
 SOURCE = os.path.join(ROOT, "examples", "compose-team")
 SERVICES = ("api", "db", "cache")
@@ -177,27 +177,5 @@ class TeamBench:
         log(f"results: {path}")
 
 
-def main():
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    b = TeamBench()
-    code = 0
-    try:
-        b.main()
-    except KeyboardInterrupt:
-        log("interrupted: cleaning up")
-        code = 130
-    except (Failed, eng.EngineError, TimeoutError) as e:
-        log(f"failed: {e}")
-        code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        try:
-            b.cleanup()
-        except Exception as e:  # noqa: BLE001 - report, never mask the run's own outcome
-            log(f"cleanup: {e}")
-    return code
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(bench_main(TeamBench))
