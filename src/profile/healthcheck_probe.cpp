@@ -228,6 +228,20 @@ class Recogniser {
     return p;
   }
 
+  // `python3 -c "import urllib.request; urllib.request.urlopen('http://localhost:8000/')"`:
+  // slim Python images have no curl, so their healthchecks fetch the URL this way.
+  // urlopen raises on a status of 400 and more, as curl --fail fails. Only a script
+  // that does nothing else is read.
+  std::optional<ProbeSpec> python(const Words& c) const {
+    if (c.size() != 3 || c[1] != "-c") return std::nullopt;
+    static const std::regex re(
+        R"(^\s*(?:(?:import\s+urllib\.request|from\s+urllib\.request\s+import\s+urlopen)\s*[;\n]\s*)?)"
+        R"((?:urllib\.request\.)?urlopen\(\s*['"]([^'"]+)['"]\s*(?:,\s*timeout\s*=\s*[0-9.]+\s*)?\)\s*;?\s*$)");
+    std::smatch m;
+    if (!std::regex_match(c[2], m, re)) return std::nullopt;
+    return http_url(m[1], true);
+  }
+
   // The probe of one simple command; `known` is false for a command that checks
   // something biodev cannot see (psql, mc, a script).
   std::optional<ProbeSpec> recognise(const Words& c, bool& known) const {
@@ -238,6 +252,9 @@ class Recogniser {
     if (prog == "curl") return curl(c);
     if (prog == "wget") return wget(c);
     if (prog == "nc" || prog == "ncat" || prog == "netcat") return nc(c);
+    if (prog == "python" || prog == "python3" || prog.starts_with("python3.")) {
+      if (auto p = python(c)) return p;
+    }
     known = kIncidental.count(prog) > 0;
     return std::nullopt;
   }

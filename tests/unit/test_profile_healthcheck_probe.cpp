@@ -134,14 +134,14 @@ TEST_CASE("healthcheck_programs names what the image must have") {
 
 TEST_CASE("an unrecognised healthcheck runs in the container, as long as Docker would try") {
   Healthcheck h;
-  h.test = {"CMD", "python3", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/')"};
+  h.test = {"CMD", "python3", "/app/healthcheck.py", "--strict"};
   h.interval_ms = 2000;
   h.timeout_ms = 2000;
   h.retries = 15;
   h.start_period_ms = 5000;
   ProbeSpec p = exec_probe_from_healthcheck(h);
   CHECK(p.kind == Kind::kExec);
-  CHECK(describe_probe(p) == "exec python3 -c import urllib.request; urllib.request.urlopen('http://localhost:8000/')");
+  CHECK(describe_probe(p) == "exec python3 /app/healthcheck.py --strict");
   CHECK(p.timeout_ms == 65000);
 
   h.test = {"CMD-SHELL", "test -f /tmp/ready"};
@@ -152,4 +152,20 @@ TEST_CASE("an unrecognised healthcheck runs in the container, as long as Docker 
 
   h.test = {"NONE"};
   CHECK(exec_probe_from_healthcheck(h).kind == Kind::kNone);
+}
+
+TEST_CASE("python's urllib, the curl of slim Python images") {
+  CHECK(exec_form({"python3", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"}) ==
+        "http :8000/health");
+  CHECK(exec_form({"python", "-c",
+                   "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:8000/api/v1/health\", timeout=5)"}) ==
+        "http :8000/api/v1/health");
+  CHECK(exec_form({"python3", "-c", "from urllib.request import urlopen; urlopen('http://localhost:9000/')"}) ==
+        "http :9000/");
+  CHECK(shell("python3 -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/')\" || exit 1") ==
+        "http :8000/");
+  // Anything else the script does is not read: it runs in the container instead.
+  CHECK(exec_form({"python3", "-c", "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://localhost:8000/').status == 200 else 1)"}) == "-");
+  CHECK(exec_form({"python3", "-c", "import urllib.request; urllib.request.urlopen('http://db:8000/')"}) == "-");
+  CHECK(exec_form({"python3", "/app/healthcheck.py"}) == "-");
 }
