@@ -1,5 +1,7 @@
 #include "plan/settle.h"
 
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <sstream>
@@ -14,11 +16,16 @@ namespace {
 // The last of kill / die / start / destroy per container id, from the engine's events
 // of the last minute (a bounded query: `until` makes the stream end).
 std::map<std::string, std::string> last_lifecycle_events(docker::Client& client, const std::string& project) {
-  long long now = static_cast<long long>(std::time(nullptr));
+  // `until` as seconds.nanoseconds of now: a whole second rounded up makes the engine
+  // hold the stream open until that second has passed (up to a second per `up`).
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  long long now = ns / 1'000'000'000;
+  char until[32];
+  std::snprintf(until, sizeof until, "%lld.%09lld", now, static_cast<long long>(ns % 1'000'000'000));
   nlohmann::json filters = {{"type", {"container"}},
                             {"label", {std::string(labels::kProject) + "=" + project}},
                             {"event", {"kill", "die", "start", "destroy"}}};
-  std::string path = "/events?since=" + std::to_string(now - 60) + "&until=" + std::to_string(now + 1) +
+  std::string path = "/events?since=" + std::to_string(now - 60) + "&until=" + until +
                      "&filters=" + docker::url_encode(filters.dump());
   docker::HttpResponse r = client.call("GET", path, nullptr, std::chrono::seconds(10));
   std::map<std::string, std::string> last;
