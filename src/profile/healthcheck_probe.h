@@ -1,7 +1,8 @@
 // Readiness from a container healthcheck biodev recognises: `pg_isready`, `redis-cli
 // ping`, `curl`/`wget` (or python's urlopen) of a localhost URL, `nc -z` (and bash's
-// /dev/tcp). biodev probes the same thing from the host with its fast backoff instead of waiting for Docker's
-// next interval; the healthcheck stays on the container. Pure: no I/O.
+// /dev/tcp). biodev probes the same thing from the host with its fast backoff instead
+// of waiting for Docker's next interval; the healthcheck stays on the container.
+// Pure: no I/O.
 #pragma once
 
 #include <optional>
