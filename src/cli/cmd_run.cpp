@@ -1,5 +1,6 @@
 // `biodev run [--keep] -- CMD...`: the stack as a test fixture. An ephemeral project
-// (unique name unless -p), engine-chosen ports (the ci profile), readiness, CMD run with
+// (unique name unless -p), the folder's compose file or else the ci profile (engine-chosen
+// ports), readiness, CMD run with
 // the `biodev env` variables, CMD's exit code returned, and everything torn down: on
 // success, on failure, on Ctrl-C/SIGTERM, and (through the reaper) on kill -9.
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "docker/disconnects.h"
 #include "docker/errors.h"
 #include "plan/exports.h"
+#include "images/service_build.h"
 #include "profile/loader.h"
 #include "util/strings.h"
 
@@ -93,6 +95,19 @@ DownResult take_down_when_engine_answers(Context& ctx, const std::string& projec
   }
 }
 
+// Images built for this run's project alone (tagged "<project>-<service>", no `image:`
+// of the user's): a unique project per run would otherwise leave one tag per run.
+void remove_run_images(Context& ctx, const profile::Profile& p) {
+  for (const auto& s : p.services) {
+    if (!s.build || !s.image.empty()) continue;
+    try {
+      ctx.client().call("DELETE", "/images/" + images::build_tag(p.project, s));
+    } catch (const std::exception&) {
+      // Best effort: an image left behind costs only disk.
+    }
+  }
+}
+
 }  // namespace
 
 Runner setup_run(CLI::App& sub, Context& ctx) {
@@ -108,7 +123,9 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
   sub.add_flag("--no-seed", a->no_seed, "Skip seeding");
   sub.add_flag("--offline", a->offline, "Use the offline images");
   return [&ctx, a]() -> int {
-    if (ctx.options.profile.empty()) ctx.options.profile = "ci";
+    // The folder's compose file when it has one, as `up` takes it; else the built-in ci
+    // profile (tmpfs data, engine-picked ports), not the default one.
+    if (ctx.options.profile.empty() && ctx.compose_files().empty()) ctx.options.profile = "ci";
     if (ctx.options.project.empty()) ctx.options.project = unique_project();
     const profile::Profile& p = ctx.profile();
     for (const auto& s : p.services)
@@ -144,6 +161,7 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
       std::cerr << "kept project " << project << "; remove it with: biodev -p " << project << " down -v\n";
     } else {
       DownResult d = take_down_when_engine_answers(ctx, project);
+      if (d.ok) remove_run_images(ctx, p);
       // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
       if (d.ok) reaper.dismiss();
       else reaper.release();

@@ -64,6 +64,18 @@ for kind in containers networks volumes; do
   [[ $(labelled_count "$kind" "$PROJECT") -eq 0 ]] || fail "$kind left after down -v"
 done
 
+note "biodev run in the folder runs its compose stack for one command; nothing of it is left"
+set +e
+result=$("$BIODEV" --json run -- sh -c 'curl -fsS -m 5 "http://127.0.0.1:$API_PORT/hello" >/dev/null && exit 7' 2>run.err | grep '"type":"result"')
+set -e
+run_project=$(jq -r .project <<<"$result")
+[[ $(jq -r .exit_code <<<"$result") == 7 ]] || fail "run did not hand back the command's exit code: $result $(tail -5 run.err)"
+for kind in containers networks volumes; do
+  [[ $(labelled_count "$kind" "$run_project") -eq 0 ]] || fail "$kind of the run left behind"
+done
+engine_get "/images/json" | jq -e --arg t "$run_project-api:latest" '[.[].RepoTags[]?] | index($t) == null' >/dev/null ||
+  fail "the image built for the run was left behind"
+
 if command -v docker-compose >/dev/null; then
   note "docker-compose accepts the same file"
   expect_exit 0 docker-compose -f compose.yaml config -q
