@@ -11,6 +11,7 @@
 #include "cli/table.h"
 #include "cli/up.h"
 #include "docker/disconnects.h"
+#include "docker/errors.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/engine_names.h"
@@ -69,8 +70,12 @@ void prepare_host_paths(const profile::Profile& p, const plan::DesiredOptions& o
   }
 }
 
-UpResult bring_up(Context& ctx, const UpRequest& req) {
-  auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+// One observe, plan and apply. `not_ready` gets the containers of the services that did
+// not become ready, but those the plan itself stopped.
+UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::time_point t0,
+                 std::set<std::string>& not_ready) {
   const profile::Profile& p = ctx.profile();
   docker::Client& client = ctx.client();
   ui::Reporter& rep = ctx.reporter();
@@ -78,7 +83,6 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   result.project = p.project;
   const long long disconnects = docker::engine_disconnects();
 
-  ProjectLock lock(p.project, "up", rep);
   // A killed `down` or `restart` may have stops still running in the engine: plan on
   // the state they leave, not on containers about to exit.
   plan::ObservedState observed = plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
@@ -161,9 +165,47 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
     so.substitute_for = svc ? plan::effective_service(*svc, dopt).substitute_for : "";
     result.services.push_back(so);
   }
+  if (!result.ok) {
+    for (const auto& so : result.services)
+      if (!so.ready)
+        if (std::string id = ops.container_id(so.service); !id.empty()) not_ready.insert(id);
+    for (const auto& op : plan.ops)
+      if (op.kind == plan::OpKind::kStopContainer || op.kind == plan::OpKind::kRemoveContainer)
+        not_ready.erase(op.target);
+  }
   result.changed = !plan.changes_nothing();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
+}
+
+}  // namespace
+
+UpResult bring_up(Context& ctx, const UpRequest& req) {
+  auto t0 = std::chrono::steady_clock::now();
+  const profile::Profile& p = ctx.profile();
+  ProjectLock lock(p.project, "up", ctx.reporter());
+  bool changed = false;
+  for (int attempt = 1;; ++attempt) {
+    std::set<std::string> not_ready;
+    UpResult r = up_once(ctx, req, t0, not_ready);
+    r.changed |= changed;
+    changed = r.changed;
+    if (r.ok || r.cancelled || r.unreachable || attempt == 3) return r;
+    // Stop requests of a killed `down` or `restart` can reach the engine after this `up`
+    // looked (and a `docker stop` can come at any time): containers it kept or started
+    // then stop under it. That is no failure of the stack; plan again on what is there.
+    std::set<std::string> stopped;
+    try {
+      stopped = plan::stopped_through_engine(ctx.client(), p.project, not_ready);
+    } catch (const docker::EngineError&) {
+      return r;
+    }
+    if (stopped.empty()) return r;
+    ctx.reporter().message(ui::Level::kWarn,
+                           std::to_string(stopped.size()) + " of the project's containers were stopped while `up` ran "
+                           "(stop requests of an interrupted `biodev down` or `restart`, or a `docker stop`); "
+                           "planning again");
+  }
 }
 
 void print_up_result(Context& ctx, const UpResult& r) {

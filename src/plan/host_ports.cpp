@@ -86,19 +86,21 @@ std::vector<HostPort> in_use(const std::vector<HostPort>& ports) {
   return out;
 }
 
-// A container of the project that claims one of the busy ports, as an inspect finds it.
+// A container of the project that claims a busy port, as an inspect finds it.
 struct OwnClaim {
   std::string name;
-  bool running = false;  // else created: no start of it is in flight (yet)
+  bool running = false;  // else created or stopped: no start of it is in flight (yet)
 };
 
-// The first container of the project (not stopped) that claims one of `busy`. The
+// For each of `busy`, the container of the project (running first) that claims it. An
 // inspect returns only once a start the engine is running ends (it holds the container
-// for the whole start), so `running` says whether that start made it.
-std::optional<OwnClaim> own_claim(docker::Client& client, const ObservedState& observed,
-                                  const std::vector<HostPort>& busy) {
+// for the whole start), so `running` says whether that start made it. Stopped
+// containers are asked too: the snapshot may show one exited that the engine is
+// starting again (the restart of a killed `biodev restart`), its ports already bound.
+std::vector<std::optional<OwnClaim>> own_claims(docker::Client& client, const ObservedState& observed,
+                                                const std::vector<HostPort>& busy) {
+  std::vector<std::optional<OwnClaim>> out(busy.size());
   for (const auto& c : observed.containers) {
-    if (c.state == "exited" || c.state == "dead") continue;  // these hold no ports
     nlohmann::json info;
     try {
       info = client.inspect_container(c.id);
@@ -106,11 +108,12 @@ std::optional<OwnClaim> own_claim(docker::Client& client, const ObservedState& o
       if (e.kind() == docker::ErrorKind::kUnreachable) throw;
       continue;  // gone since the snapshot
     }
-    for (const auto& hp : busy)
-      if (claims_host_port(info, hp.port))
-        return OwnClaim{c.name, info["State"].value("Running", false)};
+    bool running = info["State"].value("Running", false);
+    for (size_t i = 0; i < busy.size(); ++i)
+      if (claims_host_port(info, busy[i].port) && (!out[i] || (running && !out[i]->running)))
+        out[i] = OwnClaim{c.name, running};
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -133,24 +136,28 @@ bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& po
 void check_host_ports(docker::Client& client, const std::string& project,
                       const profile::Profile& p, const DesiredOptions& o, ObservedState& observed) {
   using namespace std::chrono;
-  // A container running with its port map not filled in yet (moby#42860) shows it within
-  // milliseconds; a start request of a killed `up` still on its way to the engine, within
-  // a second. After that a created container holds nothing: someone else does.
+  // A port a running container of the project claims is its own, whatever the container
+  // list says: under load the engine's list lags (a container shown without its ports, or
+  // exited, for seconds after it started). A start request of a killed `up` still on
+  // its way to the engine shows within a second or so; after that a created or stopped
+  // container holds nothing, and someone else does.
   const auto t0 = steady_clock::now();
   while (true) {
     std::vector<HostPort> busy = in_use(host_ports_to_check(p, o, observed));
     if (busy.empty()) return;
-    std::optional<OwnClaim> own = own_claim(client, observed, busy);
-    auto waited = steady_clock::now() - t0;
-    if (!own || (!own->running && waited > milliseconds(1500))) {
-      check_host_ports(busy);  // throws, unless the ports were let go meanwhile
+    auto claims = own_claims(client, observed, busy);
+    std::vector<HostPort> foreign;
+    bool pending = false;  // a claim by a container not (yet) running
+    for (size_t i = 0; i < busy.size(); ++i) {
+      if (claims[i] && claims[i]->running) continue;
+      pending |= claims[i].has_value();
+      foreign.push_back(busy[i]);
+    }
+    if (foreign.empty()) return;
+    if (!pending || steady_clock::now() - t0 > milliseconds(1500)) {
+      check_host_ports(foreign);  // throws, unless the ports were let go meanwhile
       continue;
     }
-    if (waited > seconds(5))
-      throw Error(ExitCode::kFailed,
-                  port_name(busy.front()) + " is held by this project's container " + own->name +
-                      ", which the engine has not finished starting; run `biodev up` again in a moment, or `biodev -p " +
-                      project + " down` first");
     std::this_thread::sleep_for(milliseconds(100));
     observed = observe(client, project);
   }

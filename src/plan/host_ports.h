@@ -38,12 +38,12 @@ void check_host_ports(const std::vector<HostPort>& ports);
 bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& port);
 
 // The check an `up` runs: the ports of host_ports_to_check() in use must be held by no
-// one, or by this project's own containers. A container of the project whose start is
-// still in flight (sent by an `up` that was killed) holds its ports before the snapshot
-// shows them published: a busy port that such a container claims is waited for (an
-// inspect returns once the engine has started it) and `observed` is taken again, for up
-// to a few seconds. Ports busy with no claim of the project are check_host_ports()'s
-// error; a claim that does not settle in time names the container.
+// one, or by this project's own containers. A busy port that a running container of the
+// project claims is its own (the container list can lag behind the engine). One that a
+// created or stopped container of the project claims may be a start still in flight
+// (sent by a killed `up` or `restart`): it is waited for (an inspect returns once the
+// engine has started it) and `observed` is taken again, for up to 1.5 s. Ports busy
+// with no running claim of the project after that are check_host_ports()'s error.
 void check_host_ports(docker::Client& client, const std::string& project,
                       const profile::Profile& p, const DesiredOptions& o, ObservedState& observed);
 

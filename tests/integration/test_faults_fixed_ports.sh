@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Faults on the stack a developer runs: the default profile with its fixed host ports
 # (5432, 6379, 9000, 6333, 8000, 8080 on 127.0.0.1). kill -9 and SIGHUP (a closed
-# terminal) at many points of up and run; after each, an up converges
+# terminal) at many points of up, down, restart and run; after each, an up converges
 # (exit 0, and the up after it changes nothing), with no duplicate or orphan
 # containers, networks or volumes, and rows written before are still there. A port
 # that another program holds is still refused with the clear error.
@@ -61,12 +61,22 @@ note "kill -9 and SIGHUP during a recreating up (--force-recreate)"
 for point in KILL:0.2 KILL:0.8 HUP:0.5; do
   sig=${point%%:*} delay=${point#*:}
   interrupt "$sig" "$delay" up --force-recreate --timeout 240
-  sleep 4  # the stops of its recreations: the known limit below
   converges "$sig of up --force-recreate at ${delay}s"
 done
 
-# kill -9 / SIGHUP of down and restart are not here yet: their in-flight stops can land
-# after the next up's snapshot (docs/reliability.md, known limits); bench/soak.sh has them.
+# The next up starts at once: stops the killed verb sent may still reach the engine
+# after that up has looked, and up must still converge.
+note "kill -9 and SIGHUP during down and restart; an up right after converges"
+for verb in down restart; do
+  for point in KILL:0.1 KILL:0.4 KILL:1.0 HUP:0.3 HUP:1.0; do
+    sig=${point%%:*} delay=${point#*:}
+    interrupt "$sig" "$delay" $verb
+    if [[ $sig == HUP && $RC -ne 0 && $RC -ne 129 ]]; then
+      cat "$LOG"; fail "$verb after SIGHUP at ${delay}s exited $RC, expected 129 (or 0 when it had finished)"
+    fi
+    converges "$sig of $verb at ${delay}s"
+  done
+done
 
 # kill -9 of run is in test_run_fixture (once its command runs); kill -9 within run's
 # first second, while the reaper itself is being made, once left the run's containers

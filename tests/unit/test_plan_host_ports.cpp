@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fake_transport.h"
 #include "plan/host_ports.h"
 #include "plan_profiles.h"
 #include "util/error.h"
@@ -145,4 +146,36 @@ TEST_CASE("a container claims the host ports its create body binds, started or n
   CHECK_FALSE(claims_host_port(nlohmann::json::parse(R"({"HostConfig": {"PortBindings": null}})"),
                                loopback(15432)));
   CHECK_FALSE(claims_host_port(nlohmann::json::object(), loopback(15432)));
+}
+
+TEST_CASE("a busy port that a running container of the project claims is its own, whatever the list says") {
+  // Under load the engine's container list can show a container exited, or running
+  // without its ports, for seconds after it (re)started; an inspect tells the truth.
+  Held tcp(SOCK_STREAM);  // stands for the engine's port proxy
+  profile::Profile p;
+  p.project = "p";
+  profile::Service api;
+  api.name = "api";
+  api.ports = {loopback(tcp.port)};
+  p.services = {api};
+  ObservedState observed;
+  observed.containers.push_back({"c1", "p-api", "api", "", "exited", "", {}, {}, "", ""});
+  auto fake = std::make_shared<docker::testing::FakeTransport>();
+  docker::Client client{fake};
+  fake->reply(200, R"({"State": {"Status": "running", "Running": true},
+    "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ")" +
+                       std::to_string(tcp.port) + R"("}]}}})");
+  CHECK_NOTHROW(check_host_ports(client, "p", p, {}, observed));
+  CHECK(fake->requests.size() == 1);
+
+  // No container of the project claims it: someone else holds it, said at once.
+  ObservedState none;
+  try {
+    check_host_ports(client, "p", p, {}, none);
+    FAIL("no error for a port a stranger holds");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("port 127.0.0.1:" + std::to_string(tcp.port) + " (service api) is already in use") !=
+          std::string::npos);
+  }
+  CHECK(fake->requests.size() == 1);
 }
