@@ -148,6 +148,16 @@ class Client {
   // kBuildFailed, as for pull_image.
   std::string build_image(const std::string& context_tar_path, const std::string& tag,
                           const ProgressSink& sink, const BuildOptions& options = {});
+  // HEAD /containers/{id}/archive?path=: the mode bits of `path` in the container's
+  // filesystem as Go's os.FileMode (1<<31 = a folder), nullopt when there is nothing.
+  std::optional<uint32_t> stat_path(const std::string& container_id, const std::string& path);
+  // PUT /containers/{id}/archive?path=: unpacks the tar file there (a created container
+  // need not run). With copy_owner the members keep their tar uid/gid, else root's.
+  void put_archive(const std::string& container_id, const std::string& path, const std::string& tar_path,
+                   bool copy_owner);
+  // POST /commit: the container's filesystem changes and its config as image `ref`
+  // ("repo:tag"); returns the image id.
+  std::string commit(const std::string& container_id, const std::string& ref, const std::string& comment);
   // POST /images/prune: removes the images the filters match that no container (running
   // or not) uses; with {"dangling": ["true"]} only untagged ones.
   void prune_images(const Filters& filters);

@@ -1,7 +1,9 @@
 // Client endpoints for networks, volumes, images, exec and events.
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <thread>
 
 #include "docker/client.h"
@@ -208,6 +210,65 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
   if (auto info = inspect_image(tag)) return info->id;
   throw EngineError(ErrorKind::kBuildFailed, r.status,
                     fmt::format("build {}: the engine reported no image", tag));
+}
+
+namespace {
+
+// The path-stat header is standard base64 of a JSON object.
+std::string base64_decode(const std::string& in) {
+  std::string text;
+  for (char c : in)
+    if (!std::isspace(static_cast<unsigned char>(c))) text += c;
+  if (text.empty() || text.size() % 4 != 0) return "";
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return "";
+  size_t pad = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+}  // namespace
+
+std::optional<uint32_t> Client::stat_path(const std::string& container_id, const std::string& p) {
+  HttpResponse r = call("HEAD", "/containers/" + url_encode(container_id) + "/archive" + Query().add("path", p).str());
+  if (r.status == 404) return std::nullopt;
+  check(r, fmt::format("look at {} in container {}", p, container_id));
+  for (const auto& [name, value] : r.headers) {
+    if (name != "x-docker-container-path-stat") continue;
+    json stat = json::parse(base64_decode(value), nullptr, false);
+    if (stat.is_object() && stat.contains("mode") && stat["mode"].is_number())
+      return stat["mode"].get<uint32_t>();
+  }
+  throw EngineError(ErrorKind::kProtocol, r.status, fmt::format("look at {}: the engine sent no path stat", p));
+}
+
+void Client::put_archive(const std::string& container_id, const std::string& p, const std::string& tar_path,
+                         bool copy_owner) {
+  HttpRequest req;
+  req.method = "PUT";
+  req.target = path("/containers/" + url_encode(container_id) + "/archive" +
+                    Query().add("path", p).add_if(copy_owner, "copyUIDGID", "1").str());
+  req.body_file = tar_path;
+  req.content_type = "application/x-tar";
+  req.timeout = std::chrono::minutes(5);
+  HttpResponse r = transport_->request(req);
+  check(r, fmt::format("copy files into container {}", container_id));
+}
+
+std::string Client::commit(const std::string& container_id, const std::string& ref, const std::string& comment) {
+  auto [repo, tag] = split_image_ref(ref);
+  HttpResponse r = call("POST", "/commit" + Query()
+                                                .add("container", container_id)
+                                                .add("repo", repo)
+                                                .add("tag", tag)
+                                                .add("comment", comment)
+                                                .add("pause", "false")
+                                                .str(),
+                        nullptr, std::chrono::minutes(5));
+  check(r, fmt::format("commit container {} as {}", container_id, ref));
+  return detail::str(detail::parse_json(r, "commit"), "Id");
 }
 
 void Client::prune_images(const Filters& filters) {

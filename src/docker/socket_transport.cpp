@@ -235,6 +235,8 @@ auto SocketTransport<Protocol>::open(const HttpRequest& req, const Deadline& dea
     // Log and event streams are unbounded. Not boost::none: Beast 1.74 compares a
     // Content-Length against a disengaged optional as "exceeded".
     ex.parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+    // A HEAD answer announces a body it does not send (its Content-Length is the GET's).
+    if (req.method == "HEAD") ex.parser->skip(true);
     Conn& conn = *ex.conn;
     bool written = false;
     error_code ec = send(conn, req, deadline);

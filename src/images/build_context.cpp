@@ -81,7 +81,11 @@ BuildContext read_context(const profile::BuildSpec& spec) {
   bool inline_file = !spec.dockerfile_inline.empty();
   c.dockerfile_name = inline_file ? kInlineDockerfile : spec.dockerfile;
   c.dockerfile_text = inline_file ? spec.dockerfile_inline : slurp(fs::path(spec.context) / spec.dockerfile);
-  walk(spec.context, read_ignore(spec.context), c.dockerfile_name, c.entries);
+  DockerIgnore ignore = read_ignore(spec.context);
+  walk(spec.context, ignore, c.dockerfile_name, c.entries);
+  // The engine drops these two from what COPY sees only when .dockerignore excludes them.
+  c.dockerfile_copied = !inline_file && !ignore.excluded(c.dockerfile_name);
+  c.dockerignore_copied = !ignore.excluded(".dockerignore");
   return c;
 }
 

@@ -23,6 +23,10 @@ struct BuildContext {
   std::vector<ContextEntry> entries;  // sorted by path; without the Dockerfile
   std::string dockerfile_name;        // its name in the tar (the `dockerfile=` parameter)
   std::string dockerfile_text;        // what the tar holds under that name
+  // Whether COPY sees the Dockerfile (a file of the context) and .dockerignore: the
+  // engine hides each only when .dockerignore excludes it.
+  bool dockerfile_copied = false;
+  bool dockerignore_copied = true;
 };
 
 // Walks the context. Throws Error naming the file for an unreadable folder or a bad

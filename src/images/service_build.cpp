@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "docker/errors.h"
+#include "images/assemble.h"
 #include "images/build_context.h"
 #include "images/build_steps.h"
 #include "plan/labels.h"
@@ -104,6 +105,54 @@ std::string build_failure(const std::string& service, const std::string& dockerf
   return "service " + service + ": build failed at " + where + ": " + engine_message;
 }
 
+namespace {
+
+// The project's images that a rebuild left untagged, unless a container still uses them.
+void prune_leftovers(docker::Client& client, const std::string& project) {
+  try {
+    client.prune_images({{"dangling", {"true"}}, {"label", {std::string(labels::kProject) + "=" + project}}});
+  } catch (const docker::EngineError&) {
+    // Another prune running at the same moment: the next build tidies up.
+  }
+}
+
+// The image made without the builder (images/assemble.h) when the Dockerfile runs
+// nothing and its base is here; nullopt to leave the build to the engine.
+// BIODEV_BUILDER=engine always leaves it to the engine.
+std::optional<std::string> try_assemble(docker::Client& client, const BuildContext& ctx, const profile::BuildSpec& spec,
+                                        const std::string& tag, const std::map<std::string, std::string>& image_labels,
+                                        const std::string& service, const std::string& dockerfile, ui::Reporter& rep) {
+  if (const char* b = std::getenv("BIODEV_BUILDER"); b && std::string(b) == "engine") return std::nullopt;
+  std::vector<Instruction> instructions = parse_dockerfile(ctx.dockerfile_text);
+  if (!needs_builder(instructions).empty()) return std::nullopt;
+  // As build_failure() words the builder's errors: "... at <Dockerfile>:4 (COPY x /app/): ..."
+  auto fail = [&](int line, const std::string& message) {
+    std::string where = line ? dockerfile + ":" + std::to_string(line) : dockerfile;
+    for (const auto& ins : instructions)
+      if (ins.line == line) where += " (" + ins.text.substr(0, 80) + ")";
+    return Error(ExitCode::kFailed, "service " + service + ": build failed at " + where + ": " + message);
+  };
+  try {
+    const std::map<std::string, std::string> args(spec.args.begin(), spec.args.end());
+    std::string base = assembly_base(instructions, args);
+    if (base.empty() || base == "scratch") return std::nullopt;
+    docker::HttpResponse r = client.call("GET", "/images/" + base + "/json");
+    if (r.status == 404) return std::nullopt;  // the builder pulls it, or names it missing
+    if (r.status >= 300) return std::nullopt;
+    auto info = nlohmann::json::parse(r.body, nullptr, false);
+    if (!info.is_object() || !info.contains("Config") || !info["Config"].is_object()) return std::nullopt;
+    const auto& onbuild = info["Config"].value("OnBuild", nlohmann::json());
+    if (onbuild.is_array() && !onbuild.empty()) return std::nullopt;  // triggers only the builder runs
+    Assembly a = plan_assembly(instructions, args, info["Config"]);
+    rep.event({service, "building", "assembling " + tag + " on " + base + " (no RUN: no builder needed)"});
+    return assemble_image(client, ctx, a, info.value("Id", base), tag, image_labels, temp_root());
+  } catch (const AssemblyError& e) {
+    throw fail(e.line, e.what());
+  }
+}
+
+}  // namespace
+
 ServiceBuildResult ensure_built(docker::Client& client, const std::string& project, const profile::Service& s,
                                 const ServiceBuildOptions& o, ui::Reporter& rep) {
   const profile::BuildSpec& spec = *s.build;
@@ -131,15 +180,26 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   }
   auto subs = offline_bases(client, ctx, o, s.name, rep);
   if (!subs.empty()) ctx.dockerfile_text = rewrite_from(ctx.dockerfile_text, subs);
+  std::map<std::string, std::string> image_labels = spec.labels;
+  image_labels[kBuildHashLabel] = hash;
+  image_labels[labels::kProject] = project;
+  image_labels[labels::kService] = s.name;
+  image_labels[kManagedLabel] = "true";
+  std::string dockerfile_name = spec.dockerfile_inline.empty() ? spec.context + "/" + spec.dockerfile
+                                                               : "service " + s.name + " dockerfile_inline";
+  if (auto id = try_assemble(client, ctx, spec, r.image, image_labels, s.name, dockerfile_name, rep)) {
+    r.image_id = *id;
+    r.built = true;
+    prune_leftovers(client, project);
+    rep.event({s.name, "built", "image " + r.image + " (assembled: no RUN, no builder)",
+               std::chrono::duration<double>(Clock::now() - t0).count()});
+    return r;
+  }
   detail::TempPath tar = detail::make_temp_file(temp_root(), "biodev-build-", ".tar");
   write_context_tar(ctx, tar.path());
 
   docker::BuildOptions bo;
-  bo.labels = spec.labels;
-  bo.labels[kBuildHashLabel] = hash;
-  bo.labels[labels::kProject] = project;
-  bo.labels[labels::kService] = s.name;
-  bo.labels[kManagedLabel] = "true";
+  bo.labels = image_labels;
   for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
   bo.dockerfile = ctx.dockerfile_name;
   StepLog log;
@@ -161,19 +221,13 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
     remove_leftover(client, log.last_image);
     std::string message = e.what();
     if (std::string prefix = "build " + r.image + ": "; message.starts_with(prefix)) message.erase(0, prefix.size());
-    std::string dockerfile = spec.dockerfile_inline.empty() ? spec.context + "/" + spec.dockerfile
-                                                            : "service " + s.name + " dockerfile_inline";
-    std::string text = build_failure(s.name, dockerfile, parse_dockerfile(ctx.dockerfile_text), log.step, message);
+    std::string text = build_failure(s.name, dockerfile_name, parse_dockerfile(ctx.dockerfile_text), log.step, message);
     if (!log.lines.empty()) text += "; last output:";
     for (const auto& line : log.lines) text += "\n    " + line;
     throw Error(ExitCode::kFailed, text);
   }
   r.built = true;
-  try {
-    client.prune_images({{"dangling", {"true"}}, {"label", {std::string(labels::kProject) + "=" + project}}});
-  } catch (const docker::EngineError&) {
-    // Another prune running at the same moment: the next build tidies up.
-  }
+  prune_leftovers(client, project);
   rep.event({s.name, "built", "image " + r.image, std::chrono::duration<double>(Clock::now() - t0).count()});
   return r;
 }

@@ -43,20 +43,20 @@ std::string pax_record(std::string_view key, std::string_view value) {
 
 // A complete header block: ustar magic, owner 0:0 ("root"), checksum filled in.
 void make_header(char* h, std::string_view name, char type, uint64_t size, unsigned mode,
-                 long long mtime, std::string_view link) {
+                 long long mtime, std::string_view link, unsigned uid = 0, unsigned gid = 0) {
   std::memset(h, 0, kBlock);
   put_string(h, 100, name.substr(0, 100));
   put_octal(h + 100, 8, mode & 07777);
-  put_octal(h + 108, 8, 0);
-  put_octal(h + 116, 8, 0);
+  put_octal(h + 108, 8, uid);
+  put_octal(h + 116, 8, gid);
   put_octal(h + 124, 12, size);
   put_octal(h + 136, 12, static_cast<uint64_t>(mtime));
   h[156] = type;
   put_string(h + 157, 100, link.substr(0, 100));
   std::memcpy(h + 257, "ustar", 6);  // magic with its NUL
   std::memcpy(h + 263, "00", 2);
-  put_string(h + 265, 32, "root");
-  put_string(h + 297, 32, "root");
+  put_string(h + 265, 32, uid == 0 ? "root" : "");
+  put_string(h + 297, 32, gid == 0 ? "root" : "");
   put_octal(h + 329, 8, 0);
   put_octal(h + 337, 8, 0);
   // The checksum is taken with its own field read as eight spaces.
@@ -169,7 +169,7 @@ void TarWriter::write_header(std::string_view name, char type, uint64_t size, un
   if (!records.empty()) write_pax(name, records);
 
   char h[kBlock];
-  make_header(h, name, type, size > kMaxUstarSize ? 0 : size, mode, mtime_, link);
+  make_header(h, name, type, size > kMaxUstarSize ? 0 : size, mode, mtime_, link, uid_, gid_);
   write(h, kBlock);
 }
 

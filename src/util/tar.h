@@ -2,7 +2,7 @@
 // for Docker build contexts: members go straight to a file, so a rootfs of hundreds of
 // megabytes never sits in memory.
 //
-// Every member is owned by 0:0 with the writer's fixed mtime, so the same inputs give
+// Every member is owned by 0:0 (or what set_owner() last set) with the writer's fixed mtime, so the same inputs give
 // the same bytes. Names are relative ("etc/passwd", no leading '/'); names over 100
 // bytes, link targets over 100 bytes and sizes of 8 GiB or more get a pax header.
 // Errors (I/O, a host file that shrank while being copied) throw Error.
@@ -28,6 +28,11 @@ class TarWriter {
   void add_file_from(std::string_view name, const std::string& host_path, int mode = -1);
   void add_directory(std::string_view name, unsigned mode = 0755);
   void add_symlink(std::string_view name, std::string_view target);
+  // The numeric owner of the members added from now on (0:0 until called).
+  void set_owner(unsigned uid, unsigned gid) {
+    uid_ = uid;
+    gid_ = gid;
+  }
 
   // Writes the two zero blocks that end an archive and closes the file.
   void finish();
@@ -46,6 +51,7 @@ class TarWriter {
   std::string path_;
   int fd_ = -1;
   long long mtime_;
+  unsigned uid_ = 0, gid_ = 0;
   uint64_t offset_ = 0;  // bytes handed to write(), buffered or not
   std::string buf_;
 };

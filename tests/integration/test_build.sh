@@ -86,6 +86,25 @@ expect_contains "$OUT" "$IMAGE"
 expect_exit 2 "$BIODEV" "${P[@]}" build redis
 expect_contains "$OUT" "service redis has no build:"
 
+note "a Dockerfile that runs nothing is assembled without the builder; the builder gives the same image"
+expect_exit 0 "$BIODEV" "${P[@]}" build api
+expect_contains "$OUT" "assembled: no RUN, no builder"
+config() { engine_get "/images/$IMAGE/json" | jq -cS '.Config | {Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts, Labels}'; }
+assembled=$(config)
+files() { "$BIODEV" "${P[@]}" exec -T api -- sh -c 'cd /app && ls -ln && cat server.py | sha256sum'; }
+expect_exit 0 "$BIODEV" "${P[@]}" up --timeout 120
+assembled_files=$(files)
+BIODEV_BUILDER=engine expect_exit 0 "$BIODEV" "${P[@]}" build api
+expect_contains "$OUT" "Step 1/"
+[[ $(config) == "$assembled" ]] || fail "the builder's image config differs: $(config) against $assembled"
+expect_exit 0 "$BIODEV" "${P[@]}" up --timeout 120
+[[ $(files) == "$assembled_files" ]] || fail "the builder's image holds other files: $(files) against $assembled_files"
+[[ $(answer) == "hello v4" ]] || fail "the service built by the builder answers $(answer)"
+echo 'RUN echo built > /tmp/built.txt' >> app/Dockerfile
+expect_exit 0 "$BIODEV" "${P[@]}" up --timeout 120
+expect_contains "$OUT" "Step 1/"
+sed -i '$d' app/Dockerfile
+
 note "a failing step names the service, the Dockerfile line and the engine's message"
 cp app/Dockerfile Dockerfile.good
 sed -i '3a COPY missing.txt /app/' app/Dockerfile

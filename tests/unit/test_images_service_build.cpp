@@ -45,12 +45,38 @@ struct Project {
   ~Project() { fs::remove_all(dir); }
 };
 
+std::string tar_listing(const std::string& tar) {
+  std::string out;
+  SubprocessOptions o;
+  o.argv = {"tar", "-tvf", tar, "--numeric-owner"};
+  run_subprocess(o, [&](OutputStream, std::string_view line) {
+    // "-rw-r--r-- 0/0  9 1970-01-01 00:00 app/app.py": mode, owner and name.
+    std::vector<std::string> f;
+    std::string w;
+    for (char c : line) {
+      if (c == ' ') {
+        if (!w.empty()) f.push_back(w);
+        w.clear();
+      } else {
+        w += c;
+      }
+    }
+    if (!w.empty()) f.push_back(w);
+    if (f.size() >= 6) out += f[0] + " " + f[1] + " " + f.back() + "\n";
+  });
+  return out;
+}
+
 // The scripted engine, also reading the Dockerfile out of each build context it gets
 // (the context file is gone once the build returns).
 struct CapturingTransport final : docker::Transport {
   std::shared_ptr<FakeTransport> inner = std::make_shared<FakeTransport>();
   std::string dockerfile;
-  docker::HttpResponse request(const docker::HttpRequest& req) override { return inner->request(req); }
+  std::string layer;  // the members of the last tar put into a container
+  docker::HttpResponse request(const docker::HttpRequest& req) override {
+    if (req.method == "PUT" && req.target.find("/archive") != std::string::npos) layer = tar_listing(req.body_file);
+    return inner->request(req);
+  }
   docker::HttpResponse stream(const docker::HttpRequest& req, const docker::ChunkSink& sink) override;
   std::unique_ptr<docker::RawStream> upgrade(const docker::HttpRequest& req) override { return inner->upgrade(req); }
   std::string describe() const override { return inner->describe(); }
@@ -72,7 +98,7 @@ docker::HttpResponse CapturingTransport::stream(const docker::HttpRequest& req, 
 }  // namespace
 
 TEST_CASE("a missing FROM image with no registry is built from its offline substitute, and said so") {
-  Project p("FROM python:3.12-slim\nCOPY app.py /app/\n");
+  Project p("FROM python:3.12-slim\nRUN true\nCOPY app.py /app/\n");  // RUN: the builder's
   auto capture = std::make_shared<CapturingTransport>();
   auto& t = capture->inner;
   t->reply(404, R"({"message":"no such image"})")                          // the tag
@@ -92,7 +118,7 @@ TEST_CASE("a missing FROM image with no registry is built from its offline subst
   CHECK(r.image == "shop-api");
   CHECK(r.image_id == "sha256:new");
   CHECK(r.built);
-  CHECK(capture->dockerfile == "FROM biodev/python:3.11\nCOPY app.py /app/\n");
+  CHECK(capture->dockerfile == "FROM biodev/python:3.11\nRUN true\nCOPY app.py /app/\n");
   CHECK(rep.saw("python:3.12-slim -> biodev/python:3.11 (offline substitute)"));
   const std::string& target = t->requests[4].target;
   CHECK(target.find("t=shop-api") != std::string::npos);
@@ -151,4 +177,68 @@ TEST_CASE("a failing step is an error naming the service, the Dockerfile line an
                                        "returned a non-zero code: 2; last output:\n"
                                        "    make: *** No rule to make target 'all'.");
   }
+}
+
+TEST_CASE("a Dockerfile that runs nothing is assembled: one container, one tar, one commit, no builder") {
+  Project p("FROM python:3.12-slim\nARG V=dev\nENV APP_VERSION=$V\nWORKDIR /app\nCOPY app.py .\n"
+            "COPY --chown=10:20 app.py /srv/main.py\nUSER 65534\nCMD [\"python3\", \"app.py\"]\n");
+  p.svc.build->args = {{"V", "1.0"}};
+  auto capture = std::make_shared<CapturingTransport>();
+  auto& t = capture->inner;
+  auto stat = [](const std::string& json) {
+    // What the engine sends for HEAD /containers/{id}/archive: base64 of the stat.
+    std::string b64 = json == "dir" ? "eyJuYW1lIjoiYXBwIiwibW9kZSI6MjE0NzQ4NDE0MX0=" : "";
+    docker::testing::Reply r{200, "", {}, {{"x-docker-container-path-stat", b64}}};
+    return r;
+  };
+  t->reply(404, "{}")  // the tag
+      .reply(200, R"({"Id":"sha256:py","Config":{}})")  // python:3.12-slim is here
+      .reply(200, R"({"Id":"sha256:py","Config":{"Env":["PATH=/usr/bin"],"Cmd":["python3"],"Labels":null}})");
+  t->replies.push_back(docker::testing::Reply{201, R"({"Id":"c1"})", {}, {}});  // create
+  t->replies.push_back(stat("dir"));                                          // /app: made by the create
+  t->replies.push_back(docker::testing::Reply{404, "{}", {}, {}});            // /srv/main.py: not there
+  t->reply(200, "").reply(201, R"({"Id":"sha256:img"})").reply(204, "").reply(200, "{}");
+  docker::Client client(capture);
+  Recorder rep;
+  ServiceBuildResult r = ensure_built(client, "shop", p.svc, {}, rep);
+  CHECK(r.built);
+  CHECK(r.image_id == "sha256:img");
+  REQUIRE(t->requests.size() == 10);
+  auto create = nlohmann::json::parse(t->requests[3].body);
+  CHECK(t->requests[3].target.find("/containers/create") != std::string::npos);
+  CHECK(create["Image"] == "sha256:py");
+  CHECK(create["Env"] == nlohmann::json({"PATH=/usr/bin", "APP_VERSION=1.0"}));
+  CHECK(create["Cmd"] == nlohmann::json({"python3", "app.py"}));
+  CHECK(create["WorkingDir"] == "/app");
+  CHECK(create["User"] == "65534");
+  CHECK(create["Labels"]["dev.biodev.project"] == "shop");
+  CHECK(create["Labels"]["dev.biodev.build-hash"].get<std::string>().size() == 64);
+  CHECK(t->requests[4].method == "HEAD");
+  CHECK(t->requests[4].target.find("archive?path=%2Fapp") != std::string::npos);
+  CHECK(t->requests[6].method == "PUT");
+  CHECK(t->requests[6].target.find("copyUIDGID=1") != std::string::npos);
+  CHECK(capture->layer == "-rw-r--r-- 0/0 app/app.py\n-rw-r--r-- 10/20 srv/main.py\n");
+  CHECK(t->requests[7].target.find("/commit?container=c1&repo=shop-api&tag=latest") != std::string::npos);
+  CHECK(t->requests[8].method == "DELETE");  // the container goes
+  CHECK(t->requests[9].target.find("/images/prune") != std::string::npos);
+  CHECK(rep.saw("assembling shop-api on python:3.12-slim (no RUN: no builder needed)"));
+}
+
+TEST_CASE("a COPY of a file the context lacks names the Dockerfile line, and the container goes") {
+  Project p("FROM python:3.12-slim\n\nCOPY missing.py /app/\n");
+  auto t = std::make_shared<FakeTransport>();
+  t->reply(404, "{}").reply(200, R"({"Id":"sha256:py","Config":{}})").reply(200, R"({"Id":"sha256:py","Config":{}})");
+  t->replies.push_back(docker::testing::Reply{201, R"({"Id":"c1"})", {}, {}});
+  t->reply(204, "");  // the removal
+  docker::Client client(t);
+  Recorder rep;
+  try {
+    ensure_built(client, "shop", p.svc, {}, rep);
+    FAIL("no error");
+  } catch (const Error& e) {
+    std::string what = e.what();
+    CHECK(what.find("service api: build failed at " + p.dir.string() + "/Dockerfile:3 (COPY missing.py /app/): COPY failed: file not found in "
+                    "build context or excluded by .dockerignore: stat missing.py") == 0);
+  }
+  CHECK(t->last().method == "DELETE");
 }
