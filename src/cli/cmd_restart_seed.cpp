@@ -7,6 +7,7 @@
 #include "cli/lock.h"
 #include "cli/restart.h"
 #include "cli/up.h"
+#include "docker/disconnects.h"
 #include "docker/errors.h"
 #include "health/wait.h"
 #include "plan/apply.h"
@@ -53,6 +54,7 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
     ProjectLock lock(p.project, "restart", ctx.reporter());
     plan::ObservedState obs = plan::observe(client, p.project);
     auto chosen = pick(obs, *services, p.project);
+    const long long disconnects = docker::engine_disconnects();
     std::vector<std::string> errors(chosen.size());
     std::atomic<bool> unreachable{false};
     std::vector<std::thread> threads;
@@ -83,6 +85,16 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
         ctx.reporter().message(ui::Level::kError, e);
         rc = 1;
       }
+    // Restarts the engine failed because it was going down itself ("transport is
+    // closing") are the engine's failure, not the services'.
+    bool engine_went = docker::engine_disconnects() > disconnects;
+    for (const auto& e : errors) engine_went |= e.find("transport is closing") != std::string::npos;
+    if (rc != 0 && !unreachable && engine_went) {
+      ctx.reporter().message(ui::Level::kError,
+                             "the Docker engine stopped or restarted during `restart` (it dropped its connections); "
+                             "run `biodev up` once it answers");
+      unreachable = true;
+    }
     return unreachable ? static_cast<int>(ExitCode::kUnreachable) : rc;
   };
 }

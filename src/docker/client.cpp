@@ -236,7 +236,10 @@ ContainerSummary parse_container(const json& c) {
   if (settings != c.end() && settings->is_object()) {
     auto networks = settings->find("Networks");
     if (networks != settings->end() && networks->is_object()) {
-      for (const auto& [name, endpoint] : networks->items()) s.networks.push_back(name);
+      for (const auto& [name, endpoint] : networks->items()) {
+        s.networks.push_back(name);
+        if (s.ip.empty() && endpoint.is_object()) s.ip = detail::str(endpoint, "IPAddress");
+      }
     }
   }
   s.created = c.value("Created", 0LL);

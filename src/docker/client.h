@@ -43,6 +43,7 @@ struct ContainerSummary {
   std::map<std::string, std::string> labels;
   std::vector<PortBinding> ports;
   std::vector<std::string> networks;  // network names
+  std::string ip;                     // the address on the first network (by name), if any
   long long created = 0;              // unix seconds
   std::string label(const std::string& key) const;
 };

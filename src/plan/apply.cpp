@@ -40,6 +40,7 @@ EngineOps::EngineOps(ApplyContext ctx) : ctx_(std::move(ctx)) {
     for (const auto& c : ctx_.observed->containers) {
       ids_[c.service] = c.id;
       ports_[c.service] = c.ports;
+      if (c.state == "running") ips_[c.service] = c.ip;
     }
     net_ids_ = ctx_.observed->networks;
   }
@@ -326,9 +327,14 @@ void EngineOps::record_ports(const std::string& service, const std::string& id) 
       }
     }
     bool complete = !wants_ports || !bindings.empty();
+    std::string ip;
+    if (info["NetworkSettings"]["Networks"].is_object())
+      for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
+        if (ip.empty() && net.is_object()) ip = net.value("IPAddress", "");
     {
       std::lock_guard lock(mu_);
       ports_[service] = bindings;
+      ips_[service] = ip;
     }
     if (complete) return;
     std::this_thread::sleep_for(milliseconds(5));  // moby#42860: map filled just after start
@@ -340,9 +346,11 @@ void EngineOps::await_ready(const Op& op) {
   std::string id = container_id(op.subject);
   auto t0 = steady_clock::now();
   std::vector<docker::PortBinding> ports;
+  std::string known_ip;  // from the snapshot or the start: no inspect needed
   {
     std::lock_guard lock(mu_);
     ports = ports_[op.subject];
+    known_ip = ips_.count(op.subject) ? ips_[op.subject] : "";
   }
   auto died = [&]() -> std::optional<std::string> {
     docker::json info = ctx_.client->inspect_container(id);
@@ -357,6 +365,7 @@ void EngineOps::await_ready(const Op& op) {
   };
   std::string bridge_ip;
   auto target = host_probe_target(s.ready, ports, "");
+  if (!target && !known_ip.empty()) target = host_probe_target(s.ready, ports, known_ip);
   if (!target) {
     docker::json info = ctx_.client->inspect_container(id);
     for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())

@@ -77,6 +77,7 @@ class EngineOps {
   mutable std::mutex mu_;
   std::map<std::string, std::string> ids_;  // service -> container id
   std::map<std::string, std::vector<docker::PortBinding>> ports_;
+  std::map<std::string, std::string> ips_;  // service -> address on its first network
   std::map<std::string, std::string> probe_host_;  // service -> host the probe reached
   std::map<std::string, std::string> net_ids_;     // engine network name -> id
 };

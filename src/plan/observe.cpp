@@ -11,7 +11,7 @@ ObservedState observe(docker::Client& client, const std::string& project) {
   for (const auto& c : client.list_containers(f, true)) {
     if (c.label(labels::kReaper) == "true") continue;  // the run reaper is not a service
     s.containers.push_back({c.id, c.name, c.label(labels::kService), c.label(labels::kConfigHash),
-                            c.state, c.label(labels::kVariant), c.labels, c.ports, c.status, c.image});
+                            c.state, c.label(labels::kVariant), c.labels, c.ports, c.status, c.image, c.ip});
   }
   auto nets = client.list_networks(f);
   std::sort(nets.begin(), nets.end(), [](const auto& a, const auto& b) { return a.created < b.created; });

@@ -69,6 +69,7 @@ struct ObservedContainer {
   std::vector<docker::PortBinding> ports;
   std::string status;  // "Up 3 minutes (healthy)"
   std::string image;
+  std::string ip;  // on its first network (by name), while it runs
 };
 
 struct ObservedState {

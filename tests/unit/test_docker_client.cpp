@@ -129,6 +129,7 @@ TEST_CASE("list_containers parses an engine sample") {
   CHECK(a.label("dev.biodev.project") == "x");
   CHECK(a.label("missing").empty());
   CHECK(a.networks == std::vector<std::string>{"bridge"});
+  CHECK(a.ip == "172.17.0.2");  // a probe of an unpublished port needs no inspect
   REQUIRE(a.ports.size() == 2);  // the "::" twin of 18080 is dropped
   CHECK(a.ports[0].host_ip == "127.0.0.1");
   CHECK(a.ports[0].container_port == 5432);
@@ -142,6 +143,7 @@ TEST_CASE("list_containers parses an engine sample") {
   CHECK(b.name == "biodev-demo-db");
   CHECK(b.labels.empty());
   CHECK(b.networks == std::vector<std::string>{"biodev-demo", "bridge"});
+  CHECK(b.ip.empty());  // endpoints without an address
   REQUIRE(b.ports.size() == 3);
   CHECK(b.ports[0].host_ip.empty());  // exposed, not published
   CHECK(b.ports[0].host_port == 0);
