@@ -134,7 +134,7 @@ s3() { curl -fsS -m 10 --aws-sigv4 aws:amz:us-east-1:s3 --user S3RVER:S3RVER -H 
 count() {
   case $1 in
     containers) api "http://localhost/containers/json?all=1" | jq length ;;
-    networks) api http://localhost/networks | jq '[.[] | select(.Name != "host" and .Name != "none")] | length' ;;
+    networks) api http://localhost/networks | jq '[.[] | select(.Name != "host" and .Name != "none" and .Name != "bridge")] | length' ;;
     volumes) api http://localhost/volumes | jq '.Volumes // [] | length' ;;
   esac
 }
@@ -198,9 +198,21 @@ start_verb() {
 }
 finish_verb() { wait "$PID"; RC=$?; }
 
+# The containers and networks of project $1 on the engine.
+project_count() {
+  local f
+  f=$(printf '{"label":["dev.biodev.project=%s"]}' "$1" | jq -sRr @uri)
+  echo $(($(api "http://localhost/containers/json?all=1&filters=$f" | jq length) +
+    $(api "http://localhost/networks?filters=$f" | jq length)))
+}
+
 fault_signal() {  # SIGNAL
   start_verb "$VERB"; sleep "$(rand_delay)"; kill "-$1" "$PID" 2>/dev/null; finish_verb
   check_message $RC "$OUT"
+  # Stopped by a signal it handles, run takes its stack down itself before it returns.
+  if [[ $VERB == run && $1 != KILL ]] && (( $(project_count soak-run) != 0 )); then
+    violation "run returned after SIG$1 with $(project_count soak-run) containers and networks of its stack left"
+  fi
 }
 fault_container_kill() {
   local svc=${SVCS[RANDOM % ${#SVCS[@]}]}
@@ -269,7 +281,9 @@ converge() {
   grep -q '"changed":false' "$out" || violation "the up after the next one changed something: $(tail -2 "$out")"
   # Nothing of a run may be left, once its reaper had the time to act (run is killed -9).
   local deadline=$((SECONDS + 20))
-  while ((SECONDS < deadline)) && [[ $(count containers) -ne $SERVICES ]]; do sleep 0.5; done
+  while ((SECONDS < deadline)) && [[ $(count containers) -ne $SERVICES || $(count networks) -ne $NETWORKS ]]; do
+    sleep 0.5
+  done
   [[ $(count containers) -eq $SERVICES ]] || violation "the engine has $(count containers) containers, expected $SERVICES: $(api 'http://localhost/containers/json?all=1' | jq -c '[.[].Names[0]]')"
   [[ $(count networks) -eq $NETWORKS ]] || violation "the engine has $(count networks) networks, expected $NETWORKS"
   [[ $(count volumes) -eq 0 ]] || violation "the engine has $(count volumes) volumes, expected 0"
