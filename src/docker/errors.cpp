@@ -85,4 +85,9 @@ std::string port_from_message(const std::string& message) {
   return "";
 }
 
+bool is_stale_task(const EngineError& e) {
+  std::string_view m = e.what();
+  return m.find("task ") != std::string_view::npos && m.find("already exists") != std::string_view::npos;
+}
+
 }  // namespace biodev::docker

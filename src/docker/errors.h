@@ -50,4 +50,9 @@ ErrorKind classify(int status, const std::string& message);
 //   "listen tcp4 127.0.0.1:5432: bind: address already in use"
 std::string port_from_message(const std::string& message);
 
+// A start refused because containerd still holds a task under the container's id
+// ("task <id>: already exists"), which an engine restart can leave behind: no start of
+// that container succeeds until containerd is cleaned up, a new container does.
+bool is_stale_task(const EngineError& e);
+
 }  // namespace biodev::docker

@@ -284,11 +284,27 @@ void EngineOps::start(const Op& op) {
     try {
       ctx_.client->start_container(id);
     } catch (const EngineError& e) {
-      // A killed `up` may have created a network of the same name after we created
-      // ours; the engine then refuses to start. Remove the stray one and retry once.
-      if (std::string(e.what()).find("is ambiguous") == std::string::npos) throw;
-      remove_duplicate_networks();
-      ctx_.client->start_container(id);
+      if (docker::is_stale_task(e) && ctx_.desired) {
+        // After an engine restart containerd can keep a task under the container's id
+        // that the engine no longer knows, and refuses every start of that container.
+        // A new container of the same config has a new id; its data is in its mounts.
+        report(op.subject, "starting", "in a new container: the engine kept a task of the old one");
+        ctx_.client->remove_container(id, true);
+        Op again = op;
+        again.kind = OpKind::kCreateContainer;
+        again.reason = "recreate";
+        create(again);
+        id = container_id(op.subject);
+        for (const auto& [net, aliases] : ctx_.desired->find(op.subject)->extra_networks)
+          ctx_.client->connect_network(network_id(net), id, aliases);
+        ctx_.client->start_container(id);
+      } else {
+        // A killed `up` may have created a network of the same name after we created
+        // ours; the engine then refuses to start. Remove the stray one and retry once.
+        if (std::string(e.what()).find("is ambiguous") == std::string::npos) throw;
+        remove_duplicate_networks();
+        ctx_.client->start_container(id);
+      }
     }
   } catch (const EngineError& e) {
     if (e.kind() == ErrorKind::kPortAllocated) {

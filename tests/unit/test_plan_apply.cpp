@@ -94,3 +94,28 @@ TEST_CASE(
                         "for this project"));
   for (const auto& call : e.calls()) CHECK(call.rfind("DELETE", 0) != 0);
 }
+
+TEST_CASE("a start refused for a task containerd kept after an engine restart goes to a new container") {
+  Engine e;
+  e.fake->reply(500, R"({"message":"task c0ffee: already exists"})")
+      .reply(204)
+      .reply(201, R"({"Id":"new1"})")
+      .reply(204)
+      .reply(200, R"({"Id":"new1","State":{"Running":true},"NetworkSettings":{"Ports":{
+        "6379/tcp":[{"HostIp":"127.0.0.1","HostPort":"16379"}]}}})");
+  ApplyContext ctx;
+  ctx.client = &e.client;
+  ctx.profile = &e.profile;
+  ctx.desired = &e.desired;
+  EngineOps ops(ctx);
+  Plan plan;
+  plan.add(OpKind::kStartContainer, "redis", "c0ffee", "stopped");
+  ops.run(plan.ops[0]);
+  auto calls = e.calls();
+  REQUIRE(calls.size() >= 4);
+  CHECK(calls[0] == "POST /v1.41/containers/c0ffee/start");
+  CHECK(calls[1] == "DELETE /v1.41/containers/c0ffee?force=1");
+  CHECK(calls[2] == "POST /v1.41/containers/create?name=p-redis");
+  CHECK(calls[3] == "POST /v1.41/containers/new1/start");
+  CHECK(ops.container_id("redis") == "new1");
+}
