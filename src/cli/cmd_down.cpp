@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/down.h"
 #include "cli/lock.h"
+#include "docker/disconnects.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
 #include "plan/file_grants.h"
@@ -94,8 +95,14 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
     size_t volumes = a->volumes ? obs.volumes.size() : 0;
     size_t folders = 0;
     for (const auto& d : o.data_dirs) folders += std::filesystem::exists(d) ? 1 : 0;
+    const long long disconnects = docker::engine_disconnects();
     DownResult dr = take_down(ctx, obs, o);
     bool ok = dr.ok;
+    bool engine_went = !ok && docker::engine_went_away(client, disconnects, dr.errors);
+    if (engine_went)
+      ctx.reporter().message(ui::Level::kError,
+                             "the Docker engine stopped or restarted during `down` (it dropped its connections); "
+                             "run `biodev down` again once it answers");
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (ctx.options.json) {
       std::cout << nlohmann::json{{"type", "result"},
@@ -120,7 +127,7 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
         std::cerr << " (data kept)";
       std::cerr << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
     }
-    return ok ? 0 : 1;
+    return ok ? 0 : engine_went ? static_cast<int>(ExitCode::kUnreachable) : 1;
   };
 }
 

@@ -145,7 +145,8 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   }
   // Services that died because the engine stopped under them fail with their exit
   // code; the cause is the engine, and the answer another `up` once it is back.
-  if (!result.ok && !result.cancelled && docker::engine_disconnects() > disconnects) {
+  if (!result.ok && !result.cancelled && !result.unreachable &&
+      docker::engine_went_away(client, disconnects, result.failures)) {
     result.unreachable = true;
     result.failures.push_back("the Docker engine stopped or restarted during `up` (it dropped its connections); "
                               "run `biodev up` again once it answers");

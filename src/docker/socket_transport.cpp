@@ -12,6 +12,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "docker/client.h"
 #include "docker/disconnects.h"
 #include "docker/errors.h"
 #include "docker/fd_stream.h"
@@ -417,6 +418,18 @@ void SocketTransport<Protocol>::fail(const HttpRequest& req, const Deadline& dea
 }  // namespace
 
 long long engine_disconnects() { return g_disconnects.load(); }
+
+bool engine_went_away(Client& client, long long before, const std::vector<std::string>& errors) {
+  for (const auto& e : errors)
+    if (e.find("transport is closing") != std::string::npos) return true;
+  if (engine_disconnects() > before) return true;
+  try {
+    client.call("GET", "/_ping", nullptr, std::chrono::seconds(5));
+  } catch (const EngineError& e) {
+    if (e.kind() == ErrorKind::kUnreachable || e.kind() == ErrorKind::kTimeout) return true;
+  }
+  return engine_disconnects() > before;
+}
 
 std::shared_ptr<Transport> make_socket_transport(const Endpoint& endpoint) {
   if (endpoint.kind == Endpoint::Kind::kTcp) {
