@@ -87,9 +87,7 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
       }
     // Restarts the engine failed because it was going down itself ("transport is
     // closing") are the engine's failure, not the services'.
-    bool engine_went = docker::engine_disconnects() > disconnects;
-    for (const auto& e : errors) engine_went |= e.find("transport is closing") != std::string::npos;
-    if (rc != 0 && !unreachable && engine_went) {
+    if (rc != 0 && (unreachable || docker::engine_went_away(client, disconnects, errors))) {
       ctx.reporter().message(ui::Level::kError,
                              "the Docker engine stopped or restarted during `restart` (it dropped its connections); "
                              "run `biodev up` once it answers");

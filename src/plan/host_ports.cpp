@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -77,6 +81,54 @@ std::string port_name(const HostPort& hp) {
   return (p.loc.line ? p.loc.to_string() + ": " : std::string()) + "port " +
          (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port) +
          (p.protocol == "tcp" ? "" : "/" + p.protocol) + " (service " + hp.service + ")";
+}
+
+// The program that holds a TCP port, when this process may see it ("docker-proxy", pid):
+// the listening socket's inode from /proc/net/tcp{,6}, then the /proc/<pid>/fd that is
+// that socket. Empty when not found (another user's process, without root).
+std::pair<std::string, int> tcp_holder(int port) {
+  std::set<std::string> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      size_t colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos) continue;  // 0A: LISTEN
+      if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) inodes.insert("socket:[" + inode + "]");
+    }
+  }
+  if (inodes.empty()) return {};
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = proc.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fd_ec;
+    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+      std::error_code link_ec;
+      auto target = std::filesystem::read_symlink(fd.path(), link_ec);
+      if (link_ec || !inodes.count(target.string())) continue;
+      std::ifstream comm(proc.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      return {name, std::stoi(pid)};
+    }
+  }
+  return {};
+}
+
+// " (held by docker-proxy, pid 812: a port proxy the engine left behind ...)" for the
+// engine's own leftovers, which no container claims; "" for any other holder.
+std::string holder_hint(const HostPort& hp) {
+  if (hp.port.protocol != "tcp") return "";
+  auto [name, pid] = tcp_holder(hp.port.host_port);
+  if (name != "docker-proxy") return "";
+  return " (held by docker-proxy, pid " + std::to_string(pid) +
+         ": a port proxy of the Docker engine that no container claims, which an engine restart can leave "
+         "behind; restart the engine, or end that process)";
 }
 
 std::vector<HostPort> in_use(const std::vector<HostPort>& ports) {
@@ -165,7 +217,7 @@ void check_host_ports(docker::Client& client, const std::string& project,
 
 void check_host_ports(const std::vector<HostPort>& ports) {
   std::vector<std::string> busy;
-  for (const auto& hp : in_use(ports)) busy.push_back(port_name(hp));
+  for (const auto& hp : in_use(ports)) busy.push_back(port_name(hp) + holder_hint(hp));
   if (busy.empty()) return;
   if (busy.size() == 1)
     throw Error(ExitCode::kFailed,
