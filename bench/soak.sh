@@ -53,12 +53,21 @@ engine_up() {
     ip link add $BRIDGE type bridge && ip addr add 10.214.0.1/24 dev $BRIDGE && ip link set $BRIDGE up ||
       die "cannot make the bridge $BRIDGE"
   fi
+  # A dockerd given another default bridge deletes docker0, which the machine's engine
+  # (its default network) needs: put it back as it was once this one answers.
+  local docker0
+  docker0=$(ip -4 addr show docker0 2>/dev/null | awk '/inet /{print $2; exit}')
   nohup dockerd --host "unix://$SOCK" --data-root /var/lib/biodev-soak --exec-root "$RUN/exec" \
     --pidfile "$RUN/docker.pid" --bridge=$BRIDGE --iptables=false --ip6tables=false --ip-masq=false \
     --default-address-pool base=10.213.0.0/16,size=24 --cgroup-parent=/biodev-soak \
     >>"$RUN/dockerd.log" 2>&1 &
   for _ in $(seq 1 150); do
-    curl -fsS -m 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1 && return 0
+    if curl -fsS -m 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; then
+      if [[ -n $docker0 ]] && ! ip link show docker0 >/dev/null 2>&1; then
+        ip link add docker0 type bridge && ip addr add "$docker0" dev docker0 && ip link set docker0 up
+      fi
+      return 0
+    fi
     sleep 0.2
   done
   die "the private engine did not start (see $RUN/dockerd.log)"
