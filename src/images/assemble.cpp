@@ -116,20 +116,6 @@ std::string args_of(const Instruction& ins) {
   return sp == std::string::npos ? "" : trim(ins.text.substr(sp + 1));
 }
 
-// "/a/./b/../c/" -> "/a/c" (absolute, no trailing slash but for "/").
-std::string clean_path(const std::string& path) {
-  std::vector<std::string> parts;
-  for (const auto& p : split(path, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
-  return "/" + join(parts, "/");
-}
-
 std::string absolute(const std::string& workdir, const std::string& path) {
   return clean_path(path.starts_with('/') ? path : workdir + "/" + path);
 }
@@ -199,6 +185,19 @@ void set_env(nlohmann::json& env, const std::string& key, const std::string& val
 }
 
 }  // namespace
+
+std::string clean_path(const std::string& path) {
+  std::vector<std::string> parts;
+  for (const auto& p : split(path, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  return "/" + join(parts, "/");
+}
 
 std::vector<std::string> dockerfile_words(std::string_view text, const std::map<std::string, std::string>& vars) {
   return lex(text, vars, true);

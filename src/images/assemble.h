@@ -69,6 +69,10 @@ std::string assemble_image(docker::Client& client, const BuildContext& context, 
                            const std::string& base_id, const std::string& tag,
                            const std::map<std::string, std::string>& labels, const std::string& temp_dir);
 
+// "a/./b/../c/" and "/a/c" -> "/a/c": absolute, no "." or "..", no trailing slash but
+// for "/" itself.
+std::string clean_path(const std::string& path);
+
 // Dockerfile word processing (the builder's shell lexer): quotes removed, `\` escapes,
 // $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word} expanded from `vars` (unset = ""). The
 // words of `text`, split at unquoted blanks; and `text` as one word.

@@ -19,18 +19,7 @@ constexpr uint32_t kGoModeDir = 1u << 31;  // Go's os.ModeDir in the path-stat h
 bool has_glob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
 // "./src/", "/src" -> "src"; "." and "/" -> "" (the context itself).
-std::string context_path(const std::string& source) {
-  std::vector<std::string> parts;
-  for (const auto& p : split(source, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
-  return join(parts, "/");
-}
+std::string context_path(const std::string& source) { return clean_path(source).substr(1); }
 
 std::string base_name(const std::string& path) {
   size_t slash = path.find_last_of('/');

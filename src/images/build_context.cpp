@@ -84,7 +84,9 @@ BuildContext read_context(const profile::BuildSpec& spec) {
   DockerIgnore ignore = read_ignore(spec.context);
   walk(spec.context, ignore, c.dockerfile_name, c.entries);
   // The engine drops these two from what COPY sees only when .dockerignore excludes them.
-  c.dockerfile_copied = !inline_file && !ignore.excluded(c.dockerfile_name);
+  // A Dockerfile outside the context (../Dockerfile) is none of its files.
+  bool inside = !c.dockerfile_name.starts_with("../") && !c.dockerfile_name.starts_with('/');
+  c.dockerfile_copied = !inline_file && inside && !ignore.excluded(c.dockerfile_name);
   c.dockerignore_copied = !ignore.excluded(".dockerignore");
   return c;
 }

@@ -127,3 +127,10 @@ TEST_CASE("Dockerfile words: quotes, escapes and ${VAR} forms as the builder's l
   CHECK(dockerfile_word("\"say \\\"hi\\\" \\n\"", vars) == "say \"hi\" \\n");
   CHECK(dockerfile_words("", vars).empty());
 }
+
+TEST_CASE("paths in a Dockerfile come out absolute and clean") {
+  CHECK(clean_path("a/./b/../c/") == "/a/c");
+  CHECK(clean_path("/app//src/") == "/app/src");
+  CHECK(clean_path("../..") == "/");
+  CHECK(clean_path("") == "/");
+}
