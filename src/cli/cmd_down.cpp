@@ -101,8 +101,7 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
     bool engine_went = !ok && docker::engine_went_away(client, disconnects, dr.errors);
     if (engine_went)
       ctx.reporter().message(ui::Level::kError,
-                             "the Docker engine stopped or restarted during `down` (it dropped its connections); "
-                             "run `biodev down` again once it answers");
+                             docker::engine_went_away_message("down", "run `biodev down` again once it answers"));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (ctx.options.json) {
       std::cout << nlohmann::json{{"type", "result"},

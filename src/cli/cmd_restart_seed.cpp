@@ -63,12 +63,10 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
         const auto* c = chosen[i];
         try {
           restart_and_wait(ctx, p, *c, *timeout);
-        } catch (const docker::EngineError& e) {
-          errors[i] = e.what();
-          unreachable = unreachable || e.kind() == docker::ErrorKind::kUnreachable;
-          ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
         } catch (const std::exception& e) {
           errors[i] = e.what();
+          if (auto* engine = dynamic_cast<const docker::EngineError*>(&e))
+            unreachable = unreachable || engine->kind() == docker::ErrorKind::kUnreachable;
           ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
         }
       });
@@ -89,8 +87,7 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
     // closing") are the engine's failure, not the services'.
     if (rc != 0 && (unreachable || docker::engine_went_away(client, disconnects, errors))) {
       ctx.reporter().message(ui::Level::kError,
-                             "the Docker engine stopped or restarted during `restart` (it dropped its connections); "
-                             "run `biodev up` once it answers");
+                             docker::engine_went_away_message("restart", "run `biodev up` once it answers"));
       unreachable = true;
     }
     return unreachable ? static_cast<int>(ExitCode::kUnreachable) : rc;

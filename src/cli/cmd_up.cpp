@@ -148,8 +148,7 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   if (!result.ok && !result.cancelled && !result.unreachable &&
       docker::engine_went_away(client, disconnects, result.failures)) {
     result.unreachable = true;
-    result.failures.push_back("the Docker engine stopped or restarted during `up` (it dropped its connections); "
-                              "run `biodev up` again once it answers");
+    result.failures.push_back(docker::engine_went_away_message("up", "run `biodev up` again once it answers"));
   }
   for (const auto& c : desired.containers) {
     ServiceOutcome so;

@@ -20,4 +20,11 @@ class Client;
 // before it closes its connections; any `errors` naming containerd's closing count too.
 bool engine_went_away(Client& client, long long before, const std::vector<std::string>& errors = {});
 
+// What a command says then: "the Docker engine stopped or restarted during `down` (it
+// dropped its connections); " and `what_to_do`.
+inline std::string engine_went_away_message(const std::string& command, const std::string& what_to_do) {
+  return "the Docker engine stopped or restarted during `" + command + "` (it dropped its connections); " +
+         what_to_do;
+}
+
 }  // namespace biodev::docker

@@ -141,12 +141,17 @@ std::vector<std::pair<std::string, std::string>> pairs(const Instruction& ins, c
   return out;
 }
 
-// The exec form (a JSON array of strings), else the shell form through `shell`.
+// The exec (JSON array of strings) form of an instruction's arguments, if written so.
+std::optional<nlohmann::json> exec_form(const std::string& args) {
+  if (!args.starts_with('[')) return std::nullopt;
+  auto j = nlohmann::json::parse(args, nullptr, false);
+  if (j.is_array() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); })) return j;
+  return std::nullopt;
+}
+
+// The exec form, else the shell form through `shell`.
 nlohmann::json command(const std::string& args, const nlohmann::json& shell) {
-  if (args.starts_with('[')) {
-    auto j = nlohmann::json::parse(args, nullptr, false);
-    if (j.is_array() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); })) return j;
-  }
+  if (auto j = exec_form(args)) return *j;
   nlohmann::json out = shell.is_array() && !shell.empty() ? shell : nlohmann::json{"/bin/sh", "-c"};
   out.push_back(args);
   return out;
@@ -154,15 +159,11 @@ nlohmann::json command(const std::string& args, const nlohmann::json& shell) {
 
 // The JSON-array form's elements, or the words; variables expanded either way.
 std::vector<std::string> list_args(const std::string& args, const Vars& vars) {
-  if (args.starts_with('[')) {
-    auto j = nlohmann::json::parse(args, nullptr, false);
-    if (j.is_array() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); })) {
-      std::vector<std::string> out;
-      for (const auto& e : j) out.push_back(dockerfile_word(e.get<std::string>(), vars));
-      return out;
-    }
-  }
-  return lex(args, vars, true);
+  auto j = exec_form(args);
+  if (!j) return lex(args, vars, true);
+  std::vector<std::string> out;
+  for (const auto& e : *j) out.push_back(dockerfile_word(e.get<std::string>(), vars));
+  return out;
 }
 
 bool numeric_owner(const std::string& owner) {

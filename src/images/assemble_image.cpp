@@ -2,6 +2,7 @@
 // config (created, never started), the COPYs unpacked into it as one tar, one commit.
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <set>
 
 #include "images/assemble.h"

@@ -95,14 +95,24 @@ int step_number(std::string_view line) {
   return std::stoi(m[1].str());
 }
 
-std::string build_failure(const std::string& service, const std::string& dockerfile,
-                          const std::vector<Instruction>& instructions, int step,
-                          const std::string& engine_message) {
-  int line = error_line(instructions, step, engine_message);
+namespace {
+
+// "service api: build failed at /src/Dockerfile:4 (COPY x /app/): <message>"
+std::string build_failure_at(const std::string& service, const std::string& dockerfile,
+                             const std::vector<Instruction>& instructions, int line, const std::string& message) {
   std::string where = line ? dockerfile + ":" + std::to_string(line) : dockerfile;
   for (const auto& ins : instructions)
     if (ins.line == line) where += " (" + ins.text.substr(0, 80) + ")";
-  return "service " + service + ": build failed at " + where + ": " + engine_message;
+  return "service " + service + ": build failed at " + where + ": " + message;
+}
+
+}  // namespace
+
+std::string build_failure(const std::string& service, const std::string& dockerfile,
+                          const std::vector<Instruction>& instructions, int step,
+                          const std::string& engine_message) {
+  return build_failure_at(service, dockerfile, instructions, error_line(instructions, step, engine_message),
+                          engine_message);
 }
 
 namespace {
@@ -125,20 +135,12 @@ std::optional<std::string> try_assemble(docker::Client& client, const BuildConte
   if (const char* b = std::getenv("BIODEV_BUILDER"); b && std::string(b) == "engine") return std::nullopt;
   std::vector<Instruction> instructions = parse_dockerfile(ctx.dockerfile_text);
   if (!needs_builder(instructions).empty()) return std::nullopt;
-  // As build_failure() words the builder's errors: "... at <Dockerfile>:4 (COPY x /app/): ..."
-  auto fail = [&](int line, const std::string& message) {
-    std::string where = line ? dockerfile + ":" + std::to_string(line) : dockerfile;
-    for (const auto& ins : instructions)
-      if (ins.line == line) where += " (" + ins.text.substr(0, 80) + ")";
-    return Error(ExitCode::kFailed, "service " + service + ": build failed at " + where + ": " + message);
-  };
   try {
     const std::map<std::string, std::string> args(spec.args.begin(), spec.args.end());
     std::string base = assembly_base(instructions, args);
     if (base.empty() || base == "scratch") return std::nullopt;
     docker::HttpResponse r = client.call("GET", "/images/" + base + "/json");
-    if (r.status == 404) return std::nullopt;  // the builder pulls it, or names it missing
-    if (r.status >= 300) return std::nullopt;
+    if (r.status >= 300) return std::nullopt;  // not here (404): the builder pulls it, or names it missing
     auto info = nlohmann::json::parse(r.body, nullptr, false);
     if (!info.is_object() || !info.contains("Config") || !info["Config"].is_object()) return std::nullopt;
     const auto& onbuild = info["Config"].value("OnBuild", nlohmann::json());
@@ -147,7 +149,7 @@ std::optional<std::string> try_assemble(docker::Client& client, const BuildConte
     rep.event({service, "building", "assembling " + tag + " on " + base + " (no RUN: no builder needed)"});
     return assemble_image(client, ctx, a, info.value("Id", base), tag, image_labels, temp_root());
   } catch (const AssemblyError& e) {
-    throw fail(e.line, e.what());
+    throw Error(ExitCode::kFailed, build_failure_at(service, dockerfile, instructions, e.line, e.what()));
   }
 }
 

@@ -16,6 +16,22 @@ using docker::EngineError;
 using docker::ErrorKind;
 using namespace std::chrono;
 
+namespace {
+
+// The first address (networks by name) of a container's inspect document; "" when it
+// has none (not running).
+std::string first_network_ip(const docker::json& inspect) {
+  auto settings = inspect.find("NetworkSettings");
+  if (settings == inspect.end() || !settings->is_object()) return "";
+  auto nets = settings->find("Networks");
+  if (nets == settings->end() || !nets->is_object()) return "";
+  for (const auto& [name, net] : nets->items())
+    if (net.is_object() && !net.value("IPAddress", "").empty()) return net.value("IPAddress", "");
+  return "";
+}
+
+}  // namespace
+
 std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& spec,
                                                      const std::vector<docker::PortBinding>& ports,
                                                      const std::string& bridge_ip) {
@@ -343,14 +359,10 @@ void EngineOps::record_ports(const std::string& service, const std::string& id) 
       }
     }
     bool complete = !wants_ports || !bindings.empty();
-    std::string ip;
-    if (info["NetworkSettings"]["Networks"].is_object())
-      for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
-        if (ip.empty() && net.is_object()) ip = net.value("IPAddress", "");
     {
       std::lock_guard lock(mu_);
       ports_[service] = bindings;
-      ips_[service] = ip;
+      ips_[service] = first_network_ip(info);
     }
     if (complete) return;
     std::this_thread::sleep_for(milliseconds(5));  // moby#42860: map filled just after start
@@ -383,9 +395,7 @@ void EngineOps::await_ready(const Op& op) {
   auto target = host_probe_target(s.ready, ports, "");
   if (!target && !known_ip.empty()) target = host_probe_target(s.ready, ports, known_ip);
   if (!target) {
-    docker::json info = ctx_.client->inspect_container(id);
-    for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
-      if (bridge_ip.empty()) bridge_ip = net.value("IPAddress", "");
+    bridge_ip = first_network_ip(ctx_.client->inspect_container(id));
     target = host_probe_target(s.ready, ports, bridge_ip);
     // A container that already exited has no ports: say that, not "unreachable".
     if (auto why = died()) throw failed(*why);

@@ -6,12 +6,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
-#include <chrono>
-#include <optional>
 #include <thread>
 
 #include "docker/errors.h"
@@ -138,20 +138,15 @@ std::vector<HostPort> in_use(const std::vector<HostPort>& ports) {
   return out;
 }
 
-// A container of the project that claims a busy port, as an inspect finds it.
-struct OwnClaim {
-  std::string name;
-  bool running = false;  // else created or stopped: no start of it is in flight (yet)
-};
-
-// For each of `busy`, the container of the project (running first) that claims it. An
-// inspect returns only once a start the engine is running ends (it holds the container
-// for the whole start), so `running` says whether that start made it. Stopped
-// containers are asked too: the snapshot may show one exited that the engine is
-// starting again (the restart of a killed `biodev restart`), its ports already bound.
-std::vector<std::optional<OwnClaim>> own_claims(docker::Client& client, const ObservedState& observed,
-                                                const std::vector<HostPort>& busy) {
-  std::vector<std::optional<OwnClaim>> out(busy.size());
+// For each of `busy`, whether a container of the project claims it: unset when none
+// does, else whether one of the claimers runs (false: created or stopped, no start of
+// it in flight yet). An inspect returns only once a start the engine is running ends
+// (it holds the container for the whole start), so it says whether that start made
+// it. Stopped containers are asked too: the snapshot may show one exited that the
+// engine is starting again (the restart of a killed `biodev restart`), its ports bound.
+std::vector<std::optional<bool>> own_claims(docker::Client& client, const ObservedState& observed,
+                                            const std::vector<HostPort>& busy) {
+  std::vector<std::optional<bool>> out(busy.size());
   for (const auto& c : observed.containers) {
     nlohmann::json info;
     try {
@@ -162,8 +157,7 @@ std::vector<std::optional<OwnClaim>> own_claims(docker::Client& client, const Ob
     }
     bool running = info["State"].value("Running", false);
     for (size_t i = 0; i < busy.size(); ++i)
-      if (claims_host_port(info, busy[i].port) && (!out[i] || (running && !out[i]->running)))
-        out[i] = OwnClaim{c.name, running};
+      if (claims_host_port(info, busy[i].port)) out[i] = out[i].value_or(false) || running;
   }
   return out;
 }
@@ -201,7 +195,7 @@ void check_host_ports(docker::Client& client, const std::string& project,
     std::vector<HostPort> foreign;
     bool pending = false;  // a claim by a container not (yet) running
     for (size_t i = 0; i < busy.size(); ++i) {
-      if (claims[i] && claims[i]->running) continue;
+      if (claims[i].value_or(false)) continue;
       pending |= claims[i].has_value();
       foreign.push_back(busy[i]);
     }
