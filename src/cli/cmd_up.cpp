@@ -73,7 +73,8 @@ void prepare_host_paths(const profile::Profile& p, const plan::DesiredOptions& o
 namespace {
 
 // One observe, plan and apply. `not_ready` gets the containers of the services that did
-// not become ready, but those the plan itself stopped.
+// not become ready or whose ops failed (a seed the stop cut off), but those the plan
+// itself stopped.
 UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::time_point t0,
                  std::set<std::string>& not_ready) {
   const profile::Profile& p = ctx.profile();
@@ -169,6 +170,8 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
     for (const auto& so : result.services)
       if (!so.ready)
         if (std::string id = ops.container_id(so.service); !id.empty()) not_ready.insert(id);
+    for (const auto& f : ex.failures())
+      if (std::string id = ops.container_id(f.op->subject); !id.empty()) not_ready.insert(id);
     for (const auto& op : plan.ops)
       if (op.kind == plan::OpKind::kStopContainer || op.kind == plan::OpKind::kRemoveContainer)
         not_ready.erase(op.target);
@@ -187,6 +190,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
   bool changed = false;
   for (int attempt = 1;; ++attempt) {
     std::set<std::string> not_ready;
+    auto began = std::chrono::system_clock::now();
     UpResult r = up_once(ctx, req, t0, not_ready);
     r.changed |= changed;
     changed = r.changed;
@@ -196,7 +200,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
     // then stop under it. That is no failure of the stack; plan again on what is there.
     std::set<std::string> stopped;
     try {
-      stopped = plan::stopped_through_engine(ctx.client(), p.project, not_ready);
+      stopped = plan::stopped_through_engine(ctx.client(), p.project, not_ready, began);
     } catch (const docker::EngineError&) {
       return r;
     }

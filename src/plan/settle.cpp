@@ -89,17 +89,24 @@ ObservedState settle_stops_in_flight(docker::Client& client, const std::string& 
 }
 
 std::set<std::string> stopped_through_engine(docker::Client& client, const std::string& project,
-                                             const std::set<std::string>& ids) {
-  std::set<std::string> out;
+                                             const std::set<std::string>& ids,
+                                             std::chrono::system_clock::time_point since) {
+  std::set<std::string> out, during;
   if (ids.empty()) return out;
   long long now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  // In the engine's order: a start clears what a stop before it did.
+  long long since_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count();
+  // In the engine's order: a start clears what a stop before it did, but for `since`.
   for (const auto& e : recent_events(client, project, now - 300, {{"event", {"kill", "start"}}})) {
     std::string id = e.value("id", "");
     if (!ids.count(id)) continue;
-    if (action_of(e) == "start") out.erase(id);
-    else if (is_stop_kill(e)) out.insert(id);
+    if (action_of(e) == "start") {
+      out.erase(id);
+    } else if (is_stop_kill(e)) {
+      out.insert(id);
+      if (e.value("timeNano", 0LL) >= since_ns) during.insert(id);
+    }
   }
+  out.insert(during.begin(), during.end());
   return out;
 }
 

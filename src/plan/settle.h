@@ -25,11 +25,13 @@ ObservedState settle_stops_in_flight(docker::Client& client, const std::string& 
                                      std::chrono::milliseconds limit = std::chrono::seconds(15));
 
 // Of `ids` (containers of the project), those stopped through the engine since they
-// last started: a "kill" event with a stop's signal after their last "start" (a stop
-// request of a killed `down` or `restart` that the engine carried out while this
-// command ran, or a `docker stop` / `docker kill`). A crash or the OOM killer leaves
-// no such event. Looks at the engine's last five minutes of events.
+// last started, or at any time since `since`: a "kill" event with a stop's signal (a
+// stop request of a killed `down` or `restart` that the engine carried out while this
+// command ran, or a `docker stop` / `docker kill`). The second counts a restart the
+// engine carried out meanwhile (kill, then start). A crash or the OOM killer leaves no
+// such event. Looks at the engine's last five minutes of events.
 std::set<std::string> stopped_through_engine(docker::Client& client, const std::string& project,
-                                             const std::set<std::string>& ids);
+                                             const std::set<std::string>& ids,
+                                             std::chrono::system_clock::time_point since);
 
 }  // namespace biodev::plan

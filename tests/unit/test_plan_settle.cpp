@@ -24,18 +24,29 @@ std::string start_event(const std::string& id, long long time_ns) {
 }
 
 constexpr long long kT = 1796175000500000000LL;  // 2026-12-02T01:30:00.5Z
+std::chrono::system_clock::time_point at(long long ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+}
+const auto kBefore = at(kT - 1'000'000'000);  // up began before all of these
+const auto kAfter = at(kT + 1'000'000'000);   // ... after all of these
 
 }  // namespace
 
 TEST_CASE("a stop's signal after a container's last start names it stopped through the engine") {
   auto fake = std::make_shared<FakeTransport>();
   docker::Client client{fake};
-  fake->reply(200, start_event("c1", kT) + kill_event("c1", "15", kT + 1) +  // stopped
-                       kill_event("c2", "9", kT + 2) +                          // killed, no start seen
-                       kill_event("c3", "15", kT + 3) + start_event("c3", kT + 4) +  // started again after
-                       start_event("c4", kT) + kill_event("c4", "1", kT + 5) +       // SIGHUP: a reload
-                       kill_event("c5", "15", kT + 6));                              // not asked about
-  CHECK(stopped_through_engine(client, "p", {"c1", "c2", "c3", "c4"}) == std::set<std::string>{"c1", "c2"});
+  const std::string events = start_event("c1", kT) + kill_event("c1", "15", kT + 1) +  // stopped
+                             kill_event("c2", "9", kT + 2) +                          // killed, no start seen
+                             kill_event("c3", "15", kT + 3) + start_event("c3", kT + 4) +  // started again after
+                             start_event("c4", kT) + kill_event("c4", "1", kT + 5) +       // SIGHUP: a reload
+                             kill_event("c5", "15", kT + 6);                               // not asked about
+  fake->reply(200, events);
+  CHECK(stopped_through_engine(client, "p", {"c1", "c2", "c3", "c4"}, kAfter) == std::set<std::string>{"c1", "c2"});
+  // Since up began, c3 was stopped and started again (an engine-side restart): it counts.
+  fake->reply(200, events);
+  CHECK(stopped_through_engine(client, "p", {"c1", "c2", "c3", "c4"}, kBefore) ==
+        std::set<std::string>{"c1", "c2", "c3"});
   const std::string& target = fake->last().target;
   CHECK(target.find("/events?since=") != std::string::npos);
   CHECK(target.find("%22kill%22") != std::string::npos);
@@ -46,10 +57,10 @@ TEST_CASE("a crash or the OOM killer (no kill event), or no events at all, names
   auto fake = std::make_shared<FakeTransport>();
   docker::Client client{fake};
   fake->reply(200, start_event("c1", kT));
-  CHECK(stopped_through_engine(client, "p", {"c1"}).empty());
+  CHECK(stopped_through_engine(client, "p", {"c1"}, kBefore).empty());
   fake->reply(500, R"({"message":"boom"})");
-  CHECK(stopped_through_engine(client, "p", {"c1"}).empty());
+  CHECK(stopped_through_engine(client, "p", {"c1"}, kBefore).empty());
   size_t asked = fake->requests.size();
-  CHECK(stopped_through_engine(client, "p", {}).empty());  // nothing to ask about
+  CHECK(stopped_through_engine(client, "p", {}, kBefore).empty());  // nothing to ask about
   CHECK(fake->requests.size() == asked);
 }
