@@ -131,6 +131,7 @@ class Client {
   void remove_network(const std::string& id);
   void connect_network(const std::string& network, const std::string& container,
                        const std::vector<std::string>& aliases);
+  void disconnect_network(const std::string& network, const std::string& container, bool force);
   NetworkSummary inspect_network(const std::string& id);
 
   // Volumes

@@ -86,6 +86,12 @@ void Client::connect_network(const std::string& network, const std::string& cont
   check(r, fmt::format("connect container {} to network {}", container, network));
 }
 
+void Client::disconnect_network(const std::string& network, const std::string& container, bool force) {
+  json body = {{"Container", container}, {"Force", force}};
+  HttpResponse r = call("POST", "/networks/" + url_encode(network) + "/disconnect", &body);
+  check(r, fmt::format("disconnect container {} from network {}", container, network));
+}
+
 NetworkSummary Client::inspect_network(const std::string& id) {
   HttpResponse r = call("GET", "/networks/" + url_encode(id));
   check(r, fmt::format("inspect network {}", id));

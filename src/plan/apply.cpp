@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "docker/errors.h"
+#include "docker/network_release.h"
 #include "health/wait.h"
 #include "plan/labels.h"
 #include "plan/stop_reason.h"
@@ -133,7 +134,7 @@ void EngineOps::run(const Op& op) {
     case OpKind::kAwaitCompleted: await_completed(op); return;
     case OpKind::kSeed: seed(op); return;
     case OpKind::kRemoveNetwork:
-      c.remove_network(op.target);
+      docker::remove_network_when_free(c, op.target);  // gone already: as good
       report("network " + op.subject, "removed");
       return;
     case OpKind::kRemoveVolume:

@@ -14,6 +14,7 @@
 
 #include "docker/client.h"
 #include "docker/errors.h"
+#include "docker/network_release.h"
 #include "plan/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -51,8 +52,8 @@ std::string reap_project(const std::string& socket_path, const std::string& proj
     bool busy = false;
     for (const auto& n : client.list_networks(f)) {
       try {
-        client.remove_network(n.id);
-        ++networks;
+        // Frees endpoints of containers that are gone; waits in this loop, not there.
+        if (docker::remove_network_when_free(client, n.id, std::chrono::milliseconds(0))) ++networks;
       } catch (const docker::EngineError& e) {
         busy |= e.kind() != docker::ErrorKind::kNotFound;
       }

@@ -5,6 +5,7 @@
 
 #include "docker/client.h"
 #include "docker/errors.h"
+#include "docker/network_release.h"
 #include "fake_transport.h"
 
 using namespace biodev::docker;
@@ -416,4 +417,45 @@ TEST_CASE("networks and volumes") {
         json{{"Name", "pgdata"}, {"Labels", {{"dev.biodev.project", "x"}}}});
   f.fake->reply(409, R"({"message":"remove pgdata: volume is in use - [c1]"})");
   CHECK(kind_of([&] { f.client.remove_volume("pgdata"); }) == ErrorKind::kConflict);
+}
+
+TEST_CASE("remove_network_when_free: frees endpoints of gone containers, waits out busy ones, names live ones") {
+  const char* busy = R"({"message":"error while removing network: network n id net1 has active endpoints"})";
+  SUBCASE("an endpoint whose container is gone is disconnected, then the network goes") {
+    Fixture f;
+    f.fake->reply(403, busy);
+    f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{"gone1":{}}})");
+    f.fake->reply(404, R"({"message":"No such container: gone1"})");
+    f.fake->reply(200);  // disconnect
+    f.fake->reply(204);  // remove
+    CHECK(remove_network_when_free(f.client, "net1", std::chrono::milliseconds(0)));
+    const auto& disconnect = f.fake->requests[3];
+    CHECK(disconnect.method == "POST");
+    CHECK(disconnect.target == "/v1.41/networks/net1/disconnect");
+    CHECK(json::parse(disconnect.body) == json{{"Container", "gone1"}, {"Force", true}});
+    CHECK(f.fake->requests.back().method == "DELETE");
+  }
+  SUBCASE("no endpoints listed any more: tried again until the engine lets go") {
+    Fixture f;
+    f.fake->reply(500, busy);
+    f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{}})");
+    f.fake->reply(204);
+    CHECK(remove_network_when_free(f.client, "net1", std::chrono::seconds(5)));
+    CHECK(f.fake->requests.size() == 3);
+  }
+  SUBCASE("a container that exists keeps it: the error names it and its state") {
+    Fixture f;
+    f.fake->reply(403, busy);
+    f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{"c1":{}}})");
+    f.fake->reply(200, R"({"Name":"/someone-else","State":{"Status":"running"}})");
+    std::string message;
+    CHECK(kind_of([&] { remove_network_when_free(f.client, "net1", std::chrono::milliseconds(0)); }, &message) ==
+          ErrorKind::kConflict);
+    CHECK(message.find("network n is still used by container someone-else (running)") != std::string::npos);
+  }
+  SUBCASE("already gone: false, no error") {
+    Fixture f;
+    f.fake->reply(404, R"({"message":"network net1 not found"})");
+    CHECK_FALSE(remove_network_when_free(f.client, "net1"));
+  }
 }

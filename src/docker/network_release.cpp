@@ -1,0 +1,69 @@
+#include "docker/network_release.h"
+
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "docker/client.h"
+#include "docker/errors.h"
+
+namespace biodev::docker {
+
+bool remove_network_when_free(Client& client, const std::string& id, std::chrono::milliseconds patience) {
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  int retries_after_freeing = 0;
+  for (;;) {
+    try {
+      client.remove_network(id);
+      return true;
+    } catch (const EngineError& e) {
+      if (e.kind() == ErrorKind::kNotFound) return false;
+      if (!is_network_in_use(e)) throw;
+    }
+    NetworkSummary net;
+    try {
+      net = client.inspect_network(id);
+    } catch (const EngineError& e) {
+      if (e.kind() == ErrorKind::kNotFound) return false;
+      throw;
+    }
+    std::vector<std::string> holders;  // containers that exist: "name (state)"
+    bool freed = false;                // an endpoint of a gone container disconnected
+    for (const auto& cid : net.container_ids) {
+      try {
+        json info = client.inspect_container(cid);
+        std::string name = info.value("Name", cid);
+        if (!name.empty() && name[0] == '/') name.erase(0, 1);
+        holders.push_back(fmt::format("{} ({})", name, info["State"].value("Status", "unknown")));
+      } catch (const EngineError& e) {
+        if (e.kind() != ErrorKind::kNotFound) throw;
+        // An endpoint left behind by a container that is gone.
+        try {
+          client.disconnect_network(id, cid, true);
+          freed = true;
+        } catch (const EngineError& d) {
+          if (d.kind() != ErrorKind::kNotFound) throw;
+        }
+      }
+    }
+    if (freed && holders.empty() && ++retries_after_freeing <= 3) continue;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string name = net.name.empty() ? id : net.name;
+      if (holders.empty())
+        throw EngineError(ErrorKind::kConflict, 409,
+                          fmt::format("network {} keeps endpoints of containers that are gone; restarting "
+                                      "the Docker engine releases them",
+                                      name));
+      std::string names;
+      for (const auto& h : holders) names += (names.empty() ? "" : ", ") + h;
+      throw EngineError(ErrorKind::kConflict, 409,
+                        fmt::format("network {} is still used by container {}: disconnect it from the network "
+                                    "or remove it, then run the command again",
+                                    name, names));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(holders.empty() ? 20 : 100));
+  }
+}
+
+}  // namespace biodev::docker
