@@ -22,7 +22,8 @@ namespace {
 // Global options that take a value, so the first verb-looking word can be found
 // before CLI11 sees the line (for "did you mean").
 bool takes_value(const std::string& arg) {
-  return arg == "-p" || arg == "--project" || arg == "-f" || arg == "--profile" || arg == "--env-file";
+  return arg == "-p" || arg == "--project" || arg == "-f" || arg == "--profile" || arg == "--env-file" ||
+         arg == "--project-directory" || arg == "--compose-profile";
 }
 
 std::string first_word(int argc, char** argv) {
@@ -68,6 +69,9 @@ int run(int argc, char** argv) {
   app.add_option("--compose-profile", ctx.options.compose_profiles,
                  "Activate a compose profile (repeatable; default: COMPOSE_PROFILES)");
   app.add_option("--env-file", ctx.options.env_files, "Read variables from this file instead of ./.env");
+  app.add_option("--project-directory", ctx.options.project_directory,
+                 "The project's folder: where the compose file is looked up, relative paths and .env "
+                 "resolve, and the default project name comes from (default: the first compose file's folder)");
   app.add_flag("--json", ctx.options.json, "Machine-readable output (JSON)");
   app.add_flag("-v,--verbose", ctx.options.verbose, "Say more (plans, engine calls)");
   app.add_flag("--no-color", ctx.options.no_color, "No colors (also NO_COLOR=1)");

@@ -29,6 +29,15 @@ std::string env_or_empty(const char* name) {
 
 }  // namespace
 
+std::string Context::lookup_dir() const {
+  if (options.project_directory.empty()) return std::filesystem::current_path().string();
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(options.project_directory, ec);
+  if (ec || !std::filesystem::is_directory(dir, ec))
+    throw UsageError("--project-directory " + options.project_directory + ": no such folder");
+  return dir.lexically_normal().string();
+}
+
 std::vector<std::string> Context::compose_files() {
   std::vector<std::string> refs = options.files;
   if (refs.empty() && !options.profile.empty()) refs = {options.profile};
@@ -37,7 +46,7 @@ std::vector<std::string> Context::compose_files() {
     std::string env = env_or_empty("COMPOSE_FILE");
     std::string sep = env_or_empty("COMPOSE_PATH_SEPARATOR");
     if (!env.empty()) return split_list(env, sep.empty() ? ':' : sep[0]);
-    return profile::find_compose_files(std::filesystem::current_path().string());
+    return profile::find_compose_files(lookup_dir());
   }
   size_t compose = 0;
   for (const auto& r : refs) compose += profile::is_compose_file(r) ? 1 : 0;
@@ -58,6 +67,7 @@ const profile::Profile& Context::profile() {
       profile::ComposeOptions o;
       o.files = compose;
       o.project = options.project;
+      if (!options.project_directory.empty()) o.project_dir = lookup_dir();
       o.env_files = options.env_files;
       o.active_profiles = options.compose_profiles;
       if (o.active_profiles.empty()) o.active_profiles = split_list(env_or_empty("COMPOSE_PROFILES"), ',');
@@ -66,6 +76,7 @@ const profile::Profile& Context::profile() {
       profile::LoadOptions o;
       o.profile = options.profile.empty() ? "default" : options.profile;
       o.project = options.project;
+      if (!options.project_directory.empty()) o.project_dir = lookup_dir();
       o.env_files = options.env_files;
       profile_ = profile::load_profile(o);
     }
@@ -102,10 +113,12 @@ std::string Context::project() {
       name = env_or_empty("COMPOSE_PROJECT_NAME");
       if (name.empty())
         name = profile::compose_project_name(
-            std::filesystem::absolute(compose.front()).parent_path().filename().string());
+            options.project_directory.empty()
+                ? std::filesystem::absolute(compose.front()).parent_path().filename().string()
+                : std::filesystem::path(lookup_dir()).filename().string());
     }
     if (name.empty())
-      name = profile::sanitize_project_name(std::filesystem::current_path().filename().string());
+      name = profile::sanitize_project_name(std::filesystem::path(lookup_dir()).filename().string());
     reporter().message(ui::Level::kWarn, std::string("the profile does not load, so the project name comes "
                                                      "from the folder (") + name + "):\n" + e.what());
     return name;

@@ -21,6 +21,7 @@ struct GlobalOptions {
   std::vector<std::string> files;      // every -f, in order (several: compose files to merge)
   std::vector<std::string> compose_profiles;  // --compose-profile; empty = COMPOSE_PROFILES
   std::vector<std::string> env_files;  // --env-file
+  std::string project_directory;       // --project-directory; "" = the first compose file's folder
   bool json = false;
   bool verbose = false;
   bool no_color = false;
@@ -32,11 +33,14 @@ class Context {
 
   // Loads once; throws ProfileError (exit 2). Prints the loader's warnings. Which input:
   // the -f values (compose files, or one biodev profile); without -f, COMPOSE_FILE, then
-  // a compose file in this folder or a parent (compose's lookup), then the built-in
-  // default profile.
+  // a compose file in this folder (or --project-directory) or a parent (compose's
+  // lookup), then the built-in default profile.
   const profile::Profile& profile();
   // The compose files the profile comes from; empty when it is a biodev profile.
   std::vector<std::string> compose_files();
+  // Where the lookup starts and relative paths resolve: --project-directory made
+  // absolute (UsageError when it is not a folder), else the current folder.
+  std::string lookup_dir() const;
   // The project name without requiring a loadable profile (down/status/logs must work
   // when the profile is broken): -p, BIODEV_PROJECT, the profile, the folder name.
   std::string project();

@@ -139,6 +139,11 @@ def cli_cases(biodev):
         ("no compose file: the default profile", "postgres" in config(empty).get("services", {}), True),
         ("-f default beside a compose file", "postgres" in config(override, "-f", "default").get("services", {}),
          True),
+        ("--project-directory: the lookup and the name", config(empty, "--project-directory", override).get("name"),
+         "override"),
+        ("--project-directory: relative paths", config(empty, "-f", os.path.join(good, "team_app", "compose.yaml"),
+                                                        "--project-directory", os.path.join(good, "team_app"))
+         .get("services", {}).get("api", {}).get("build", {}).get("context"), os.path.join(good, "team_app", "api")),
     ]
     failures = [f"cli: {what}: got {got!r}, want {want!r}" for what, got, want in checks if got != want]
     shutil.rmtree(empty, ignore_errors=True)
