@@ -85,6 +85,13 @@ struct BuildOptions {
   std::map<std::string, std::string> labels;      // ?labels= (JSON), stamped on the image
   std::map<std::string, std::string> build_args;  // ?buildargs= (JSON), ARG values
   std::string dockerfile;                         // path inside the context; "" = Dockerfile
+  // What RUN steps get: ?networkmode=, ?extrahosts= (one per "host:ip"), ?shmsize=
+  // (bytes), ?ulimits= (JSON [{Name, Soft, Hard}]), ?nocache=1.
+  std::string network_mode;
+  std::vector<std::string> extra_hosts;
+  long long shm_size = 0;
+  json ulimits = json::array();
+  bool no_cache = false;
   // Longest silence tolerated between progress lines (RUN steps can be quiet for long).
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
 };

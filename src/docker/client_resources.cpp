@@ -186,6 +186,11 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
   q.add_if(!options.labels.empty(), "labels", json(options.labels).dump());
   q.add_if(!options.build_args.empty(), "buildargs", json(options.build_args).dump());
   q.add_if(!options.dockerfile.empty(), "dockerfile", options.dockerfile);
+  q.add_if(!options.network_mode.empty(), "networkmode", options.network_mode);
+  for (const auto& h : options.extra_hosts) q.add("extrahosts", h);
+  q.add_if(options.shm_size > 0, "shmsize", std::to_string(options.shm_size));
+  q.add_if(options.ulimits.is_array() && !options.ulimits.empty(), "ulimits", options.ulimits.dump());
+  q.add_if(options.no_cache, "nocache", "1");
   HttpRequest req;
   req.method = "POST";
   req.target = path("/build" + q.str());

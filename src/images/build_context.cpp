@@ -103,6 +103,12 @@ std::string build_hash(const profile::BuildSpec& spec, const BuildContext& conte
   for (const auto& [k, v] : spec.args) field(k + "=" + v);
   field("target=" + spec.target);
   for (const auto& [k, v] : spec.labels) field("label " + k + "=" + v);
+  // What RUN steps saw can differ with these; no_cache changes how, not what.
+  if (!spec.network.empty()) field("network=" + spec.network);
+  for (const auto& h : spec.extra_hosts) field("host " + h);
+  if (spec.shm_size) field("shm=" + std::to_string(spec.shm_size));
+  for (const auto& u : spec.ulimits)
+    field("ulimit " + u.name + "=" + std::to_string(u.soft) + ":" + std::to_string(u.hard));
   for (const auto& e : context.entries) {
     field(e.path);
     field(std::to_string(static_cast<int>(e.type)) + " " + std::to_string(e.mode));

@@ -204,13 +204,18 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   bo.labels = image_labels;
   for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
   bo.dockerfile = ctx.dockerfile_name;
+  bo.network_mode = spec.network;
+  bo.extra_hosts = spec.extra_hosts;
+  bo.shm_size = spec.shm_size;
+  for (const auto& u : spec.ulimits) bo.ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  bo.no_cache = spec.no_cache;
   StepLog log;
   auto sink = [&](const docker::json& event) {
     if (o.cancel && o.cancel->load()) throw Error(ExitCode::kFailed, "service " + s.name + ": build cancelled");
     auto text = event.find("stream");
     if (text == event.end() || !text->is_string()) return;
     for (const std::string& raw : split(text->get<std::string>(), '\n')) {
-      std::string line = trim(raw);
+      std::string line = trim(strip_terminal_codes(raw));
       if (line.empty()) continue;
       log.add(line);
       rep.event({s.name, "building", line.substr(0, 120), -1, log.step, log.steps});

@@ -153,6 +153,7 @@ void EngineOps::create_volume(const Op& op) {
   std::map<std::string, std::string> lbl = spec ? spec->labels : std::map<std::string, std::string>{};
   lbl[labels::kProject] = ctx_.desired->project;
   lbl[labels::kVolume] = op.subject;
+  if (spec && !spec->service.empty()) lbl[labels::kService] = spec->service;  // an anonymous volume
   if (!spec || (spec->driver.empty() && spec->driver_opts.empty())) {
     ctx_.client->create_volume(op.target, lbl);
   } else {

@@ -24,7 +24,7 @@ struct UpOptions {
 Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, const UpOptions& o);
 
 struct DownOptions {
-  bool remove_volumes = false;                 // named volumes and .data/ folders
+  bool remove_volumes = false;                 // volumes (named, anonymous) and .data/ folders
   std::vector<std::string> data_dirs;          // host folders `down -v` removes
 };
 

@@ -34,6 +34,8 @@ bool same_content(const fs::path& p, std::string_view data) {
 std::string resolve_host_path(const std::string& project_dir, const std::string& rel_in) {
   fs::path rel = fs::path(rel_in).lexically_normal();
   fs::path in_project = (fs::path(project_dir) / rel).lexically_normal();
+  // "." is the folder itself, written as compose writes it: /proj, not /proj/.
+  if (in_project.has_relative_path() && !in_project.has_filename()) in_project = in_project.parent_path();
   if (rel.is_absolute() || rel_in.starts_with("~") || fs::exists(in_project)) return in_project.string();
   std::string prefix = rel.generic_string();
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();

@@ -10,6 +10,7 @@
 #include "profile/loader.h"
 #include "profile/reader.h"
 #include "profile/validate.h"
+#include "util/crypto.h"
 #include "util/strings.h"
 
 namespace biodev::profile {
@@ -230,6 +231,39 @@ void attach_default_network(Profile& p, const SourceLoc& loc) {
   }
 }
 
+// Compose's anonymous volumes get a profile volume each, named by service and container
+// path so that every up finds the same one: recreating the container keeps its data, as
+// compose keeps anonymous volumes across a recreate, and `down -v` removes it with the
+// project's other volumes. Engine name: <project>_<service>_anon_<12 hex>.
+void declare_anonymous_volumes(Profile& p, Diagnostics& d) {
+  auto declare = [&](Service& svc) {
+    for (auto& m : svc.mounts) {
+      if (!m.anonymous) continue;
+      m.source = svc.name + "_anon_" + sha256_hex(m.target).substr(0, 12);
+      auto same = std::find_if(p.volumes.begin(), p.volumes.end(),
+                               [&](const Volume& v) { return v.name == m.source; });
+      if (same == p.volumes.end()) {
+        Volume v;
+        v.name = m.source;
+        v.service = svc.name;
+        v.loc = m.loc;
+        p.volumes.push_back(v);
+      } else if (same->service != svc.name) {
+        d.add(same->loc, "volume " + m.source + " has the name biodev gives the anonymous volume of service " +
+                             svc.name + " at " + m.target + " (" + m.loc.to_string() + "): rename it");
+      }
+    }
+  };
+  for (auto& s : p.services) {
+    declare(s);
+    if (s.offline) {  // the same volume in both variants
+      auto offline = std::make_shared<Service>(*s.offline);
+      declare(*offline);
+      s.offline = std::move(offline);
+    }
+  }
+}
+
 void check_grants(const Profile& p, Diagnostics& d) {
   for (const auto& s : p.services)
     for (bool secret : {true, false})
@@ -336,6 +370,7 @@ Profile load_compose(const ComposeOptions& options) {
   }
   prune_dependencies(p, all_services, diags);
   attach_default_network(p, root.loc);
+  declare_anonymous_volumes(p, diags);
   check_grants(p, diags);
   diags.throw_if_any();
   validate(p);

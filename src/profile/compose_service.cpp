@@ -198,41 +198,6 @@ void parse_gpus(const Node& n, Diagnostics& d, Service& s) {
   }
 }
 
-std::vector<Ulimit> parse_ulimits(const Node& n, Diagnostics& d) {
-  std::vector<Ulimit> out;
-  if (!n.is_map()) {
-    d.add(n.loc, "ulimits must be a mapping");
-    return out;
-  }
-  for (const auto& [name, v] : n.entries) {
-    Ulimit u{name, 0, 0};
-    if (v.is_scalar()) {
-      u.soft = u.hard = read_int(v, d, "ulimit " + name, -1, 1LL << 62).value_or(0);
-    } else {
-      MapReader r(v, "ulimit " + name, d);
-      if (auto* x = r.take("soft")) u.soft = read_int(*x, d, "soft", -1, 1LL << 62).value_or(0);
-      if (auto* x = r.take("hard")) u.hard = read_int(*x, d, "hard", -1, 1LL << 62).value_or(0);
-      r.finish();
-    }
-    out.push_back(u);
-  }
-  return out;
-}
-
-std::vector<std::string> parse_extra_hosts(const Node& n, Diagnostics& d) {
-  std::vector<std::string> out;
-  if (n.is_map()) {
-    for (const auto& [host, ip] : n.entries)
-      for (const auto& a : read_string_list(ip, d, "extra_hosts " + host)) out.push_back(host + ":" + a);
-    return out;
-  }
-  for (auto& e : read_string_list(n, d, "extra_hosts")) {
-    size_t eq = e.find('=');  // "host=ip" is the newer spelling of "host:ip"
-    out.push_back(eq == std::string::npos ? e : e.substr(0, eq) + ":" + e.substr(eq + 1));
-  }
-  return out;
-}
-
 std::vector<std::string> read_expose(const Node& n, Diagnostics& d) {
   std::vector<std::string> out = read_string_list(n, d, "expose");
   for (const auto& e : out)
@@ -380,6 +345,41 @@ Service parse_service_body(const std::string& name, const Node& node, const Sour
 }
 
 }  // namespace
+
+std::vector<Ulimit> parse_ulimits(const Node& n, Diagnostics& d) {
+  std::vector<Ulimit> out;
+  if (!n.is_map()) {
+    d.add(n.loc, "ulimits must be a mapping");
+    return out;
+  }
+  for (const auto& [name, v] : n.entries) {
+    Ulimit u{name, 0, 0};
+    if (v.is_scalar()) {
+      u.soft = u.hard = read_int(v, d, "ulimit " + name, -1, 1LL << 62).value_or(0);
+    } else {
+      MapReader r(v, "ulimit " + name, d);
+      if (auto* x = r.take("soft")) u.soft = read_int(*x, d, "soft", -1, 1LL << 62).value_or(0);
+      if (auto* x = r.take("hard")) u.hard = read_int(*x, d, "hard", -1, 1LL << 62).value_or(0);
+      r.finish();
+    }
+    out.push_back(u);
+  }
+  return out;
+}
+
+std::vector<std::string> parse_extra_hosts(const Node& n, Diagnostics& d) {
+  std::vector<std::string> out;
+  if (n.is_map()) {
+    for (const auto& [host, ip] : n.entries)
+      for (const auto& a : read_string_list(ip, d, "extra_hosts " + host)) out.push_back(host + ":" + a);
+    return out;
+  }
+  for (auto& e : read_string_list(n, d, "extra_hosts")) {
+    size_t eq = e.find('=');  // "host=ip" is the newer spelling of "host:ip"
+    out.push_back(eq == std::string::npos ? e : e.substr(0, eq) + ":" + e.substr(eq + 1));
+  }
+  return out;
+}
 
 Service parse_compose_service(const std::string& name, const Node& node, const SourceLoc& loc,
                               const ComposeParse& cp) {

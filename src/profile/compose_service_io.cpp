@@ -135,9 +135,12 @@ std::optional<MountSpec> parse_volume_short(const Node& item, const ComposeParse
   m.loc = item.loc;
   std::vector<std::string> parts = split(item.scalar, ':');
   if (parts.size() == 1) {
-    d.add(item.loc, "anonymous volume \"" + item.scalar + "\": biodev needs a name for every "
-                    "volume (write NAME:" + item.scalar + " and declare NAME under volumes:)");
-    return std::nullopt;
+    // A container path alone is an anonymous volume, as in compose; "/x:ro" is not one
+    // (compose reads it as a bind of /x at "ro"), so it fails the target check.
+    m.type = MountSpec::Type::kVolume;
+    m.anonymous = true;
+    m.target = item.scalar;
+    return m;
   }
   if (parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
     d.add(item.loc, "bad volume \"" + item.scalar + "\": expected SOURCE:TARGET[:MODE]");
@@ -212,8 +215,7 @@ std::optional<MountSpec> parse_volume_long(const Node& item, const ComposeParse&
   } else if (type == "volume") {
     m.type = MountSpec::Type::kVolume;
     m.source = source;
-    if (source.empty())
-      d.add(item.loc, "anonymous volumes are not supported by biodev: give \"source\" a volume name");
+    m.anonymous = source.empty();
   } else if (type == "tmpfs") {
     m.type = MountSpec::Type::kTmpfs;
   } else if (!type.empty()) {

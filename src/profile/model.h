@@ -35,6 +35,9 @@ struct MountSpec {
   Type type = Type::kBind;
   std::string source;  // bind: absolute host path; volume: profile volume name; tmpfs: ""
   std::string target;
+  // volume: compose's anonymous volume (a container path alone); source is the profile
+  // volume the compose reader declares for it, <service>_anon_<sha256(target), 12 hex>.
+  bool anonymous = false;
   bool read_only = false;
   long long tmpfs_size = 0;  // bytes, 0 = engine default
   bool data = false;         // bind under .data/: created by biodev, removed by `down -v`
@@ -105,8 +108,10 @@ struct BuildSpec {
   std::map<std::string, std::string> labels;
   std::vector<std::string> cache_from;
   std::string network;            // build-time network mode; "" = default
-  std::vector<std::string> extra_hosts;
-  long long shm_size = 0;
+  std::vector<std::string> extra_hosts;  // "host:ip"
+  long long shm_size = 0;                // bytes of /dev/shm for RUN steps; 0 = engine default
+  std::vector<Ulimit> ulimits;           // for RUN steps
+  bool no_cache = false;                 // the builder reuses no layer
   SourceLoc loc;
 };
 
@@ -224,6 +229,9 @@ struct Network {
 
 struct Volume {
   std::string name;
+  // An anonymous volume: the service whose mount it is ("" = declared under volumes:).
+  // Labelled with that service; kept across recreate, removed by `down -v`.
+  std::string service;
   bool external = false;
   std::string engine_name;     // compose `name:`; "" = <project>_<name>
   std::string driver;          // "" = local

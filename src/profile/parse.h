@@ -25,6 +25,10 @@ void parse_profile(const Node& root, const ParseContext& ctx, Profile& out);
 // dockerfile, dockerfile_inline, args, target, labels, ...). Paths resolve against
 // ctx.project_dir. Implemented in parse_build.cpp.
 BuildSpec parse_build(const Node& n, const ParseContext& ctx, const std::string& service);
+// `ulimits:` (NAME: N or NAME: {soft, hard}) and `extra_hosts:` (list of "host:ip" or
+// "host=ip", or a mapping of host to one address or several), for services and builds.
+std::vector<Ulimit> parse_ulimits(const Node& n, Diagnostics& d);
+std::vector<std::string> parse_extra_hosts(const Node& n, Diagnostics& d);
 
 // Keys shared by biodev profiles and compose files (parse_service.cpp, parse_probe.cpp).
 class MapReader;

@@ -13,9 +13,8 @@ namespace {
 
 // Compose build keys biodev does not implement: an error naming the key beats a build
 // that quietly differs from docker compose's.
-constexpr const char* kUnsupported[] = {"ssh",        "secrets",  "tags",        "platforms",  "cache_to",
-                                        "no_cache",   "pull",     "isolation",   "privileged", "additional_contexts",
-                                        "ulimits",    "network",  "extra_hosts", "shm_size"};
+constexpr const char* kUnsupported[] = {"ssh",  "secrets",   "tags",       "platforms",
+                                        "cache_to", "pull", "isolation", "privileged", "additional_contexts"};
 
 // `args:` / `labels:` as a mapping or a list of "KEY=value" (a list entry without '=' takes
 // the variable's value from the environment, and is left out when unset, as compose does).
@@ -91,8 +90,16 @@ BuildSpec parse_build(const Node& n, const ParseContext& ctx, const std::string&
     if (auto* x = r.take("target")) b.target = read_string(*x, d, w + ".target").value_or("");
     if (auto* x = r.take("labels"))
       for (auto& [k, v] : read_pairs(*x, ctx, w + ".labels")) b.labels[k] = v;
-    // Only a cache hint: the engine's local layer cache is what biodev builds use.
+    // Kept, not sent: given cache_from, the classic builder looks for layers only in those
+    // images, so one that is not here (a registry image, offline) would cost every layer
+    // the local cache has.
     if (auto* x = r.take("cache_from")) b.cache_from = read_string_list(*x, d, w + ".cache_from");
+    // What RUN steps see: the engine's /build takes them as they are.
+    if (auto* x = r.take("network")) b.network = read_string(*x, d, w + ".network").value_or("");
+    if (auto* x = r.take("extra_hosts")) b.extra_hosts = parse_extra_hosts(*x, d);
+    if (auto* x = r.take("shm_size")) b.shm_size = read_bytes(*x, d, w + ".shm_size").value_or(0);
+    if (auto* x = r.take("ulimits")) b.ulimits = parse_ulimits(*x, d);
+    if (auto* x = r.take("no_cache")) b.no_cache = read_bool(*x, d, w + ".no_cache").value_or(false);
     for (const char* key : kUnsupported)
       if (r.take(key))
         d.add(n.key_loc(key), w + "." + key + " is not supported by biodev (docs/profile.md, build:)");

@@ -10,6 +10,10 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
+json ulimit_json(const Ulimit& u) {
+  return u.soft == u.hard ? json(u.soft) : json{{"soft", u.soft}, {"hard", u.hard}};
+}
+
 json port_json(const PortSpec& p) {
   json j = {{"mode", "ingress"}};
   if (!p.host_ip.empty() && p.host_ip != "0.0.0.0") j["host_ip"] = p.host_ip;
@@ -22,7 +26,8 @@ json port_json(const PortSpec& p) {
 json volume_json(const MountSpec& m) {
   static const char* types[] = {"bind", "volume", "tmpfs"};
   json j = {{"type", types[static_cast<int>(m.type)]}};
-  if (!m.source.empty()) j["source"] = m.source;
+  // An anonymous volume prints as compose writes one: no source (its name is biodev's).
+  if (!m.source.empty() && !m.anonymous) j["source"] = m.source;
   j["target"] = m.target;
   if (m.read_only) j["read_only"] = true;
   // biodev makes the folders under .data/ itself, which compose does when asked to.
@@ -104,8 +109,7 @@ void add_keys(json& j, const Service& s) {
   if (!s.extra_hosts.empty()) j["extra_hosts"] = s.extra_hosts;
   if (s.shm_size) j["shm_size"] = std::to_string(s.shm_size);
   if (!s.sysctls.empty()) j["sysctls"] = s.sysctls;
-  for (const auto& u : s.ulimits)
-    j["ulimits"][u.name] = u.soft == u.hard ? json(u.soft) : json{{"soft", u.soft}, {"hard", u.hard}};
+  for (const auto& u : s.ulimits) j["ulimits"][u.name] = ulimit_json(u);
   if (!s.secrets.empty()) j["secrets"] = grants_json(s.secrets);
   if (!s.configs.empty()) j["configs"] = grants_json(s.configs);
 }
@@ -121,6 +125,8 @@ json build_json(const BuildSpec& b) {
   if (!b.network.empty()) j["network"] = b.network;
   if (!b.extra_hosts.empty()) j["extra_hosts"] = b.extra_hosts;
   if (b.shm_size) j["shm_size"] = std::to_string(b.shm_size);
+  for (const auto& u : b.ulimits) j["ulimits"][u.name] = ulimit_json(u);
+  if (b.no_cache) j["no_cache"] = true;
   return j;
 }
 
@@ -223,7 +229,8 @@ json to_compose_json(const Profile& p, const Redactor& redact) {
     if (n.enable_ipv6) nj["enable_ipv6"] = true;
     j["networks"][n.name] = nj;
   }
-  for (const auto& v : p.volumes) j["volumes"][v.name] = resource_json(v, p.project);
+  for (const auto& v : p.volumes)
+    if (v.service.empty()) j["volumes"][v.name] = resource_json(v, p.project);
   if (!p.secrets_defs.empty()) j["secrets"] = file_sources_json(p.secrets_defs);
   if (!p.configs_defs.empty()) j["configs"] = file_sources_json(p.configs_defs);
   for (const auto& e : p.exports) j["x-biodev"]["exports"][e.name] = redact(e.template_);

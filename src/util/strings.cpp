@@ -45,6 +45,24 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+std::string strip_terminal_codes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\x1b') {
+      out += s[i];
+      continue;
+    }
+    if (i + 1 < s.size() && s[i + 1] == '[') {
+      size_t j = i + 2;
+      while (j < s.size() && !(s[j] >= 0x40 && s[j] <= 0x7e)) ++j;  // parameters, up to the final byte
+      i = j;
+    }
+    // A lone ESC is dropped too.
+  }
+  return out;
+}
+
 std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
 
 std::string shell_quote(std::string_view s) {

@@ -13,6 +13,9 @@ bool starts_with(std::string_view s, std::string_view prefix);
 bool ends_with(std::string_view s, std::string_view suffix);
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);
+// `s` without terminal escape sequences (ESC [ ... final byte), as the engine's builder
+// wraps a step's stderr in "\x1b[91m" ... "\x1b[0m".
+std::string strip_terminal_codes(std::string_view s);
 // Text up to the first newline.
 std::string first_line(std::string_view s);
 

@@ -72,6 +72,8 @@ def volume(v):
     if isinstance(v, dict):
         return (v["type"], v.get("source"), v["target"], bool(v.get("read_only")))
     parts = str(v).split(":")
+    if len(parts) == 1:  # a container path alone: an anonymous volume
+        return ("volume", None, parts[0], False)
     ro = len(parts) > 2 and "ro" in parts[2].split(",")
     kind = "bind" if parts[0].startswith(("/", ".", "~")) else "volume"
     return (kind, parts[0], parts[1], ro)
@@ -149,7 +151,10 @@ def service(s):
     if build is not None:
         build = {"context": build} if isinstance(build, str) else build
         out["build"] = {"context": build["context"], "dockerfile": build.get("dockerfile", "Dockerfile"),
-                        "args": as_map(build.get("args")), "target": build.get("target")}
+                        "args": as_map(build.get("args")), "target": build.get("target"),
+                        "network": build.get("network"), "extra_hosts": extra_hosts(build.get("extra_hosts")),
+                        "shm_size": size(build.get("shm_size", 0)),
+                        "cache_from": [str(x) for x in build.get("cache_from", [])]}
     out["command"] = command(s.pop("command", []))
     out["entrypoint"] = command(s.pop("entrypoint", []))
     env = as_map(s.pop("environment", None))

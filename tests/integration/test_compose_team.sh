@@ -4,8 +4,10 @@
 # depends_on: service_healthy), run with a bare `biodev up` in its folder, offline:
 # it comes up healthy, the init script ran once, a warm re-up touches nothing, an edit
 # of the API's source rebuilds and recreates the API alone, an edit of a
-# .dockerignored file rebuilds nothing, and `down -v` leaves nothing. The same file is
-# valid for docker-compose (1.29, `config`), so the team keeps its compose workflow.
+# .dockerignored file rebuilds nothing, an anonymous volume (from the team's override
+# file) keeps its data across a recreate and a plain `down`, and `down -v` leaves
+# nothing. The same file is valid for docker-compose (1.29, `config`), so the team keeps
+# its compose workflow.
 source "$(dirname "$0")/lib.sh"
 require_engine
 new_project
@@ -13,6 +15,13 @@ cp -r "$SRC/examples/compose-team/." "$WORK/"
 chmod -R a+rX "$WORK"
 export API_PORT=28410 DB_PORT=28411
 built_image="$PROJECT-api"
+# compose.override.yaml beside compose.yaml is merged in, as compose merges it.
+cat >compose.override.yaml <<'YAML'
+services:
+  db:
+    volumes: ["/scratch"]
+YAML
+anon_volume="${PROJECT}_db_anon_$(printf %s /scratch | sha256sum | cut -c1-12)"
 on_exit 'engine_delete "/images/$built_image?force=1"'
 
 ids() {  # service=container-id lines, sorted
@@ -58,11 +67,26 @@ body=$(curl -fsS -m 5 "http://127.0.0.1:$API_PORT/hello")
 [[ $(jq -r .message <<<"$body") == "hello from the edited api" ]] || fail "the edit is not live: $body"
 [[ $(jq -r .hits <<<"$body") == 2 ]] || fail "Redis lost its data across the API's recreation: $body"
 
+note "an anonymous volume keeps its data across a recreate and a plain down"
+engine_get "/volumes/$anon_volume" | jq -e '.Labels["dev.biodev.service"] == "db"' >/dev/null ||
+  fail "no volume $anon_volume labelled with service db"
+"$BIODEV" -p "$PROJECT" exec db -- sh -c 'echo kept >/scratch/marker' 2>/dev/null || fail "cannot write to /scratch"
+db_before=$(ids | grep '^db=')
+expect_exit 0 "$BIODEV" -p "$PROJECT" up --force-recreate db
+[[ $(ids | grep '^db=') != "$db_before" ]] || fail "db was not recreated"
+marker() { "$BIODEV" -p "$PROJECT" exec db -- cat /scratch/marker 2>/dev/null || true; }
+[[ $(marker) == kept ]] || fail "the anonymous volume lost its data across a recreate"
+expect_exit 0 "$BIODEV" -p "$PROJECT" down
+engine_get "/volumes/$anon_volume" >/dev/null || fail "a plain down removed $anon_volume"
+expect_exit 0 "$BIODEV" -p "$PROJECT" up db
+[[ $(marker) == kept ]] || fail "the anonymous volume lost its data across down and up"
+
 note "down -v leaves nothing"
 expect_exit 0 "$BIODEV" -p "$PROJECT" down -v --yes
 for kind in containers networks volumes; do
   [[ $(labelled_count "$kind" "$PROJECT") -eq 0 ]] || fail "$kind left after down -v"
 done
+! engine_get "/volumes/$anon_volume" >/dev/null 2>&1 || fail "down -v left $anon_volume"
 
 note "biodev run in the folder runs its compose stack for one command; nothing of it is left"
 set +e

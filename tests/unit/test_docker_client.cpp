@@ -345,6 +345,22 @@ TEST_CASE("build_image: tar context streamed from a file, aux ID returned") {
   CHECK(f.fake->last().target == "/v1.41/images/biodev/app:1/json");
 }
 
+TEST_CASE("build_image: what RUN steps get goes as the engine's own query parameters") {
+  Fixture f;
+  f.fake->reply_chunks({"{\"aux\":{\"ID\":\"sha256:1\"}}\r\n"});
+  BuildOptions o;
+  o.network_mode = "host";
+  o.extra_hosts = {"mirror:10.0.0.5", "cache:10.0.0.6"};
+  o.shm_size = 268435456;
+  o.ulimits = json::array({{{"Name", "nofile"}, {"Soft", 1024}, {"Hard", 2048}}});
+  o.no_cache = true;
+  f.client.build_image("/tmp/ctx.tar", "app:1", {}, o);
+  CHECK(f.fake->last().target ==
+        "/v1.41/build?t=app%3A1&rm=1&forcerm=1&networkmode=host&extrahosts=mirror%3A10.0.0.5"
+        "&extrahosts=cache%3A10.0.0.6&shmsize=268435456"
+        "&ulimits=%5B%7B%22Hard%22%3A2048%2C%22Name%22%3A%22nofile%22%2C%22Soft%22%3A1024%7D%5D&nocache=1");
+}
+
 TEST_CASE("exec: create, attach with stdin, demultiplex, exit code") {
   Fixture f;
   f.fake->reply(201, R"({"Id":"ex1"})");

@@ -76,7 +76,22 @@ TEST_CASE("the hash moves with sources, modes, the Dockerfile, args and target; 
   std::string h4 = c.hash(b);
   CHECK(h4 != h3);
   b.target = "dev";
-  CHECK(c.hash(b) != h4);
+  std::string h5 = c.hash(b);
+  CHECK(h5 != h4);
+  // What RUN steps see moves it; how the builder caches does not.
+  b.no_cache = true;
+  CHECK(c.hash(b) == h5);
+  b.network = "host";
+  std::string h6 = c.hash(b);
+  CHECK(h6 != h5);
+  b.extra_hosts = {"mirror:10.0.0.5"};
+  std::string h7 = c.hash(b);
+  CHECK(h7 != h6);
+  b.shm_size = 1 << 28;
+  std::string h8 = c.hash(b);
+  CHECK(h8 != h7);
+  b.ulimits = {{"nofile", 1024, 2048}};
+  CHECK(c.hash(b) != h8);
 }
 
 TEST_CASE("an inline Dockerfile goes into the tar under its own name") {

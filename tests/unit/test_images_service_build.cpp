@@ -163,7 +163,8 @@ TEST_CASE("a failing step is an error naming the service, the Dockerfile line an
   t->reply(404, "{}").reply(200,
                             "{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n"
                             "{\"stream\":\"Step 2/2 : RUN make all\\n\"}\n"
-                            "{\"stream\":\"make: *** No rule to make target 'all'.\\n\"}\n"
+                            // The builder colours a step's stderr; the error shows the text.
+                            "{\"stream\":\"\\u001b[91mmake: *** No rule to make target 'all'.\\n\\u001b[0m\"}\n"
                             "{\"errorDetail\":{\"message\":\"The command '/bin/sh -c make all' returned a non-zero code: 2\"}}\n");
   docker::Client client(t);
   Recorder rep;

@@ -1,4 +1,5 @@
-// EngineOps against a scripted engine: a create whose container name is already taken.
+// EngineOps against a scripted engine: a create whose container name is already taken;
+// the labels of a volume it creates.
 #include <doctest/doctest.h>
 
 #include "fake_transport.h"
@@ -118,4 +119,25 @@ TEST_CASE("a start refused for a task containerd kept after an engine restart go
   CHECK(calls[2] == "POST /v1.41/containers/create?name=p-redis");
   CHECK(calls[3] == "POST /v1.41/containers/new1/start");
   CHECK(ops.container_id("redis") == "new1");
+}
+
+TEST_CASE("an anonymous volume is created with the project's label and its service's") {
+  Engine e;
+  e.profile = plan_compose("compose.anonymous.yaml");
+  e.desired = desired_state(e.profile, {});
+  e.fake->reply(201, R"({"Name":"p_web_anon_ad806e3f6c69"})");
+  ApplyContext ctx;
+  ctx.client = &e.client;
+  ctx.profile = &e.profile;
+  ctx.desired = &e.desired;
+  EngineOps ops(ctx);
+  Plan plan;
+  plan.add(OpKind::kCreateVolume, "web_anon_ad806e3f6c69", "p_web_anon_ad806e3f6c69", "new");
+  ops.run(plan.ops[0]);
+  REQUIRE(e.calls() == std::vector<std::string>{"POST /v1.41/volumes/create"});
+  CHECK(docker::json::parse(e.fake->requests[0].body) ==
+        docker::json{{"Name", "p_web_anon_ad806e3f6c69"},
+                     {"Labels", {{"dev.biodev.project", "p"},
+                                 {"dev.biodev.service", "web"},
+                                 {"dev.biodev.volume", "web_anon_ad806e3f6c69"}}}});
 }

@@ -227,3 +227,20 @@ TEST_CASE("grant files are written once, secrets readable only by the service's 
   CHECK(again.st_mtime == secret.st_mtime);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an anonymous volume is a volume of the project, mounted like a named one, with a stable hash") {
+  DesiredState d = desired_state(plan_compose("compose.anonymous.yaml"), {});
+  std::string volumes;
+  for (const auto& v : d.volumes) volumes += v.name + "=" + v.full_name + " ";
+  CHECK(volumes == "pgdata=p_pgdata web_anon_ad806e3f6c69=p_web_anon_ad806e3f6c69 "
+                   "web_anon_4f7cfe6fcd42=p_web_anon_4f7cfe6fcd42 ");
+  const DesiredContainer& web = container(d, "web");
+  CHECK(web.create_body["HostConfig"]["Mounts"] ==
+        json::array({{{"Target", "/app/node_modules"}, {"ReadOnly", false}, {"Type", "volume"},
+                      {"Source", "p_web_anon_ad806e3f6c69"}},
+                     {{"Target", "/cache"}, {"ReadOnly", true}, {"Type", "volume"},
+                      {"Source", "p_web_anon_4f7cfe6fcd42"}}}));
+  // The same file gives the same hash on every load: a warm up recreates nothing.
+  CHECK(web.config_hash == "d169310ab31eb80d");
+  CHECK(container(desired_state(plan_compose("compose.anonymous.yaml"), {}), "web").config_hash == web.config_hash);
+}

@@ -192,3 +192,42 @@ TEST_CASE("the start of a slow-to-ready service leads its wave, and only when it
   container(s, "postgres").state = "running";
   CHECK(reconcile_up(d, s, UpOptions{}).to_string().find("start redis (stopped)\n") != std::string::npos);
 }
+
+TEST_CASE("anonymous volumes: made before their container, kept by recreate and warm up, removed by down -v") {
+  DesiredState d = desired_state(plan_compose("compose.anonymous.yaml"), {});
+  CHECK(reconcile_up(d, ObservedState{}, UpOptions{}).to_string() ==
+        "1 create-network default (new)\n"
+        "2 create-volume pgdata (new)\n"
+        "3 create-volume web_anon_ad806e3f6c69 (new)\n"
+        "4 create-volume web_anon_4f7cfe6fcd42 (new)\n"
+        "5 create web (new) after 1,3,4\n"
+        "6 create db (new) after 1,2\n"
+        "7 start web (new) after 5\n"
+        "8 await-ready web after 7\n"
+        "9 start db (new) after 6\n"
+        "10 await-ready db after 9\n");
+  ObservedState s = converged(d);
+  CHECK(reconcile_up(d, s, UpOptions{}).changes_nothing());
+  // A recreate mounts the same volume again: nothing about it is planned.
+  CHECK(reconcile_up(d, s, UpOptions{.force_recreate = true}).to_string() ==
+        "1 stop web (forced)\n"
+        "2 remove web (forced) after 1\n"
+        "3 create web (recreate) after 2\n"
+        "4 stop db (forced)\n"
+        "5 remove db (forced) after 4\n"
+        "6 create db (recreate) after 5\n"
+        "7 start web (recreate) after 3\n"
+        "8 await-ready web after 7\n"
+        "9 start db (recreate) after 6\n"
+        "10 await-ready db after 9\n");
+  CHECK(reconcile_down(s, DownOptions{}).to_string().find("remove-volume") == std::string::npos);
+  CHECK(reconcile_down(s, DownOptions{.remove_volumes = true}).to_string() ==
+        "1 stop web\n"
+        "2 remove web after 1\n"
+        "3 stop db\n"
+        "4 remove db after 3\n"
+        "5 remove-network p_default after 2,4\n"
+        "6 remove-volume p_pgdata after 2,4\n"
+        "7 remove-volume p_web_anon_ad806e3f6c69 after 2,4\n"
+        "8 remove-volume p_web_anon_4f7cfe6fcd42 after 2,4\n");
+}

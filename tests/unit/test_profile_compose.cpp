@@ -123,6 +123,77 @@ TEST_CASE("compose: ports and volumes in short and long syntax") {
   CHECK(p.volumes.size() == 2);
 }
 
+TEST_CASE("compose: an anonymous volume gets a volume named by its service and path") {
+  Profile p = load_case("anonymous_volumes");
+  const Service& web = svc(p, "web");
+  REQUIRE(web.mounts.size() == 5);
+  auto is_anonymous = [](const MountSpec& m, const std::string& source) {
+    return m.type == MountSpec::Type::kVolume && m.anonymous && m.source == source;
+  };
+  CHECK(is_anonymous(web.mounts[1], "web_anon_ad806e3f6c69"));  // "/app/node_modules"
+  CHECK(is_anonymous(web.mounts[2], "web_anon_4f7cfe6fcd42"));  // type: volume, no source
+  CHECK(is_anonymous(web.mounts[3], "web_anon_388b7041daf6"));
+  CHECK(web.mounts[3].read_only);
+  CHECK_FALSE(web.mounts[4].anonymous);  // shared:/shared
+  CHECK(is_anonymous(svc(p, "worker").mounts[0], "worker_anon_ad806e3f6c69"));  // the same path, its own
+  // ".:/code": the folder itself, with no trailing slash, as compose writes it.
+  CHECK(svc(p, "worker").mounts[2].source == (kCorpus / "good" / "anonymous_volumes").string());
+  std::string got;
+  for (const auto& v : p.volumes) got += v.name + "(" + v.service + ") ";
+  CHECK(got == "shared() web_anon_ad806e3f6c69(web) web_anon_4f7cfe6fcd42(web) web_anon_388b7041daf6(web) "
+               "worker_anon_ad806e3f6c69(worker) ");
+  CHECK(p.volumes[1].loc.to_string() == "compose.yaml:9:9");
+}
+
+TEST_CASE("compose: anonymous volumes print as compose writes them and read back the same") {
+  Profile p = load_case("anonymous_volumes");
+  auto j = to_compose_json(p, Redactor(p.secrets));
+  CHECK(j["volumes"].size() == 1);  // only the declared one: the rest are biodev's names
+  CHECK(j["services"]["web"]["volumes"][1] == nlohmann::ordered_json{{"type", "volume"}, {"target", "/app/node_modules"}});
+  TempDir t;
+  t.write("compose.yaml", json_to_yaml(j));
+  ComposeOptions o;
+  o.files = {(t.path / "compose.yaml").string()};
+  o.vars = no_env();
+  Profile again = load_compose(o);
+  REQUIRE(again.volumes.size() == p.volumes.size());
+  for (size_t i = 0; i < p.volumes.size(); ++i) {
+    CHECK(again.volumes[i].name == p.volumes[i].name);
+    CHECK(again.volumes[i].service == p.volumes[i].service);
+  }
+  CHECK(json_to_yaml(to_compose_json(again, Redactor(again.secrets))) == json_to_yaml(j));
+}
+
+TEST_CASE("compose: an anonymous volume merges by path; a name biodev would give it is an error") {
+  TempDir t;
+  t.write("compose.yaml", "services:\n  web:\n    image: x\n    volumes: [/data, /cache]\n");
+  t.write("compose.override.yaml", "services:\n  web:\n    volumes: [\"cache:/cache\"]\nvolumes: {cache: {}}\n");
+  ComposeOptions o;
+  o.files = find_compose_files(t.path.string());
+  o.vars = no_env();
+  Profile p = load_compose(o);
+  const Service& web = svc(p, "web");
+  REQUIRE(web.mounts.size() == 2);
+  CHECK(web.mounts[0].anonymous);
+  CHECK(web.mounts[0].source == "web_anon_bd47413b5c03");
+  CHECK_FALSE(web.mounts[1].anonymous);  // the override names the volume at /cache
+  CHECK(web.mounts[1].source == "cache");
+  CHECK(p.volumes.size() == 2);
+
+  fs::remove(t.path / "compose.override.yaml");
+  t.write("compose.yaml", "services:\n  web:\n    image: x\n    volumes: [/data]\nvolumes:\n  web_anon_bd47413b5c03: {}\n");
+  o.files = find_compose_files(t.path.string());
+  try {
+    load_compose(o);
+    FAIL("the clash must be reported");
+  } catch (const ProfileError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(e.diagnostics()[0].to_string() ==
+          "compose.yaml:6:3: volume web_anon_bd47413b5c03 has the name biodev gives the anonymous volume of "
+          "service web at /data (compose.yaml:4:15): rename it");
+  }
+}
+
 TEST_CASE("compose: an override file merges by compose's rules") {
   Profile p = load_case("override");
   CHECK(p.compose_files == std::vector<std::string>{"docker-compose.yml", "docker-compose.override.yml"});
@@ -216,6 +287,40 @@ TEST_CASE("compose: a key biodev cannot honour is an error; one that changes not
   REQUIRE(p.warnings.size() == 2);
   CHECK(p.warnings[0] == "compose.yaml:1:1: \"version\" is obsolete and ignored, as docker compose does");
   CHECK(p.warnings[1].starts_with("compose.yaml:5:5: \"logging\" (service web) is ignored"));
+}
+
+TEST_CASE("compose: build keys for RUN steps are read; ones biodev cannot honour are errors at their line") {
+  Profile p = load_case("build_options");
+  const BuildSpec& app = *svc(p, "app").build;
+  CHECK(app.network == "host");
+  CHECK(app.extra_hosts == std::vector<std::string>{"mirror.internal:10.0.0.5", "cache.internal:10.0.0.6"});
+  CHECK(app.shm_size == 256LL << 20);
+  CHECK(app.cache_from == std::vector<std::string>{"registry.example/app:cache"});
+  CHECK(svc(p, "worker").build->extra_hosts == std::vector<std::string>{"pypi.internal:10.0.0.7"});
+
+  TempDir t;
+  t.write("Dockerfile", "FROM scratch\n");
+  t.write("compose.yaml", "services:\n  web:\n    build:\n      context: .\n      no_cache: true\n"
+                          "      ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 512}\n");
+  ComposeOptions o;
+  o.files = {(t.path / "compose.yaml").string()};
+  o.vars = no_env();
+  Profile loaded = load_compose(o);
+  const BuildSpec& b = *svc(loaded, "web").build;
+  CHECK(b.no_cache);
+  REQUIRE(b.ulimits.size() == 2);
+  CHECK((b.ulimits[0].name == "nofile" && b.ulimits[0].soft == 1024 && b.ulimits[0].hard == 2048));
+  CHECK((b.ulimits[1].name == "nproc" && b.ulimits[1].soft == 512 && b.ulimits[1].hard == 512));
+
+  t.write("compose.yaml", "services:\n  web:\n    build:\n      context: .\n      cache_to: [x]\n");
+  try {
+    load_compose(o);
+    FAIL("cache_to must be refused");
+  } catch (const ProfileError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(e.diagnostics()[0].to_string() ==
+          "compose.yaml:5:7: service web build.cache_to is not supported by biodev (docs/profile.md, build:)");
+  }
 }
 
 TEST_CASE("compose: lookup order, parent folders and override files") {
