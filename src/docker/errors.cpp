@@ -90,6 +90,10 @@ bool is_stale_task(const EngineError& e) {
   return m.find("task ") != std::string_view::npos && m.find("already exists") != std::string_view::npos;
 }
 
+bool is_ambiguous_network(const EngineError& e) {
+  return std::string_view(e.what()).find("is ambiguous") != std::string_view::npos;
+}
+
 bool is_network_in_use(const EngineError& e) {
   return std::string_view(e.what()).find("active endpoints") != std::string_view::npos;
 }

@@ -55,6 +55,10 @@ std::string port_from_message(const std::string& message);
 // that container succeeds until containerd is cleaned up, a new container does.
 bool is_stale_task(const EngineError& e);
 
+// A start refused because two networks have the name the container names ("network
+// <name> is ambiguous (2 matches found based on name)").
+bool is_ambiguous_network(const EngineError& e);
+
 // A network removal refused because containers are attached ("network ... has active
 // endpoints"); the engine answers 403 or 500 by version.
 bool is_network_in_use(const EngineError& e);

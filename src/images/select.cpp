@@ -124,6 +124,7 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
   Obtainer obtainer(client, reporter, o.cancel);
   std::vector<std::thread> threads;
   std::vector<std::string> errors;
+  bool unreachable = false;  // an engine that could not be reached: exit 3 for all
   // Services sharing an image wait for one another instead of pulling it twice.
   std::map<std::string, std::shared_ptr<std::mutex>> per_image;
   auto image_lock = [&](const std::string& ref) {
@@ -202,6 +203,10 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
           reporter.message(ui::Level::kInfo, svc->name + ": " + profile::substitution_text(*svc->offline));
         std::lock_guard l(mu);
         out[svc->name] = {ref, id, variant};
+      } catch (const Error& e) {
+        std::lock_guard l(mu);
+        errors.push_back(e.what());
+        unreachable |= e.code() == ExitCode::kUnreachable;
       } catch (const std::exception& e) {
         std::lock_guard l(mu);
         errors.push_back(e.what());
@@ -210,8 +215,6 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
   }
   for (auto& t : threads) t.join();
   if (!errors.empty()) {
-    bool unreachable = false;
-    for (const auto& e : errors) unreachable |= e.find("cannot reach the Docker engine") != std::string::npos;
     throw Error(unreachable ? ExitCode::kUnreachable : ExitCode::kFailed, join(errors, "\n"));
   }
   return out;

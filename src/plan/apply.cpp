@@ -319,7 +319,7 @@ void EngineOps::start(const Op& op) {
       } else {
         // A killed `up` may have created a network of the same name after we created
         // ours; the engine then refuses to start. Remove the stray one and retry once.
-        if (std::string(e.what()).find("is ambiguous") == std::string::npos) throw;
+        if (!docker::is_ambiguous_network(e)) throw;
         remove_duplicate_networks();
         ctx_.client->start_container(id);
       }

@@ -1,6 +1,7 @@
 // A scripted Transport for client tests. It records every request and answers from a
 // queue of canned replies, in order; /_ping is answered from `api_version` without
-// consuming a reply. An unscripted request throws std::logic_error, failing the test.
+// consuming a reply. An unscripted request throws std::logic_error, failing the test; a
+// reply of status 0 is an engine that cannot be reached (EngineError kUnreachable).
 #pragma once
 
 #include <algorithm>
@@ -118,6 +119,8 @@ class FakeTransport final : public Transport {
       throw std::logic_error("unscripted request " + req.method + " " + req.target);
     Reply rep = std::move(replies.front());
     replies.pop_front();
+    if (rep.status == 0)
+      throw EngineError(ErrorKind::kUnreachable, 0, "cannot reach the engine at fake://engine: connection refused");
     return rep;
   }
 };
