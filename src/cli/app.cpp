@@ -68,7 +68,7 @@ int run(int argc, char** argv) {
       ->envname("BIODEV_PROFILE");
   app.add_option("--compose-profile", ctx.options.compose_profiles,
                  "Activate a compose profile (repeatable; default: COMPOSE_PROFILES)");
-  app.add_option("--env-file", ctx.options.env_files, "Read variables from this file instead of ./.env");
+  app.add_option("--env-file", ctx.options.env_files, "Read variables from this file (relative to the current folder) instead of the project's .env");
   app.add_option("--project-directory", ctx.options.project_directory,
                  "The project's folder: where the compose file is looked up, relative paths and .env "
                  "resolve, and the default project name comes from (default: the first compose file's folder)");

@@ -70,7 +70,7 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
     bool volumes = false, yes = false;
   };
   auto a = std::make_shared<Args>();
-  sub.add_flag("-v,--volumes", a->volumes, "Also delete named volumes and .data/ folders (asks first on a terminal)");
+  sub.add_flag("-v,--volumes", a->volumes, "Also delete volumes (named and anonymous) and .data/ folders (asks first on a terminal)");
   sub.add_flag("-y,--yes", a->yes, "Do not ask before deleting data");
   return [&ctx, a] {
     auto t0 = std::chrono::steady_clock::now();

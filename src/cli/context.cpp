@@ -35,7 +35,10 @@ std::string Context::lookup_dir() const {
   std::filesystem::path dir = std::filesystem::absolute(options.project_directory, ec);
   if (ec || !std::filesystem::is_directory(dir, ec))
     throw UsageError("--project-directory " + options.project_directory + ": no such folder");
-  return dir.lexically_normal().string();
+  dir = dir.lexically_normal();
+  // "." and "dir/" name the folder itself: /work/app, not /work/app/ (whose name is "").
+  if (dir.has_relative_path() && !dir.has_filename()) dir = dir.parent_path();
+  return dir.string();
 }
 
 std::vector<std::string> Context::compose_files() {

@@ -53,7 +53,10 @@ struct NetworkSummary {
   std::string name;
   std::map<std::string, std::string> labels;
   std::string created;  // RFC 3339, as the engine reports it (sorts in time order)
-  std::vector<std::string> container_ids;  // only filled by inspect_network
+  std::vector<std::string> container_ids;  // only filled by inspect_network: the keys of
+                                           // Containers (an id, or "ep-..." for an endpoint
+                                           // an engine restart left)
+  std::vector<std::string> endpoint_names;  // the same entries' Name (the container's name)
 };
 
 struct VolumeSummary {

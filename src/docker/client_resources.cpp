@@ -101,6 +101,7 @@ NetworkSummary Client::inspect_network(const std::string& id) {
   if (auto containers = n.find("Containers"); containers != n.end() && containers->is_object()) {
     for (const auto& [container_id, endpoint] : containers->items()) {
       out.container_ids.push_back(container_id);
+      out.endpoint_names.push_back(endpoint.is_object() ? detail::str(endpoint, "Name") : "");
     }
   }
   return out;

@@ -30,20 +30,28 @@ bool remove_network_when_free(Client& client, const std::string& id, std::chrono
     }
     std::vector<std::string> holders;  // containers that exist: "name (state)"
     bool freed = false;                // an endpoint of a gone container disconnected
-    for (const auto& cid : net.container_ids) {
+    for (size_t i = 0; i < net.container_ids.size(); ++i) {
+      const std::string& cid = net.container_ids[i];
       try {
         json info = client.inspect_container(cid);
         std::string name = info.value("Name", cid);
         if (!name.empty() && name[0] == '/') name.erase(0, 1);
-        holders.push_back(fmt::format("{} ({})", name, info["State"].value("Status", "unknown")));
+        json state = info.value("State", json::object());
+        holders.push_back(fmt::format("{} ({})", name, state.is_object() ? state.value("Status", "unknown") : "unknown"));
       } catch (const EngineError& e) {
         if (e.kind() != ErrorKind::kNotFound) throw;
-        // An endpoint left behind by a container that is gone.
+        // An endpoint left behind by a container that is gone. With its container gone,
+        // the engine finds the endpoint by its name (the container's), not by the key.
+        const std::string& name = i < net.endpoint_names.size() && !net.endpoint_names[i].empty()
+                                      ? net.endpoint_names[i]
+                                      : cid;
         try {
-          client.disconnect_network(id, cid, true);
+          client.disconnect_network(id, name, true);
           freed = true;
         } catch (const EngineError& d) {
-          if (d.kind() != ErrorKind::kNotFound) throw;
+          // Gone meanwhile, or the name is now a live container's that is not on this
+          // network: either way nothing of ours to free.
+          if (d.kind() == ErrorKind::kUnreachable || d.kind() == ErrorKind::kTimeout) throw;
         }
       }
     }

@@ -125,6 +125,7 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
   std::vector<std::thread> threads;
   std::vector<std::string> errors;
   bool unreachable = false;  // an engine that could not be reached: exit 3 for all
+  bool usage = false;        // a profile problem found late (a build target): exit 2
   // Services sharing an image wait for one another instead of pulling it twice.
   std::map<std::string, std::shared_ptr<std::mutex>> per_image;
   auto image_lock = [&](const std::string& ref) {
@@ -207,6 +208,7 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
         std::lock_guard l(mu);
         errors.push_back(e.what());
         unreachable |= e.code() == ExitCode::kUnreachable;
+        usage |= e.code() == ExitCode::kUsage;
       } catch (const std::exception& e) {
         std::lock_guard l(mu);
         errors.push_back(e.what());
@@ -215,7 +217,8 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
   }
   for (auto& t : threads) t.join();
   if (!errors.empty()) {
-    throw Error(unreachable ? ExitCode::kUnreachable : ExitCode::kFailed, join(errors, "\n"));
+    throw Error(unreachable ? ExitCode::kUnreachable : usage ? ExitCode::kUsage : ExitCode::kFailed,
+                join(errors, "\n"));
   }
   return out;
 }

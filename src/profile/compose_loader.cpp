@@ -311,7 +311,9 @@ Profile load_compose(const ComposeOptions& options) {
   if (options.env_files.empty())
     load_env_file(p.project_dir + "/.env", p.project_dir, SourceLoc{}, false, vars);
   for (const auto& f : options.env_files)
-    load_env_file(absolute(f, p.project_dir), p.project_dir, SourceLoc{"--env-file " + f, 0, 0}, true, vars);
+    // As compose: relative to the current folder, not to the project's.
+    load_env_file(absolute(f, fs::current_path().string()), p.project_dir, SourceLoc{"--env-file " + f, 0, 0}, true,
+                  vars);
 
   // The project name may be used in ${...} of the files: it is settled first.
   std::vector<Node> raw;

@@ -244,7 +244,7 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
   // .env files first: they feed interpolation of everything else.
   if (!options.env_files.empty()) {
     for (const auto& f : options.env_files) {
-      fs::path p = fs::path(f).is_relative() ? fs::path(project_dir) / f : fs::path(f);
+      fs::path p = fs::path(f).is_relative() ? fs::current_path() / f : fs::path(f);  // as compose
       load_env_file(p.lexically_normal().string(), project_dir, SourceLoc{"--env-file " + f, 0, 0},
                     true, vars);
     }

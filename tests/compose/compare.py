@@ -141,9 +141,13 @@ def cli_cases(biodev):
          True),
         ("--project-directory: the lookup and the name", config(empty, "--project-directory", override).get("name"),
          "override"),
-        ("--project-directory: relative paths", config(empty, "-f", os.path.join(good, "team_app", "compose.yaml"),
-                                                        "--project-directory", os.path.join(good, "team_app"))
-         .get("services", {}).get("api", {}).get("build", {}).get("context"), os.path.join(good, "team_app", "api")),
+        # team_app's build context is ./api: with the project folder one up, it is good/api,
+        # which does not exist.
+        ("--project-directory: relative paths", "good/api does not exist" in
+         config(empty, "-f", os.path.join(good, "team_app", "compose.yaml"), "--project-directory", good)
+         .get("error", ""), True),
+        ("--project-directory .", config(override, "--project-directory", ".").get("name"), "override"),
+        ("--project-directory dir/", config(good, "--project-directory", "override/").get("name"), "override"),
     ]
     failures = [f"cli: {what}: got {got!r}, want {want!r}" for what, got, want in checks if got != want]
     shutil.rmtree(empty, ignore_errors=True)

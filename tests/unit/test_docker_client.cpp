@@ -440,15 +440,17 @@ TEST_CASE("remove_network_when_free: frees endpoints of gone containers, waits o
   SUBCASE("an endpoint whose container is gone is disconnected, then the network goes") {
     Fixture f;
     f.fake->reply(403, busy);
-    f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{"gone1":{}}})");
-    f.fake->reply(404, R"({"message":"No such container: gone1"})");
+    // After an engine restart the key is the endpoint's ("ep-..."); its Name is the
+    // container's, which is what the engine looks a gone container's endpoint up by.
+    f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{"ep-4f1c":{"Name":"shop-web"}}})");
+    f.fake->reply(404, R"({"message":"No such container: ep-4f1c"})");
     f.fake->reply(200);  // disconnect
     f.fake->reply(204);  // remove
     CHECK(remove_network_when_free(f.client, "net1", std::chrono::milliseconds(0)));
     const auto& disconnect = f.fake->requests[3];
     CHECK(disconnect.method == "POST");
     CHECK(disconnect.target == "/v1.41/networks/net1/disconnect");
-    CHECK(json::parse(disconnect.body) == json{{"Container", "gone1"}, {"Force", true}});
+    CHECK(json::parse(disconnect.body) == json{{"Container", "shop-web"}, {"Force", true}});
     CHECK(f.fake->requests.back().method == "DELETE");
   }
   SUBCASE("no endpoints listed any more: tried again until the engine lets go") {
