@@ -27,12 +27,17 @@ struct Engine {
     desired = desired_state(profile, {});
   }
 
-  // Runs the create op for redis (container p-redis).
-  void create_redis() {
+  ApplyContext context() {
     ApplyContext ctx;
     ctx.client = &client;
     ctx.profile = &profile;
     ctx.desired = &desired;
+    return ctx;
+  }
+
+  // Runs the create op for redis (container p-redis).
+  void create_redis() {
+    ApplyContext ctx = context();
     EngineOps ops(ctx);
     Plan plan;
     plan.add(OpKind::kCreateContainer, "redis", "p-redis", "new");
@@ -104,10 +109,7 @@ TEST_CASE("a start refused for a task containerd kept after an engine restart go
       .reply(204)
       .reply(200, R"({"Id":"new1","State":{"Running":true},"NetworkSettings":{"Ports":{
         "6379/tcp":[{"HostIp":"127.0.0.1","HostPort":"16379"}]}}})");
-  ApplyContext ctx;
-  ctx.client = &e.client;
-  ctx.profile = &e.profile;
-  ctx.desired = &e.desired;
+  ApplyContext ctx = e.context();
   EngineOps ops(ctx);
   Plan plan;
   plan.add(OpKind::kStartContainer, "redis", "c0ffee", "stopped");
@@ -126,10 +128,7 @@ TEST_CASE("an anonymous volume is created with the project's label and its servi
   e.profile = plan_compose("compose.anonymous.yaml");
   e.desired = desired_state(e.profile, {});
   e.fake->reply(201, R"({"Name":"p_web_anon_ad806e3f6c69"})");
-  ApplyContext ctx;
-  ctx.client = &e.client;
-  ctx.profile = &e.profile;
-  ctx.desired = &e.desired;
+  ApplyContext ctx = e.context();
   EngineOps ops(ctx);
   Plan plan;
   plan.add(OpKind::kCreateVolume, "web_anon_ad806e3f6c69", "p_web_anon_ad806e3f6c69", "new");
