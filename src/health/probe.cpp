@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "util/asio.h"
+#include "util/libpq_shim.h"
 
 namespace biodev::health {
 
@@ -295,6 +296,14 @@ ProbeResult dispatch(const ProbeTarget& t, std::chrono::milliseconds timeout,
 
 ProbeResult probe_once(const ProbeTarget& target, std::chrono::milliseconds timeout,
                        const ExecRunner& exec) {
+  // Opening libpq, once per process, is neither the service's latency nor its timeout.
+  if (target.spec.kind == profile::ProbeSpec::Kind::kPostgres) {
+    try {
+      libpq_load();
+    } catch (const std::exception& e) {
+      return fail(std::string("probe failed: ") + e.what());
+    }
+  }
   auto start = Clock::now();
   timeout = std::max(timeout, std::chrono::milliseconds(1));
   ProbeResult r;

@@ -13,6 +13,7 @@
 #include "images/builder.h"
 #include "util/crypto.h"
 #include "util/error.h"
+#include "util/libpq_shim.h"
 #include "util/strings.h"
 #include "util/subprocess.h"
 #include "util/tar.h"
@@ -25,7 +26,7 @@ using detail::Clock;
 namespace {
 
 // Bump when the image layout below changes, so existing runtime images stop matching.
-constexpr std::string_view kFormat = "biodev-runtime/1";
+constexpr std::string_view kFormat = "biodev-runtime/2";  // 2: libpq and its libraries added by hand
 
 constexpr std::string_view kPasswd =
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -208,7 +209,15 @@ BuildResult build_runtime_image(docker::Client& client, const BuildOptions& opti
   std::string hash;
   if (!read_stamp(stamp, binary, files, hash)) {
     files = {{"usr/local/bin/biodev", binary}};
-    for (const std::string& lib : shared_libraries(binary)) files.push_back({lib.substr(1), lib});
+    // libpq is opened at run time (util/libpq_shim.h), so ldd of the binary omits it
+    // and what it loads.
+    std::vector<std::string> libs = shared_libraries(binary);
+    std::string pq = libpq_path();
+    libs.push_back(pq);
+    for (std::string& lib : shared_libraries(pq)) libs.push_back(std::move(lib));
+    std::set<std::string> seen;
+    for (const std::string& lib : libs)
+      if (seen.insert(lib).second) files.push_back({lib.substr(1), lib});
     hash = runtime_hash(files);
     write_stamp(stamp, files, hash);
   }
