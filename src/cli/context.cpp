@@ -8,6 +8,7 @@
 #include "profile/compose_loader.h"
 #include "profile/errors.h"
 #include "profile/loader.h"
+#include "util/paths.h"
 #include "util/redact.h"
 #include "util/strings.h"
 
@@ -35,10 +36,7 @@ std::string Context::lookup_dir() const {
   std::filesystem::path dir = std::filesystem::absolute(options.project_directory, ec);
   if (ec || !std::filesystem::is_directory(dir, ec))
     throw UsageError("--project-directory " + options.project_directory + ": no such folder");
-  dir = dir.lexically_normal();
-  // "." and "dir/" name the folder itself: /work/app, not /work/app/ (whose name is "").
-  if (dir.has_relative_path() && !dir.has_filename()) dir = dir.parent_path();
-  return dir.string();
+  return normal_path(dir).string();  // "." and "dir/" name the folder itself
 }
 
 std::vector<std::string> Context::compose_files() {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "util/embedded.h"
+#include "util/paths.h"
 #include "util/version.h"
 
 namespace biodev::profile {
@@ -33,9 +34,8 @@ bool same_content(const fs::path& p, std::string_view data) {
 
 std::string resolve_host_path(const std::string& project_dir, const std::string& rel_in) {
   fs::path rel = fs::path(rel_in).lexically_normal();
-  fs::path in_project = (fs::path(project_dir) / rel).lexically_normal();
   // "." is the folder itself, written as compose writes it: /proj, not /proj/.
-  if (in_project.has_relative_path() && !in_project.has_filename()) in_project = in_project.parent_path();
+  fs::path in_project = normal_path(fs::path(project_dir) / rel);
   if (rel.is_absolute() || rel_in.starts_with("~") || fs::exists(in_project)) return in_project.string();
   std::string prefix = rel.generic_string();
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
@@ -52,7 +52,7 @@ std::string resolve_host_path(const std::string& project_dir, const std::string&
     fs::create_directories(out.parent_path(), ec);
     std::ofstream(out, std::ios::binary | std::ios::trunc).write(f.data.data(), static_cast<long>(f.data.size()));
   }
-  return found ? (root / prefix).string() : in_project.string();
+  return found ? normal_path(root / prefix).string() : in_project.string();
 }
 
 }  // namespace biodev::profile

@@ -10,7 +10,8 @@
 namespace biodev::profile {
 
 // `rel` is the path as written in the profile ("init-scripts/postgres",
-// "./examples/api"). Returns the absolute path to use.
+// "./examples/api"). Returns the absolute path to use, lexically normal and without a
+// trailing slash ("." is the project folder itself).
 std::string resolve_host_path(const std::string& project_dir, const std::string& rel);
 
 }  // namespace biodev::profile

@@ -112,8 +112,7 @@ BuildSpec parse_build(const Node& n, const ParseContext& ctx, const std::string&
     d.add(context_node->loc, w + ": remote contexts (" + context + ") are not supported; clone it and give the folder");
     return b;
   }
-  b.context = fs::path(resolve_host_path(ctx.project_dir, context)).lexically_normal().string();
-  if (b.context.size() > 1 && b.context.ends_with('/')) b.context.pop_back();
+  b.context = resolve_host_path(ctx.project_dir, context);  // normal, no trailing slash
   std::error_code ec;
   if (!fs::is_directory(b.context, ec)) {
     d.add(context_node->loc, w + ": the context folder " + b.context + " does not exist");
