@@ -53,10 +53,12 @@ struct NetworkSummary {
   std::string name;
   std::map<std::string, std::string> labels;
   std::string created;  // RFC 3339, as the engine reports it (sorts in time order)
-  std::vector<std::string> container_ids;  // only filled by inspect_network: the keys of
-                                           // Containers (an id, or "ep-..." for an endpoint
-                                           // an engine restart left)
-  std::vector<std::string> endpoint_names;  // the same entries' Name (the container's name)
+  struct Endpoint {
+    std::string key;   // of Containers: a container id, or "ep-..." for an endpoint an
+                       // engine restart left
+    std::string name;  // its Name: the container's name
+  };
+  std::vector<Endpoint> endpoints;  // only filled by inspect_network
 };
 
 struct VolumeSummary {

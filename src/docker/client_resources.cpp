@@ -100,8 +100,7 @@ NetworkSummary Client::inspect_network(const std::string& id) {
       detail::str(n, "Id"), detail::str(n, "Name"), detail::string_map(n, "Labels"), {}};
   if (auto containers = n.find("Containers"); containers != n.end() && containers->is_object()) {
     for (const auto& [container_id, endpoint] : containers->items()) {
-      out.container_ids.push_back(container_id);
-      out.endpoint_names.push_back(endpoint.is_object() ? detail::str(endpoint, "Name") : "");
+      out.endpoints.push_back({container_id, endpoint.is_object() ? detail::str(endpoint, "Name") : ""});
     }
   }
   return out;

@@ -30,8 +30,7 @@ bool remove_network_when_free(Client& client, const std::string& id, std::chrono
     }
     std::vector<std::string> holders;  // containers that exist: "name (state)"
     bool freed = false;                // an endpoint of a gone container disconnected
-    for (size_t i = 0; i < net.container_ids.size(); ++i) {
-      const std::string& cid = net.container_ids[i];
+    for (const auto& [cid, endpoint_name] : net.endpoints) {
       try {
         json info = client.inspect_container(cid);
         std::string name = info.value("Name", cid);
@@ -42,9 +41,7 @@ bool remove_network_when_free(Client& client, const std::string& id, std::chrono
         if (e.kind() != ErrorKind::kNotFound) throw;
         // An endpoint left behind by a container that is gone. With its container gone,
         // the engine finds the endpoint by its name (the container's), not by the key.
-        const std::string& name = i < net.endpoint_names.size() && !net.endpoint_names[i].empty()
-                                      ? net.endpoint_names[i]
-                                      : cid;
+        const std::string& name = endpoint_name.empty() ? cid : endpoint_name;
         try {
           client.disconnect_network(id, name, true);
           freed = true;

@@ -425,7 +425,9 @@ TEST_CASE("networks and volumes") {
   f.fake->reply(200, R"({"Name":"biodev-x","Id":"net1","Labels":{},"Containers":
                          {"c1":{"Name":"db"},"c2":{"Name":"api"}}})");
   NetworkSummary n = f.client.inspect_network("biodev-x");
-  CHECK(n.container_ids == std::vector<std::string>{"c1", "c2"});
+  REQUIRE(n.endpoints.size() == 2);
+  CHECK((n.endpoints[0].key == "c1" && n.endpoints[0].name == "db"));
+  CHECK((n.endpoints[1].key == "c2" && n.endpoints[1].name == "api"));
 
   f.fake->reply(201, R"({"Name":"pgdata"})");
   f.client.create_volume("pgdata", {{"dev.biodev.project", "x"}});
