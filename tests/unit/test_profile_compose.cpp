@@ -61,6 +61,18 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
+// The one diagnostic loading `o` fails with; `why` fails the test when it loads.
+std::string only_diagnostic(const ComposeOptions& o, const char* why) {
+  try {
+    load_compose(o);
+  } catch (const ProfileError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    return e.diagnostics()[0].to_string();
+  }
+  FAIL(why);
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("compose: the seed documents' stack reads into the model with compose's meanings") {
@@ -183,15 +195,9 @@ TEST_CASE("compose: an anonymous volume merges by path; a name biodev would give
   fs::remove(t.path / "compose.override.yaml");
   t.write("compose.yaml", "services:\n  web:\n    image: x\n    volumes: [/data]\nvolumes:\n  web_anon_bd47413b5c03: {}\n");
   o.files = find_compose_files(t.path.string());
-  try {
-    load_compose(o);
-    FAIL("the clash must be reported");
-  } catch (const ProfileError& e) {
-    REQUIRE(e.diagnostics().size() == 1);
-    CHECK(e.diagnostics()[0].to_string() ==
-          "compose.yaml:6:3: volume web_anon_bd47413b5c03 has the name biodev gives the anonymous volume of "
-          "service web at /data (compose.yaml:4:15): rename it");
-  }
+  CHECK(only_diagnostic(o, "the clash must be reported") ==
+        "compose.yaml:6:3: volume web_anon_bd47413b5c03 has the name biodev gives the anonymous volume of "
+        "service web at /data (compose.yaml:4:15): rename it");
 }
 
 TEST_CASE("compose: an override file merges by compose's rules") {
@@ -275,13 +281,8 @@ TEST_CASE("compose: a key biodev cannot honour is an error; one that changes not
   ComposeOptions o;
   o.files = {(t.path / "compose.yaml").string()};
   o.vars = no_env();
-  try {
-    load_compose(o);
-    FAIL("cpu_shares must be refused");
-  } catch (const ProfileError& e) {
-    REQUIRE(e.diagnostics().size() == 1);
-    CHECK(e.diagnostics()[0].to_string().starts_with("compose.yaml:5:5: \"cpu_shares\" is not supported"));
-  }
+  CHECK(only_diagnostic(o, "cpu_shares must be refused")
+            .starts_with("compose.yaml:5:5: \"cpu_shares\" is not supported"));
   t.write("compose.yaml", "version: '3.8'\nservices:\n  web:\n    image: nginx\n    logging: {driver: json-file}\n");
   Profile p = load_compose(o);
   REQUIRE(p.warnings.size() == 2);
@@ -313,14 +314,8 @@ TEST_CASE("compose: build keys for RUN steps are read; ones biodev cannot honour
   CHECK((b.ulimits[1].name == "nproc" && b.ulimits[1].soft == 512 && b.ulimits[1].hard == 512));
 
   t.write("compose.yaml", "services:\n  web:\n    build:\n      context: .\n      cache_to: [x]\n");
-  try {
-    load_compose(o);
-    FAIL("cache_to must be refused");
-  } catch (const ProfileError& e) {
-    REQUIRE(e.diagnostics().size() == 1);
-    CHECK(e.diagnostics()[0].to_string() ==
-          "compose.yaml:5:7: service web build.cache_to is not supported by biodev (docs/profile.md, build:)");
-  }
+  CHECK(only_diagnostic(o, "cache_to must be refused") ==
+        "compose.yaml:5:7: service web build.cache_to is not supported by biodev (docs/profile.md, build:)");
 }
 
 TEST_CASE("compose: lookup order, parent folders and override files") {
