@@ -7,8 +7,11 @@ BUILD_PACKAGES=(g++ cmake make pkg-config git
   libboost-dev libyaml-cpp-dev libfmt-dev libspdlog-dev doctest-dev
   nlohmann-json3-dev libcli11-dev libpq-dev libssl-dev)
 # Offline images (mmdebstrap), engine set-up and the integration tests (curl, jq, socat);
-# docker-compose 1.29 and PyYAML for the compose corpus (tests/compose/compare.py).
-RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python3-yaml)
+# docker-compose 1.29 and PyYAML for the compose corpus (tests/compose/compare.py);
+# Node.js for the s3rver image's SigV4 front's unit test, boto3 and the AWS CLI as the
+# S3 clients the offline S3 is held to (tests/integration/test_s3_clients.sh).
+RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python3-yaml
+  nodejs python3-boto3 awscli)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do

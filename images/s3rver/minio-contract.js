@@ -3,7 +3,7 @@
 // - Credentials: MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (or the older MINIO_ACCESS_KEY /
 //   MINIO_SECRET_KEY) become the only key pair, in place of s3rver's S3RVER/S3RVER.
 //   s3rver refuses an unknown access key (InvalidAccessKeyId) and checks SigV2
-//   signatures, but not SigV4 ones: a wrong secret key is accepted there.
+//   signatures; sigv4-verify.js checks SigV4 ones.
 // - Health: GET/HEAD /minio/health/live, /ready and /cluster answer 200, as MinIO's do,
 //   instead of being read as bucket "minio".
 'use strict';
