@@ -60,16 +60,21 @@ function bodyCheck(req, verified) {
   const payload = verified.payload;
   if (payload === 'UNSIGNED-PAYLOAD') return null;
   if (payload.startsWith('STREAMING-')) {
+    // S3 requires the decoded length up front; s3rver is told it before a large body,
+    // which goes on as it arrives, has been decoded.
     const declared = req.headers['x-amz-decoded-content-length'];
-    const decoder = new sigv4.ChunkDecoder(verified, declared === undefined ? undefined : Number(declared));
+    if (!/^\d+$/.test(declared || '')) {
+      throw new sigv4.S3Failure(411, 'MissingContentLength',
+        'You must provide the Content-Length HTTP header (x-amz-decoded-content-length for an aws-chunked body).');
+    }
+    const decoder = new sigv4.ChunkDecoder(verified, Number(declared));
     return {
       feed: chunk => decoder.feed(chunk),
       finish: () => decoder.finish(),
-      size: Number(declared || req.headers['content-length'] || 0),
+      size: Number(declared),
       rewrite() {
         // What s3rver gets is the decoded object, as S3 stores it.
-        const length = String(decoder.total);
-        req.headers['content-length'] = length;
+        req.headers['content-length'] = declared;
         req.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
         delete req.headers['x-amz-decoded-content-length'];
         const encoding = (req.headers['content-encoding'] || '').split(',').map(s => s.trim())
@@ -164,7 +169,14 @@ http.createServer = function (...args) {
       reply(req, res, new sigv4.S3Failure(403, 'AccessDenied', 'Access Denied'));
       return true;
     }
-    const check = bodyCheck(req, verified);
+    let check;
+    try {
+      check = bodyCheck(req, verified);
+    } catch (failure) {
+      if (!(failure instanceof sigv4.S3Failure)) throw failure;
+      reply(req, res, failure);
+      return true;
+    }
     const empty = req.headers['content-length'] === '0' ||
                   (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined);
     if (!check || (empty && !verified.payload.startsWith('STREAMING-'))) {
