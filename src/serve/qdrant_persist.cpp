@@ -76,6 +76,8 @@ void QdrantStore::load() {
                 pj.value("payload", json::object()), pj.value("version", 0ull)};
         c.points.emplace(key_of(p.id), std::move(p));
       }
+      json schema = cj.value("payload_schema", json::object());  // absent in older files
+      for (const auto& [field, type] : schema.items()) c.payload_schema[field] = type;
       collections_.emplace(name, std::move(c));
     }
   } catch (const std::exception& e) {
@@ -93,7 +95,10 @@ void QdrantStore::persist() const {
                         {"vector_f32le_b64", encode_f32le_base64(p.vector)},
                         {"payload", p.payload},
                         {"version", p.version}});
-    cols[name] = {{"size", c.size}, {"distance", distance_name(c.distance)}, {"points", points}};
+    cols[name] = {{"size", c.size},
+                  {"distance", distance_name(c.distance)},
+                  {"payload_schema", c.payload_schema},
+                  {"points", points}};
   }
   json state = {{"format", "biodev qdrant stand-in state"},
                 {"operation_id", operation_id_},

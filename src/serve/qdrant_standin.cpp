@@ -56,6 +56,14 @@ Reply method_not_allowed(const Request& req) {
   throw QdrantError(405, "Method " + req.method + " is not allowed for " + std::string(req.path()));
 }
 
+// Qdrant's ?wait=: true waits for the change to apply; it is the default here, as
+// every change is applied (and on disk) before the reply.
+bool wait_param(const Request& req) {
+  for (auto& kv : split(req.query(), '&'))
+    if (kv == "wait=false") return false;
+  return true;
+}
+
 }  // namespace
 
 QdrantStandinConfig QdrantStandinConfig::from_env() {
@@ -118,6 +126,7 @@ Reply QdrantStandin::dispatch(const Request& req, std::string_view& route) {
   }
   if (seg.size() <= 3 && (seg.size() == 2 || seg[2] == "exists"))
     return collection_endpoint(req, seg, route);
+  if (seg[2] == "index" && seg.size() <= 4) return index_endpoint(req, seg, route);
   if (seg[2] == "points" && seg.size() <= 4) return points_endpoint(req, seg, route);
   return not_found(req.path());
 }
@@ -143,6 +152,20 @@ Reply QdrantStandin::collection_endpoint(const Request& req, const std::vector<s
     return ok_reply(true, start);
   }
   return method_not_allowed(req);
+}
+
+Reply QdrantStandin::index_endpoint(const Request& req, const std::vector<std::string>& seg,
+                                    std::string_view& route) {
+  auto start = Clock::now();
+  const std::string& name = seg[1];
+  if (seg.size() == 3) {
+    route = "/collections/{name}/index";
+    if (req.method != "PUT") return method_not_allowed(req);
+    return ok_reply(store_.create_index(name, parse_body(req), wait_param(req)), start);
+  }
+  route = "/collections/{name}/index/{field}";
+  if (req.method != "DELETE") return method_not_allowed(req);
+  return ok_reply(store_.delete_index(name, seg[3], wait_param(req)), start);
 }
 
 Reply QdrantStandin::points_endpoint(const Request& req, const std::vector<std::string>& seg,

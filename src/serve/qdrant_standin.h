@@ -11,6 +11,8 @@
 //   POST   /collections/{name}/points           retrieve by ids
 //   GET    /collections/{name}/points/{id}
 //   POST   /collections/{name}/points/{search,query,count,scroll,delete}
+//   PUT    /collections/{name}/index            create payload index (schema only)
+//   DELETE /collections/{name}/index/{field}
 //
 // Replies use Qdrant's envelope: {"result":...,"status":"ok","time":0.0001}, errors
 // {"status":{"error":"..."},"time":...} with Qdrant's status codes (404 unknown
@@ -51,6 +53,8 @@ class QdrantStandin {
   Reply dispatch(const Request& req, std::string_view& route);
   Reply collection_endpoint(const Request& req, const std::vector<std::string>& seg,
                             std::string_view& route);
+  Reply index_endpoint(const Request& req, const std::vector<std::string>& seg,
+                       std::string_view& route);
   Reply points_endpoint(const Request& req, const std::vector<std::string>& seg,
                         std::string_view& route);
 

@@ -8,6 +8,7 @@
 
 #include "serve/qdrant_filter.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace biodev::serve {
 
@@ -104,6 +105,48 @@ json select_payload(const json& payload, const json& with) {
   return out;
 }
 
+constexpr const char* kSchemaTypes[] = {"keyword", "integer", "float", "bool",
+                                        "geo",     "text",    "datetime", "uuid"};
+
+// field_schema is a type name or {"type": name, ...params}; the params tune Qdrant's
+// index structures, which the stand-in does not build.
+std::string parse_schema_type(const json& schema) {
+  json type = schema.is_object() ? schema.value("type", json()) : schema;
+  if (type.is_string())
+    for (const char* t : kSchemaTypes)
+      if (type.get_ref<const std::string&>() == t) return t;
+  throw QdrantError(400, "Format error in JSON body: unknown variant `" +
+                             (type.is_string() ? type.get<std::string>() : type.dump()) +
+                             "`, expected one of `keyword`, `integer`, `float`, `bool`, `geo`, "
+                             "`text`, `datetime`, `uuid`");
+}
+
+// A dotted key's value in a payload, null when absent.
+const json* payload_at(const json& payload, const std::string& key) {
+  const json* cur = &payload;
+  for (const auto& part : split(key, '.')) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(std::string(part));
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+template <class Points>
+json payload_schema_info(const std::map<std::string, std::string>& schema, const Points& points) {
+  json out = json::object();
+  for (const auto& [field, type] : schema) {
+    size_t n = 0;
+    for (const auto& [key, p] : points) {
+      const json* v = payload_at(p.payload, field);
+      n += v && !v->is_null() ? 1 : 0;
+    }
+    out[field] = {{"data_type", type}, {"points", n}};
+  }
+  return out;
+}
+
 }  // namespace
 
 json normalize_point_id(const json& id) {
@@ -183,7 +226,7 @@ json QdrantStore::collection_info(const std::string& name) const {
             {"optimizer_config", optimizer},
             {"wal_config", {{"wal_capacity_mb", 32}, {"wal_segments_ahead", 0}}},
             {"quantization_config", nullptr}}},
-          {"payload_schema", json::object()}};
+          {"payload_schema", payload_schema_info(c.payload_schema, c.points)}};
 }
 
 void QdrantStore::create_collection(const std::string& name, const json& body) {
@@ -394,6 +437,31 @@ json QdrantStore::scroll(const std::string& name, const json& body) const {
                       {"vector", with_vector ? json(p.vector) : json(nullptr)}});
   }
   return {{"points", points}, {"next_page_offset", next}};
+}
+
+json QdrantStore::create_index(const std::string& name, const json& body, bool wait) {
+  json field = body.value("field_name", json());
+  if (!field.is_string() || field.get_ref<const std::string&>().empty())
+    throw QdrantError(400, "Format error in JSON body: missing field `field_name`");
+  if (!body.contains("field_schema"))
+    throw QdrantError(400, "Format error in JSON body: missing field `field_schema`");
+  std::string type = parse_schema_type(body["field_schema"]);
+  std::unique_lock lock(mu_);
+  Collection& c = get(name);
+  c.payload_schema[field.get<std::string>()] = type;
+  uint64_t op = ++operation_id_;
+  persist();
+  return {{"operation_id", op}, {"status", wait ? "completed" : "acknowledged"}};
+}
+
+// Like Qdrant, dropping an index that is not there succeeds.
+json QdrantStore::delete_index(const std::string& name, const std::string& field, bool wait) {
+  std::unique_lock lock(mu_);
+  Collection& c = get(name);
+  c.payload_schema.erase(field);
+  uint64_t op = ++operation_id_;
+  persist();
+  return {{"operation_id", op}, {"status", wait ? "completed" : "acknowledged"}};
 }
 
 }  // namespace biodev::serve

@@ -60,6 +60,12 @@ class QdrantStore {
   nlohmann::json count(const std::string& name, const nlohmann::json& body) const;
   nlohmann::json scroll(const std::string& name, const nlohmann::json& body) const;
 
+  // Payload indexes: the stand-in searches by brute force, so an index only records
+  // its schema (shown in collection_info's payload_schema, kept on disk). `wait` false
+  // answers "acknowledged", as Qdrant does.
+  nlohmann::json create_index(const std::string& name, const nlohmann::json& body, bool wait);
+  nlohmann::json delete_index(const std::string& name, const std::string& field, bool wait);
+
  private:
   struct Point {
     nlohmann::json id;  // unsigned integer or UUID string, as Qdrant returns it
@@ -73,6 +79,7 @@ class QdrantStore {
     // Keyed so that integer ids sort before UUIDs, each in natural order (Qdrant's
     // scroll order).
     std::map<std::string, Point> points;
+    std::map<std::string, std::string> payload_schema;  // field -> data_type ("keyword")
   };
 
   // The map key of a canonical id: integers ("n" + 20 digits) sort before UUIDs ("u" + uuid).

@@ -226,6 +226,45 @@ TEST_CASE("state survives a restart") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("payload indexes: create, describe, delete, persist") {
+  std::string dir = temp_dir();
+  {
+    Client c(dir);
+    c.ok("PUT", "/collections/docs", {{"vectors", {{"size", 3}, {"distance", "Cosine"}}}});
+    c.ok("PUT", "/collections/docs/points", points3());
+    json op = c.ok("PUT", "/collections/docs/index?wait=true",
+                   {{"field_name", "city"}, {"field_schema", "keyword"}});
+    CHECK(op["status"] == "completed");
+    CHECK(op["operation_id"].is_number_unsigned());
+    json async = c.ok("PUT", "/collections/docs/index?wait=false",
+                      {{"field_name", "tags"}, {"field_schema", {{"type", "keyword"}}}});
+    CHECK(async["status"] == "acknowledged");
+    json schema = c.ok("GET", "/collections/docs")["payload_schema"];
+    CHECK(schema["city"] == json{{"data_type", "keyword"}, {"points", 3}});
+    CHECK(schema["tags"] == json{{"data_type", "keyword"}, {"points", 1}});
+
+    auto [bad, err] = c.call("PUT", "/collections/docs/index",
+                             {{"field_name", "n"}, {"field_schema", "vector"}});
+    CHECK(bad == 400);
+    CHECK(err["status"]["error"].get<std::string>().find("unknown variant `vector`") !=
+          std::string::npos);
+    CHECK(c.call("PUT", "/collections/docs/index", {{"field_schema", "integer"}}).first == 400);
+    CHECK(c.call("PUT", "/collections/none/index",
+                 {{"field_name", "n"}, {"field_schema", "integer"}})
+              .first == 404);
+    CHECK(c.call("DELETE", "/collections/none/index/n").first == 404);
+    CHECK(c.call("GET", "/collections/docs/index").first == 405);
+
+    CHECK(c.ok("DELETE", "/collections/docs/index/tags")["status"] == "completed");
+  }
+  Client again(dir);
+  again.store.load();
+  json schema = again.ok("GET", "/collections/docs")["payload_schema"];
+  CHECK(schema.size() == 1);
+  CHECK(schema["city"]["data_type"] == "keyword");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("QdrantStandinConfig::from_env") {
   setenv("QDRANT_STORAGE", "/tmp/x", 1);
   setenv("QDRANT__SERVICE__HTTP_PORT", "7333", 1);
