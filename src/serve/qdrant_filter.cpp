@@ -6,10 +6,7 @@ namespace biodev::serve {
 
 using json = nlohmann::json;
 
-namespace {
-
-// The payload value at a dotted key ("a.b"), or nullptr.
-const json* at_key(const json& payload, const std::string& key) {
+const json* payload_at_key(const json& payload, const std::string& key) {
   const json* cur = &payload;
   size_t start = 0;
   while (true) {
@@ -23,6 +20,8 @@ const json* at_key(const json& payload, const std::string& key) {
     start = dot + 1;
   }
 }
+
+namespace {
 
 template <class Pred>
 bool any_value(const json* v, Pred pred) {
@@ -81,12 +80,12 @@ bool condition(const json& c, const json& id, const json& payload) {
   if (c.contains("is_empty") || c.contains("is_null")) {
     bool empty = c.contains("is_empty");
     const json& spec = empty ? c["is_empty"] : c["is_null"];
-    const json* v = at_key(payload, spec.value("key", ""));
+    const json* v = payload_at_key(payload, spec.value("key", ""));
     if (empty) return !v || v->is_null() || (v->is_array() && v->empty());
     return v && v->is_null();
   }
   if (c.contains("key")) {
-    const json* v = at_key(payload, c["key"].get<std::string>());
+    const json* v = payload_at_key(payload, c["key"].get<std::string>());
     if (c.contains("match")) return match_condition(c["match"], v);
     if (c.contains("range")) return range_condition(c["range"], v);
   }

@@ -6,9 +6,14 @@
 // Anything else is a 400 QdrantError naming the unsupported condition.
 #pragma once
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 namespace biodev::serve {
+
+// The payload value at a dotted key ("a.b"), or nullptr when a part is missing.
+const nlohmann::json* payload_at_key(const nlohmann::json& payload, const std::string& key);
 
 // `id` is the point's canonical id (see normalize_point_id), `payload` its payload.
 bool filter_matches(const nlohmann::json& filter, const nlohmann::json& id,

@@ -8,7 +8,6 @@
 
 #include "serve/qdrant_filter.h"
 #include "util/error.h"
-#include "util/strings.h"
 
 namespace biodev::serve {
 
@@ -121,25 +120,13 @@ std::string parse_schema_type(const json& schema) {
                              "`text`, `datetime`, `uuid`");
 }
 
-// A dotted key's value in a payload, null when absent.
-const json* payload_at(const json& payload, const std::string& key) {
-  const json* cur = &payload;
-  for (const auto& part : split(key, '.')) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(std::string(part));
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur;
-}
-
 template <class Points>
 json payload_schema_info(const std::map<std::string, std::string>& schema, const Points& points) {
   json out = json::object();
   for (const auto& [field, type] : schema) {
     size_t n = 0;
     for (const auto& [key, p] : points) {
-      const json* v = payload_at(p.payload, field);
+      const json* v = payload_at_key(p.payload, field);
       n += v && !v->is_null() ? 1 : 0;
     }
     out[field] = {{"data_type", type}, {"points", n}};
