@@ -92,11 +92,7 @@ function bodyCheck(req, verified) {
     },
     finish: () => {
       const actual = hash.digest('hex');
-      if (actual !== payload) {
-        throw new sigv4.S3Failure(400, 'XAmzContentSHA256Mismatch',
-          "The provided 'x-amz-content-sha256' header does not match what was computed.",
-          { ClientComputedContentSHA256: payload, S3ComputedContentSHA256: actual });
-      }
+      if (actual !== payload) throw sigv4.hashMismatch(payload, actual);
     },
     size: Number(req.headers['content-length'] || 0),
     rewrite() {},
@@ -181,9 +177,7 @@ http.createServer = function (...args) {
                   (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined);
     if (!check || (empty && !verified.payload.startsWith('STREAMING-'))) {
       if (check && empty && verified.payload !== sigv4.EMPTY_SHA256) {
-        reply(req, res, new sigv4.S3Failure(400, 'XAmzContentSHA256Mismatch',
-          "The provided 'x-amz-content-sha256' header does not match what was computed.",
-          { ClientComputedContentSHA256: verified.payload, S3ComputedContentSHA256: sigv4.EMPTY_SHA256 }));
+        reply(req, res, sigv4.hashMismatch(verified.payload, sigv4.EMPTY_SHA256));
         return true;
       }
       return pass();

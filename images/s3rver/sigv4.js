@@ -23,6 +23,11 @@ class S3Failure extends Error {
 }
 
 const denied = (code, message, detail) => new S3Failure(403, code, message, detail);
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
+const hashMismatch = (claimed, actual) =>
+  new S3Failure(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    { ClientComputedContentSHA256: claimed, S3ComputedContentSHA256: actual });
 const malformedHeader = message =>
   new S3Failure(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; ' + message);
 const malformedQuery = message => new S3Failure(400, 'AuthorizationQueryParametersError', message);
@@ -258,8 +263,7 @@ function verify(request, secretFor, now, options = {}) {
   const key = signingKey(secret, scope.date, scope.region, 's3');
   const expected = hmac(key, toSign).toString('hex');
   if (!timingSafeEqualHex(expected, provided)) {
-    throw denied('SignatureDoesNotMatch',
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    throw denied('SignatureDoesNotMatch', SIGNATURE_MISMATCH,
       {
         AWSAccessKeyId: scope.accessKey,
         StringToSign: toSign,
@@ -280,9 +284,7 @@ function timingSafeEqualHex(a, b) {
 
 const hexBytes = s => Buffer.from(s, 'utf8').toString('hex').match(/../g).join(' ');
 
-const chunkMismatch = () =>
-  denied('SignatureDoesNotMatch',
-    'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+const chunkMismatch = () => denied('SignatureDoesNotMatch', SIGNATURE_MISMATCH);
 const incomplete = () =>
   new S3Failure(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header');
 
@@ -425,6 +427,7 @@ module.exports = {
   canonicalQuery,
   canonicalUri,
   errorXml,
+  hashMismatch,
   headerMap,
   parseQuery,
   sha256,
