@@ -9,9 +9,11 @@ BUILD_PACKAGES=(g++ cmake make pkg-config git
 # Offline images (mmdebstrap), engine set-up and the integration tests (curl, jq, socat);
 # docker-compose 1.29 and PyYAML for the compose corpus (tests/compose/compare.py);
 # Node.js for the s3rver image's SigV4 front's unit test, boto3 and the AWS CLI as the
-# S3 clients the offline S3 is held to (tests/integration/test_s3_clients.sh).
+# S3 clients the offline S3 is held to (tests/integration/test_s3_clients.sh); redis-py,
+# Psycopg 3 and psycopg2 as the clients the offline Redis and Postgres are held to
+# (tests/integration/test_db_clients.sh).
 RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python3-yaml
-  nodejs python3-boto3 awscli)
+  nodejs python3-boto3 awscli python3-redis python3-psycopg python3-psycopg2)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do
