@@ -23,7 +23,7 @@ namespace {
 // before CLI11 sees the line (for "did you mean").
 bool takes_value(const std::string& arg) {
   return arg == "-p" || arg == "--project" || arg == "-f" || arg == "--profile" || arg == "--env-file" ||
-         arg == "--project-directory" || arg == "--compose-profile";
+         arg == "--project-directory" || arg == "--compose-profile" || arg == "--context";
 }
 
 std::string first_word(int argc, char** argv) {
@@ -72,6 +72,8 @@ int run(int argc, char** argv) {
   app.add_option("--project-directory", ctx.options.project_directory,
                  "The project's folder: where the compose file is looked up, relative paths and .env "
                  "resolve, and the default project name comes from (default: the first compose file's folder)");
+  app.add_option("--context", ctx.options.context,
+                 "Docker context to use (default: DOCKER_HOST, then DOCKER_CONTEXT, then `docker context use`)");
   app.add_flag("--json", ctx.options.json, "Machine-readable output (JSON)");
   app.add_flag("-v,--verbose", ctx.options.verbose, "Say more (plans, engine calls)");
   app.add_flag("--no-color", ctx.options.no_color, "No colors (also NO_COLOR=1)");

@@ -68,11 +68,11 @@ Row check(docker::Client& client, const plan::ObservedContainer& c, const profil
     }
     return r;
   }
-  auto target = plan::host_probe_target(spec, c.ports, "");
+  auto target = plan::host_probe_target(spec, c.ports, "", client.reach_host());
   if (!target) {
     docker::json info = client.inspect_container(c.id);
     for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
-      if (auto t = plan::host_probe_target(spec, c.ports, net.value("IPAddress", ""))) {
+      if (auto t = plan::host_probe_target(spec, c.ports, net.value("IPAddress", ""), client.reach_host())) {
         target = t;
         break;
       }

@@ -11,6 +11,7 @@
 #include "cli/table.h"
 #include "cli/up.h"
 #include "docker/disconnects.h"
+#include "docker/engine_config.h"
 #include "docker/errors.h"
 #include "images/select.h"
 #include "plan/apply.h"
@@ -72,6 +73,28 @@ void prepare_host_paths(const profile::Profile& p, const plan::DesiredOptions& o
 
 namespace {
 
+// An engine elsewhere would mount its own machine's folder at a bind's path: refused
+// before anything is built or created.
+void check_binds_reach_engine(Context& ctx, const profile::Profile& p, const plan::DesiredOptions& dopt) {
+  const docker::Endpoint& ep = ctx.endpoint();
+  if (ep.on_this_machine()) return;
+  for (const auto& base : p.services) {
+    if (!dopt.services.empty() && !dopt.services.count(base.name)) continue;
+    const profile::Service& s = plan::effective_service(base, dopt);
+    for (const auto& m : s.mounts) {
+      if (m.type != profile::MountSpec::Type::kBind) continue;
+      throw UsageError(m.loc.to_string() + ": service " + s.name + " bind-mounts " + m.source +
+                       " from this machine, but the engine at " + ep.to_string() +
+                       " runs on another machine and would mount that machine's " + m.source +
+                       " instead; use a named volume, or run biodev where the engine runs");
+    }
+    if (!plan::grant_files(p, s).empty())
+      throw UsageError("service " + s.name + " is given secrets or configs as files of this machine, which the engine at " +
+                       ep.to_string() + " (another machine) cannot mount; give them as environment variables "
+                       "or run biodev where the engine runs");
+  }
+}
+
 // One observe, plan and apply. `not_ready` gets the containers of the services that did
 // not become ready or whose ops failed (a seed the stop cut off), but those the plan
 // itself stopped.
@@ -92,15 +115,24 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   plan::DesiredOptions dopt;
   if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
   dopt.gateway_spec = req.gateway_spec;
+  dopt.loopback_publish_ip = docker::remote_publish_ip(ctx.endpoint(), client.reach_host());
+  check_binds_reach_engine(ctx, p, dopt);
+  if (!dopt.loopback_publish_ip.empty())
+    rep.message(ui::Level::kInfo, "the engine at " + ctx.endpoint().to_string() +
+                                      " is not on this machine: ports the profile binds to 127.0.0.1 are published on " +
+                                      dopt.loopback_publish_ip + " of the engine's host, reached at " +
+                                      client.reach_host());
   images::EnsureOptions eo{req.image_mode, dopt.services, &observed, &Context::cancelled()};
   eo.force_build = req.build;
   eo.substitutes = p.substitutes;
   dopt.images = images::ensure_images(client, p, eo, rep);
 
   plan::DesiredState desired = plan::desired_state(p, dopt);
-  // Ports are bound on this machine only when the engine runs on it (a unix socket).
-  // The check may wait out a start of this project still in flight and look again.
-  if (!engine_socket_path().empty()) plan::check_host_ports(client, p.project, p, dopt, observed);
+  // Ports are bound on this machine only when the engine runs on it; an engine elsewhere
+  // is the judge of its own ports. The check may wait out a start of this project still
+  // in flight and look again.
+  if (dopt.loopback_publish_ip.empty() && ctx.endpoint().on_this_machine())
+    plan::check_host_ports(client, p.project, p, dopt, observed);
   prepare_host_paths(p, dopt);
   plan::materialize_grants(p, dopt, &rep);
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
@@ -235,7 +267,8 @@ void print_up_result(Context& ctx, const UpResult& r) {
   Table t({"SERVICE", "STATE", "READY AFTER", "PORTS", "IMAGE"});
   for (const auto& s : r.services) {
     std::vector<std::string> ports;
-    for (const auto& [c, h] : s.published) ports.push_back("127.0.0.1:" + std::to_string(h) + "->" + std::to_string(c));
+    for (const auto& [c, h] : s.published)
+      ports.push_back(ctx.client().reach_host() + ":" + std::to_string(h) + "->" + std::to_string(c));
     std::string name = s.service + (s.stand_in.empty() ? "" : " (stand-in for " + s.stand_in + ")");
     t.add({name, s.ready ? "ready" : "not ready", s.seconds >= 0 ? format_duration_us(static_cast<long long>(s.seconds * 1e6)) : "-",
            join(ports, ", "),

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "docker/engine_config.h"
 #include "profile/compose_loader.h"
 #include "profile/errors.h"
 #include "profile/loader.h"
@@ -129,11 +130,17 @@ std::string Context::project() {
 docker::Client& Context::client() {
   // A failed negotiation throws out of call_once, which leaves it to be tried again.
   std::call_once(client_once_, [this] {
-    auto c = std::make_unique<docker::Client>(docker::make_socket_transport(docker::Endpoint::from_env()));
+    auto c = std::make_unique<docker::Client>(docker::make_socket_transport(endpoint()));
+    c->set_reach_host(docker::reach_host(endpoint()));
     c->negotiate();
     client_ = std::move(c);
   });
   return *client_;
+}
+
+const docker::Endpoint& Context::endpoint() {
+  std::call_once(endpoint_once_, [this] { endpoint_ = docker::resolve_endpoint(options.context); });
+  return *endpoint_;
 }
 
 const ui::ReporterOptions& Context::reporter_options() {

@@ -22,6 +22,7 @@ struct GlobalOptions {
   std::vector<std::string> compose_profiles;  // --compose-profile; empty = COMPOSE_PROFILES
   std::vector<std::string> env_files;  // --env-file
   std::string project_directory;       // --project-directory; "" = the first compose file's folder
+  std::string context;                 // --context: a docker context; "" = the docker CLI's precedence
   bool json = false;
   bool verbose = false;
   bool no_color = false;
@@ -46,6 +47,9 @@ class Context {
   std::string project();
   // Connected and version-negotiated; throws EngineError(kUnreachable) -> exit 3.
   docker::Client& client();
+  // Which engine (--context, DOCKER_HOST, DOCKER_CONTEXT, the current docker context, the
+  // default socket, Podman's); throws EngineError(kUnreachable) for an unusable one.
+  const docker::Endpoint& endpoint();
   ui::Reporter& reporter();
   const ui::ReporterOptions& reporter_options();
 
@@ -59,7 +63,8 @@ class Context {
  private:
   // Each made once, on first use, from whichever thread asks first: worker threads
   // (image builds, plan ops) report and call the engine too.
-  std::once_flag profile_once_, client_once_, reporter_once_, reporter_options_once_;
+  std::once_flag profile_once_, client_once_, endpoint_once_, reporter_once_, reporter_options_once_;
+  std::optional<docker::Endpoint> endpoint_;
   std::optional<profile::Profile> profile_;
   std::unique_ptr<docker::Client> client_;
   std::unique_ptr<ui::Reporter> reporter_;

@@ -1,13 +1,14 @@
 #include "cli/reaper_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
+#include "docker/engine_config.h"
 #include "docker/errors.h"
 #include "images/builder.h"
 #include "plan/labels.h"
@@ -15,23 +16,29 @@
 
 namespace biodev::cli {
 
-std::string engine_socket_path() {
-  docker::Endpoint ep = docker::Endpoint::from_env();
-  return ep.kind == docker::Endpoint::Kind::kUnix ? ep.path : "";
-}
-
 namespace {
 
-int connect_loopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
+// The engine's socket as the reaper container mounts it: this machine's socket for an
+// engine here (Docker's or Podman's), else the usual socket on the engine's own host.
+std::string reaper_socket_source(const docker::Endpoint& ep) {
+  return ep.kind == docker::Endpoint::Kind::kUnix ? ep.path : "/var/run/docker.sock";
+}
+
+int connect_to(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return -1;
+  int fd = -1;
+  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      close(fd);
+      fd = -1;
+    }
   }
+  freeaddrinfo(found);
+  if (fd < 0) return -1;
   // The reaper answers "ack" once it accepted: proof that the proxy reached it.
   pollfd p{fd, POLLIN, 0};
   char buf[8];
@@ -44,10 +51,17 @@ int connect_loopback(int port) {
 
 }  // namespace
 
+bool reaper_enabled() {
+  const char* v = std::getenv("BIODEV_REAPER");
+  return !(v && (std::string(v) == "off" || std::string(v) == "0" || std::string(v) == "false"));
+}
+
 ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
-  std::string sock = engine_socket_path();
-  if (sock.empty()) throw Error(ExitCode::kFailed, "the reaper needs a unix-socket engine (DOCKER_HOST=unix://...)");
+  if (!reaper_enabled()) return;
+  std::string sock = reaper_socket_source(ctx.endpoint());
   docker::Client& client = ctx.client();
+  std::string publish_ip = docker::remote_publish_ip(ctx.endpoint(), client.reach_host());
+  if (publish_ip.empty()) publish_ip = "127.0.0.1";
   images::BuildOptions bo;
   images::BuildResult img = images::build_runtime_image(client, bo);
   docker::json body = {
@@ -61,7 +75,7 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
        {{"AutoRemove", true},
         {"Init", true},
         {"Mounts", {{{"Type", "bind"}, {"Source", sock}, {"Target", "/var/run/docker.sock"}}}},
-        {"PortBindings", {{"8080/tcp", {{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}}}}}}}};
+        {"PortBindings", {{"8080/tcp", {{{"HostIp", publish_ip}, {"HostPort", ""}}}}}}}}};
   std::string name = project + "-reaper";
   std::string id;
   try {
@@ -82,7 +96,7 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
     if (!port) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (int attempt = 0; attempt < 100 && fd_ < 0 && port; ++attempt) {
-    fd_ = connect_loopback(port);
+    fd_ = connect_to(client.reach_host(), port);
     if (fd_ < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (fd_ < 0) {
@@ -91,7 +105,7 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
     } catch (const std::exception&) {
     }
     throw Error(ExitCode::kFailed, "the reaper for project " + project +
-                                       (port ? " did not answer on 127.0.0.1:" + std::to_string(port)
+                                       (port ? " did not answer on " + client.reach_host() + ":" + std::to_string(port)
                                              : " got no host port from the engine within 10 s") +
                                        "; nothing was started: run the command again (`biodev images build` "
                                        "remakes the biodev/runtime image it runs from)");

@@ -12,8 +12,10 @@ namespace biodev::cli {
 
 class ReaperGuard {
  public:
-  // Starts `<project>-reaper` from biodev/runtime with the engine's socket mounted and
-  // connects to it. Throws Error when the reaper cannot be started or reached.
+  // Starts `<project>-reaper` from biodev/runtime with the engine's socket mounted (the
+  // engine host's own socket for an engine elsewhere) and connects to it, at the engine's
+  // reach host. Does nothing when !reaper_enabled(). Throws Error when the reaper cannot
+  // be started or reached.
   ReaperGuard(Context& ctx, const std::string& project);
   ~ReaperGuard();
   ReaperGuard(const ReaperGuard&) = delete;
@@ -34,8 +36,8 @@ class ReaperGuard {
   int fd_ = -1;
 };
 
-// The host path of the engine's unix socket, or "" when DOCKER_HOST is not a unix
-// socket (then there is no reaper: a socket cannot be mounted into it).
-std::string engine_socket_path();
+// BIODEV_REAPER=off (or 0, false) turns the reaper off, for engines that refuse to mount
+// their socket into a container: then a killed `biodev run` leaves its stack behind.
+bool reaper_enabled();
 
 }  // namespace biodev::cli

@@ -111,6 +111,14 @@ struct ExecResult {
 // the client does not touch spdlog at all, which builds its logger on first use.
 void set_debug_log(bool on);
 
+// Which engine answers, from GET /version: "Docker" (its Components name the "Engine")
+// or "Podman" (the "Podman Engine"), with that component's version.
+struct EngineIdentity {
+  std::string name;
+  std::string version;
+};
+EngineIdentity engine_identity(const json& version);
+
 class Client {
  public:
   explicit Client(std::shared_ptr<Transport> transport);
@@ -120,7 +128,15 @@ class Client {
   void negotiate();
   const std::string& api_version();  // "1.41"
   json version();                    // GET /version
+  EngineIdentity engine();           // version(), read by engine_identity()
+  // Podman's Docker-compatible API answers (its /_ping says so): the client then
+  // smooths over where it differs from Docker's (docker/podman.h).
+  bool podman();
   const Transport& transport() const { return *transport_; }
+  // Where this machine reaches the ports the engine publishes (engine_config.h's
+  // reach_host): 127.0.0.1 unless the engine is elsewhere.
+  const std::string& reach_host() const { return reach_host_; }
+  void set_reach_host(std::string host) { reach_host_ = std::move(host); }
 
   // Containers
   std::vector<ContainerSummary> list_containers(const Filters& filters, bool all = true);
@@ -207,11 +223,14 @@ class Client {
   std::shared_ptr<Transport> transport_;
   std::once_flag negotiated_;
   std::string api_version_;
+  bool podman_ = false;
+  std::string reach_host_ = "127.0.0.1";
 };
 
 // "?filters=" query value for a Filters map (URL-encoded JSON), "" when empty.
 std::string encode_filters(const Filters& filters);
 std::string url_encode(std::string_view s);
+std::string url_decode(std::string_view s);  // "%7B" -> "{"; a malformed escape stays as it is
 
 // Splits an image reference into the fromImage/tag pair /images/create expects:
 // "postgres" -> {"postgres", "latest"}, "localhost:5000/x:1" -> {"localhost:5000/x", "1"},

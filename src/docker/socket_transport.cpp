@@ -1,4 +1,5 @@
-// The Beast transport: HTTP/1.1 over a unix or tcp socket, with a pool of keep-alive
+// The Beast transport: HTTP/1.1 over a unix or tcp socket (TLS and ssh engines through a
+// dialer, dial.h, that hands over a connected local socket), with a pool of keep-alive
 // connections. Each connection owns an io_context, and every blocking call is an async
 // operation run to completion on it with a deadline armed on the stream, so no read or
 // write can outlive its deadline: a timed-out basic_stream closes its socket and the
@@ -13,6 +14,7 @@
 #include <type_traits>
 
 #include "docker/client.h"
+#include "docker/dial.h"
 #include "docker/disconnects.h"
 #include "docker/errors.h"
 #include "docker/fd_stream.h"
@@ -193,7 +195,8 @@ std::string connect_hint(const error_code& ec) {
 template <class Protocol>
 class SocketTransport final : public Transport {
  public:
-  explicit SocketTransport(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit SocketTransport(Endpoint endpoint, std::unique_ptr<Dialer> dialer = nullptr)
+      : endpoint_(std::move(endpoint)), dialer_(std::move(dialer)) {}
 
   HttpResponse request(const HttpRequest& req) override;
   HttpResponse stream(const HttpRequest& req, const ChunkSink& sink) override;
@@ -214,10 +217,12 @@ class SocketTransport final : public Transport {
   void read_rest(Exchange<Body>& ex, const HttpRequest& req, const Deadline& deadline);
   std::unique_ptr<Conn> acquire(const Deadline& deadline, bool allow_idle);
   std::unique_ptr<Conn> connect(const Deadline& deadline);
+  void dial(Conn& conn, const Deadline& deadline);
   void release(std::unique_ptr<Conn> conn, bool keep_alive);
   [[noreturn]] void fail(const HttpRequest& req, const Deadline& deadline, error_code ec) const;
 
   Endpoint endpoint_;
+  std::unique_ptr<Dialer> dialer_;  // TLS and ssh; null for a socket connected directly
   std::mutex mutex_;
   std::vector<std::unique_ptr<Conn>> idle_;
 };
@@ -355,6 +360,12 @@ auto SocketTransport<Protocol>::acquire(const Deadline& deadline, bool allow_idl
 template <class Protocol>
 auto SocketTransport<Protocol>::connect(const Deadline& deadline) -> std::unique_ptr<Conn> {
   auto conn = std::make_unique<Conn>();
+  if constexpr (std::is_same_v<Protocol, net::local::stream_protocol>) {
+    if (dialer_) {
+      dial(*conn, deadline);
+      return conn;
+    }
+  }
   deadline.arm_connect(conn->stream);
   error_code ec;
   if constexpr (std::is_same_v<Protocol, net::local::stream_protocol>) {
@@ -384,6 +395,34 @@ auto SocketTransport<Protocol>::connect(const Deadline& deadline) -> std::unique
   return conn;
 }
 
+// A dialed connection (TLS, ssh) is proven by one /_ping before it carries a call: ssh
+// "connects" at once and only then fails to log in, and a TLS 1.3 engine refuses a
+// client certificate after the handshake. Any HTTP answer proves it; no answer gets
+// the dialer's account of why (ssh's stderr, the TLS alert).
+template <class Protocol>
+void SocketTransport<Protocol>::dial(Conn& conn, const Deadline& deadline) {
+  Dialed dialed = dialer_->dial(deadline.span());
+  error_code ec;
+  conn.stream.socket().assign(net::local::stream_protocol(), dialed.fd, ec);
+  if (!ec && dialer_->ping_new_connections()) {
+    HttpRequest ping;
+    ping.target = "/_ping";
+    http::response<http::string_body> res;
+    ec = send(conn, ping, deadline);
+    if (!ec) {
+      deadline.arm_connect(conn.stream);
+      ec = conn.run([&](auto handler) { http::async_read(conn.stream, conn.buffer, res, std::move(handler)); });
+    }
+  }
+  if (!ec) return;
+  g_disconnects.fetch_add(1);
+  std::string why = dialed.explain ? dialed.explain() : "";
+  if (why.empty())
+    why = ec == beast::error::timeout ? fmt::format("no answer within {}", format_span(deadline.span()))
+                                      : ec.message();
+  throw EngineError(ErrorKind::kUnreachable, 0, fmt::format("cannot reach the Docker engine at {}: {}", describe(), why));
+}
+
 template <class Protocol>
 void SocketTransport<Protocol>::release(std::unique_ptr<Conn> conn, bool keep_alive) {
   if (!keep_alive || conn->buffer.size() != 0) return;  // closed on destruction
@@ -401,9 +440,13 @@ void SocketTransport<Protocol>::fail(const HttpRequest& req, const Deadline& dea
                                   call, format_span(deadline.span())));
   }
   if (closed_by_peer(ec) || ec == http::error::partial_message) {
-    throw EngineError(
-        ErrorKind::kUnreachable, 0,
-        fmt::format("the Docker engine at {} closed the connection during {}", describe(), call));
+    // 2376 is the TLS engine's port: plain HTTP to it is closed without an answer.
+    bool plain_to_tls = endpoint_.kind == Endpoint::Kind::kTcp && !endpoint_.tls && endpoint_.port == "2376";
+    throw EngineError(ErrorKind::kUnreachable, 0,
+                      fmt::format("the Docker engine at {} closed the connection during {}{}", describe(), call,
+                                  plain_to_tls ? " (an engine on port 2376 speaks TLS: set DOCKER_TLS_VERIFY=1 "
+                                                 "and DOCKER_CERT_PATH)"
+                                               : ""));
   }
   if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
     throw EngineError(
@@ -432,6 +475,9 @@ bool engine_went_away(Client& client, long long before, const std::vector<std::s
 }
 
 std::shared_ptr<Transport> make_socket_transport(const Endpoint& endpoint) {
+  using Local = SocketTransport<net::local::stream_protocol>;
+  if (endpoint.kind == Endpoint::Kind::kSsh) return std::make_shared<Local>(endpoint, make_ssh_dialer(endpoint));
+  if (endpoint.tls) return std::make_shared<Local>(endpoint, make_tls_dialer(endpoint));
   if (endpoint.kind == Endpoint::Kind::kTcp) {
     return std::make_shared<SocketTransport<net::ip::tcp>>(endpoint);
   }

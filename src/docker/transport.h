@@ -19,19 +19,34 @@ namespace biodev::docker {
 
 using namespace std::chrono_literals;
 
-// Where the engine listens. Parsed from DOCKER_HOST.
-struct Endpoint {
-  enum class Kind { kUnix, kTcp } kind = Kind::kUnix;
-  std::string path = "/var/run/docker.sock";  // kUnix
-  std::string host;                           // kTcp
-  std::string port;                           // kTcp
+// TLS material for a tcp:// engine, as the docker CLI finds it: DOCKER_TLS_VERIFY (or a
+// context's TLS folder) turns it on; files come from DOCKER_CERT_PATH (default ~/.docker).
+struct TlsFiles {
+  bool verify = true;    // check the engine's certificate against ca and its name
+  std::string dir;       // where the files were looked for (named in errors)
+  std::string dir_from;  // "DOCKER_CERT_PATH", "~/.docker" or "context NAME" (for errors)
+  std::string ca;        // "" when absent
+  std::string cert;      // client certificate, "" when absent
+  std::string key;       // its private key, "" when absent
+};
 
-  // "unix:///run/docker.sock", "tcp://127.0.0.1:2375", or empty for the default.
-  // Throws UsageError on anything else.
-  static Endpoint parse(std::string_view docker_host);
-  // Endpoint from $DOCKER_HOST, else the default socket.
-  static Endpoint from_env();
+// Where the engine listens. Parsed from DOCKER_HOST or a docker context.
+struct Endpoint {
+  enum class Kind { kUnix, kTcp, kSsh } kind = Kind::kUnix;
+  std::string path = "/var/run/docker.sock";  // kUnix
+  std::string host;                           // kTcp, kSsh
+  std::string port;                           // kTcp; kSsh: "" = ssh's own default
+  std::string user;                           // kSsh: "" = ssh's own default
+  std::optional<TlsFiles> tls;                // kTcp over TLS
+  std::string context;                        // the docker context it came from, if any
+
+  // "unix:///run/docker.sock", "tcp://127.0.0.1:2375", "ssh://me@box:22", or empty for
+  // the default. Throws UsageError on anything else. A tcp:// port defaults to 2375
+  // (2376 once TLS is known to be on: see engine_config.h).
+  static Endpoint parse(std::string_view docker_host, bool tls = false);
   std::string to_string() const;
+  // The engine runs on this machine: a unix socket, or tcp/ssh to a loopback name.
+  bool on_this_machine() const;
 };
 
 struct HttpRequest {
@@ -88,7 +103,8 @@ class Transport {
   virtual std::string describe() const = 0;  // "unix:///var/run/docker.sock"
 };
 
-// The real transport over Beast.
+// The real transport over Beast: unix sockets and plain tcp directly; TLS and ssh through
+// a dialer that hands Beast a connected local socket (tls_dial.h, ssh_dial.h).
 std::shared_ptr<Transport> make_socket_transport(const Endpoint& endpoint);
 
 }  // namespace biodev::docker

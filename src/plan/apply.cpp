@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "docker/engine_config.h"
 #include "docker/errors.h"
 #include "docker/network_release.h"
 #include "health/wait.h"
@@ -35,18 +36,18 @@ std::string first_network_ip(const docker::json& inspect) {
 
 std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& spec,
                                                      const std::vector<docker::PortBinding>& ports,
-                                                     const std::string& bridge_ip) {
+                                                     const std::string& bridge_ip,
+                                                     const std::string& reach) {
   health::ProbeTarget t{spec, "", 0};
   if (spec.kind == profile::ProbeSpec::Kind::kNone || spec.kind == profile::ProbeSpec::Kind::kExec)
     return t;
   for (const auto& b : ports) {
     if (b.container_port != spec.port || b.host_port == 0 || b.protocol != "tcp") continue;
-    bool any = b.host_ip.empty() || b.host_ip == "0.0.0.0" || b.host_ip == "::";
-    t.host = any ? "127.0.0.1" : b.host_ip;
+    t.host = docker::reach_address(b.host_ip, reach);
     t.port = b.host_port;
     return t;
   }
-  if (bridge_ip.empty()) return std::nullopt;
+  if (bridge_ip.empty() || reach != "127.0.0.1") return std::nullopt;
   t.host = bridge_ip;
   t.port = spec.port;
   return t;
@@ -394,11 +395,12 @@ void EngineOps::await_ready(const Op& op) {
                                         (logs.empty() ? "" : "; last log lines:" + logs));
   };
   std::string bridge_ip;
-  auto target = host_probe_target(s.ready, ports, "");
-  if (!target && !known_ip.empty()) target = host_probe_target(s.ready, ports, known_ip);
+  const std::string& reach = ctx_.client->reach_host();
+  auto target = host_probe_target(s.ready, ports, "", reach);
+  if (!target && !known_ip.empty()) target = host_probe_target(s.ready, ports, known_ip, reach);
   if (!target) {
     bridge_ip = first_network_ip(ctx_.client->inspect_container(id));
-    target = host_probe_target(s.ready, ports, bridge_ip);
+    target = host_probe_target(s.ready, ports, bridge_ip, reach);
     // A container that already exited has no ports: say that, not "unreachable".
     if (auto why = died()) throw failed(*why);
     if (!target)
@@ -449,7 +451,7 @@ void EngineOps::seed(const Op& op) {
   req.published = published(op.subject);
   {
     std::lock_guard lock(mu_);
-    req.host = probe_host_.count(op.subject) ? probe_host_[op.subject] : "127.0.0.1";
+    req.host = probe_host_.count(op.subject) ? probe_host_[op.subject] : ctx_.client->reach_host();
   }
   auto t0 = steady_clock::now();
   report(op.subject, "seeding");

@@ -82,11 +82,13 @@ class EngineOps {
   std::map<std::string, std::string> net_ids_;     // engine network name -> id
 };
 
-// Probe target for a service from the host: the published port of spec.port on
-// 127.0.0.1 (or the bound IP), else the container's bridge IP (reachable from a Linux
-// host). Returns nullopt when neither is known.
+// Probe target for a service from the host: the published port of spec.port at the
+// engine's reach host (docker::reach_address), else the container's bridge IP, which a
+// Linux host reaches only when the engine runs on it (reach is 127.0.0.1). Returns
+// nullopt when neither is known.
 std::optional<health::ProbeTarget> host_probe_target(const profile::ProbeSpec& spec,
                                                      const std::vector<docker::PortBinding>& ports,
-                                                     const std::string& bridge_ip);
+                                                     const std::string& bridge_ip,
+                                                     const std::string& reach = "127.0.0.1");
 
 }  // namespace biodev::plan

@@ -140,7 +140,9 @@ void compose_host_config(json& hc, const Service& s) {
     hc["RestartPolicy"]["MaximumRetryCount"] = s.restart_max_retries;
 }
 
-json host_config(const profile::Profile& p, const Service& s) {
+bool is_loopback_ip(const std::string& ip) { return ip == "127.0.0.1" || ip == "::1" || ip == "localhost"; }
+
+json host_config(const profile::Profile& p, const Service& s, const DesiredOptions& o) {
   json hc = {{"Init", s.init},
              {"RestartPolicy", {{"Name", s.restart}}},
              {"Mounts", mounts_json(p, s)},
@@ -151,7 +153,8 @@ json host_config(const profile::Profile& p, const Service& s) {
     std::string key = std::to_string(port.container_port) + "/" + port.protocol;
     // HostPort "" asks the engine to pick a free port.
     bindings[key].push_back(
-        {{"HostIp", port.host_ip},
+        {{"HostIp", !o.loopback_publish_ip.empty() && is_loopback_ip(port.host_ip) ? o.loopback_publish_ip
+                                                                                    : port.host_ip},
          {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
   }
   hc["PortBindings"] = bindings;
@@ -212,7 +215,7 @@ json container_body(const profile::Profile& p, const Service& s, const ImageChoi
     // Dropped by the client for engines before API 1.44 (docker/client.h).
     if (s.healthcheck->start_interval_ms > 0) body["Healthcheck"]["StartInterval"] = ns(s.healthcheck->start_interval_ms);
   }
-  body["HostConfig"] = host_config(p, s);
+  body["HostConfig"] = host_config(p, s, o);
   if (s.network_mode.empty()) {
     const auto& first = s.networks.front();
     body["NetworkingConfig"] = {

@@ -20,6 +20,9 @@ struct DesiredOptions {
   std::set<std::string> services;  // empty = every service
   // For services with `gateway: true`: the JSON put in BIODEV_GATEWAY_SPEC.
   std::function<std::string(const profile::Profile&)> gateway_spec;
+  // For an engine elsewhere: the address ports bound to loopback are published on
+  // instead (docker::remote_publish_ip); "" = as the profile says.
+  std::string loopback_publish_ip;
 };
 
 // The service definition in effect: the offline variant when its image choice says so.

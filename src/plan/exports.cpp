@@ -1,5 +1,6 @@
 #include "plan/exports.h"
 
+#include "docker/engine_config.h"
 #include "profile/validate.h"
 #include "util/error.h"
 
@@ -11,8 +12,7 @@ PublishedPorts published_ports(const ObservedState& observed) {
     if (c.state != "running") continue;
     for (const auto& p : c.ports) {
       if (!p.host_port || p.protocol != "tcp") continue;
-      bool any = p.host_ip.empty() || p.host_ip == "0.0.0.0" || p.host_ip == "::";
-      out[c.service][p.container_port] = {any ? "127.0.0.1" : p.host_ip, p.host_port};
+      out[c.service][p.container_port] = {docker::reach_address(p.host_ip, observed.reach_host), p.host_port};
     }
   }
   return out;

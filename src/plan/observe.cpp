@@ -8,6 +8,7 @@ namespace biodev::plan {
 ObservedState observe(docker::Client& client, const std::string& project) {
   docker::Filters f{{"label", {std::string(labels::kProject) + "=" + project}}};
   ObservedState s;
+  s.reach_host = client.reach_host();
   for (const auto& c : client.list_containers(f, true)) {
     if (c.label(labels::kReaper) == "true") continue;  // the run reaper is not a service
     s.containers.push_back({c.id, c.name, c.label(labels::kService), c.label(labels::kConfigHash),

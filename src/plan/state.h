@@ -79,6 +79,7 @@ struct ObservedState {
   // and a killed `up` can leave one behind (its create landed after the next observe).
   std::vector<std::pair<std::string, std::string>> duplicate_networks;  // full name, id
   std::vector<std::string> volumes;             // full names
+  std::string reach_host = "127.0.0.1";         // where published ports are reached (Client::reach_host)
   bool has_network(const std::string& full_name) const { return networks.count(full_name) > 0; }
   bool has_volume(const std::string& full_name) const;
   std::vector<const ObservedContainer*> for_service(const std::string& service) const;

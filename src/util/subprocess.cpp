@@ -99,13 +99,17 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 }
 
 // posix_spawn with the descriptors, signals and process group described in the header.
-pid_t spawn(const std::string& path, const SubprocessOptions& options, const Pipe& out,
-            const Pipe& err) {
+// `in` < 0 means /dev/null.
+pid_t spawn(const std::string& path, const SubprocessOptions& options, int in, int out, int err) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out.write, 1);
-  posix_spawn_file_actions_adddup2(&fa, err.write, 2);
+  if (in < 0) {
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  } else {
+    posix_spawn_file_actions_adddup2(&fa, in, 0);
+  }
+  posix_spawn_file_actions_adddup2(&fa, out, 1);
+  posix_spawn_file_actions_adddup2(&fa, err, 2);
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, options.cwd.c_str());
 
@@ -253,7 +257,7 @@ SubprocessResult run_subprocess(const SubprocessOptions& options, const LineSink
   Pipe err = make_pipe();
   pid_t pid = -1;
   try {
-    pid = spawn(*path, options, out, err);
+    pid = spawn(*path, options, -1, out.write, err.write);
   } catch (...) {
     close_fd(out.read), close_fd(out.write), close_fd(err.read), close_fd(err.write);
     throw;
@@ -277,6 +281,13 @@ SubprocessResult run_subprocess(const SubprocessOptions& options, const LineSink
   close_fd(err.read);
   result.exit_code = decode_status(status);
   return result;
+}
+
+pid_t start_subprocess(const SubprocessOptions& options, int in, int out, int err) {
+  if (options.argv.empty()) throw Error(ExitCode::kFailed, "no program to run");
+  std::optional<std::string> path = find_executable(options.argv[0]);
+  if (!path) throw Error(ExitCode::kFailed, options.argv[0] + " is not installed (not found in PATH)");
+  return spawn(*path, options, in, out, err);
 }
 
 }  // namespace biodev

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <sys/types.h>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,6 +45,12 @@ struct SubprocessResult {
 // Runs the program to completion, calling `on_line` (from this thread) for every line.
 // Throws Error when the program cannot be started (not found, not executable).
 SubprocessResult run_subprocess(const SubprocessOptions& options, const LineSink& on_line = {});
+
+// Starts the program with `in`, `out` and `err` as its descriptors 0, 1 and 2 (otherwise
+// set up as run_subprocess does: no other descriptor, default signals, its own process
+// group) and returns its pid at once; the caller waits for it. Throws Error when it
+// cannot be started. options.cancel and options.deadline are not used.
+pid_t start_subprocess(const SubprocessOptions& options, int in, int out, int err);
 
 // The full path `name` resolves to through $PATH (or `name` itself when it holds a '/'
 // and is executable), if any.

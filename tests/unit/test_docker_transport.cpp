@@ -164,8 +164,29 @@ TEST_CASE("Endpoint::parse") {
   CHECK(v6.port == "2376");
   CHECK(v6.to_string() == "tcp://[::1]:2376");
 
-  for (const char* bad : {"ssh://me@box", "/var/run/docker.sock", "npipe:////./pipe/docker",
-                          "unix://", "tcp://:2375", "tcp://host:port"}) {
+  CHECK(Endpoint::parse("tcp://docker", true).port == "2376");
+  CHECK(Endpoint::parse("tcp://docker:2375", true).port == "2375");
+  CHECK(tcp.on_this_machine());
+  CHECK_FALSE(Endpoint::parse("tcp://127.0.0.2:2376").on_this_machine());
+  CHECK_FALSE(Endpoint::parse("tcp://docker:2376").on_this_machine());
+  CHECK(Endpoint::parse("tcp://localhost:2375").on_this_machine());
+  CHECK(def.on_this_machine());
+
+  Endpoint ssh = Endpoint::parse("ssh://me@build-box:2222");
+  CHECK(ssh.kind == Endpoint::Kind::kSsh);
+  CHECK(ssh.user == "me");
+  CHECK(ssh.host == "build-box");
+  CHECK(ssh.port == "2222");
+  CHECK(ssh.to_string() == "ssh://me@build-box:2222");
+  Endpoint bare = Endpoint::parse("ssh://box");
+  CHECK(bare.user.empty());
+  CHECK(bare.port.empty());
+  CHECK(bare.to_string() == "ssh://box");
+  CHECK(Endpoint::parse("ssh://root@[::1]:22").host == "::1");
+
+  for (const char* bad : {"/var/run/docker.sock", "npipe:////./pipe/docker", "unix://", "tcp://:2375",
+                          "tcp://host:port", "ssh://@box", "ssh://me:secret@box", "ssh://box/path",
+                          "ssh://"}) {
     CAPTURE(bad);
     try {
       Endpoint::parse(bad);
@@ -175,10 +196,6 @@ TEST_CASE("Endpoint::parse") {
     }
   }
 
-  ::setenv("DOCKER_HOST", "tcp://10.0.0.5:2375", 1);
-  CHECK(Endpoint::from_env().host == "10.0.0.5");
-  ::unsetenv("DOCKER_HOST");
-  CHECK(Endpoint::from_env().path == "/var/run/docker.sock");
 }
 
 TEST_CASE("HttpResponse::header is case-insensitive") {
