@@ -1,19 +1,24 @@
-// TLS to the engine. Each connection is a pump on one shared I/O thread: the TLS stream
-// on one side, one end of a socket pair on the other, bytes copied both ways. A
-// half-close from biodev (exec's stdin ended) becomes a TCP half-close, which the
-// engine reads as the end of input; the engine's close ends the local side.
+// TLS to the engine. Boost.Asio's SSL context (over OpenSSL) holds the files; each
+// connection is a TCP connection with its own OpenSSL session and a pump thread that
+// copies bytes between it and one end of a socket pair, the other end going to Beast.
+// A half-close from biodev (an exec's stdin ended) is sent as TLS's close_notify and a
+// TCP half-close, as the docker CLI sends it: Go engines and OpenSSL fronts (socat,
+// stunnel, nginx) then still answer; a bare TCP half-close makes OpenSSL fronts fail.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/asio/ssl.hpp>
-#include <future>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "docker/dial.h"
@@ -26,86 +31,168 @@ namespace {
 
 namespace ssl = net::ssl;
 using error_code = boost::system::error_code;
-using tcp = net::ip::tcp;
-
-// The I/O thread every TLS connection of the process shares; never stopped (it owns no
-// resource a process exit must release).
-net::io_context& pump_context() {
-  static net::io_context* ioc = [] {
-    auto* c = new net::io_context(1);
-    std::thread([c] {
-      auto guard = net::make_work_guard(*c);
-      c->run();
-    }).detach();
-    return c;
-  }();
-  return *ioc;
-}
+using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void unusable(const std::string& message) {
   throw EngineError(ErrorKind::kUnreachable, 0, message);
 }
 
-class Pump : public std::enable_shared_from_this<Pump> {
- public:
-  Pump(ssl::context& ctx) : tls(pump_context(), ctx), local(pump_context()) {}
-  ssl::stream<tcp::socket> tls;
-  net::local::stream_protocol::socket local;
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  if (!e) return "connection closed";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  const char* reason = ERR_reason_error_string(e);
+  return reason ? reason : buf;
+}
 
-  void start() {
-    to_local();
-    to_engine();
+// One connection's session and its pump. The pump thread alone uses the session once
+// the handshake is done; `ended_by` is what it tells others.
+struct Session {
+  SSL* ssl = nullptr;
+  int tcp = -1;
+  int local = -1;  // our end of the pair
+  std::mutex mutex;
+  std::string ended_by;  // the TLS error that ended the engine's side, "" for a clean close
+  ~Session() {
+    if (ssl) SSL_free(ssl);
+    if (tcp >= 0) ::close(tcp);
+    if (local >= 0) ::close(local);
   }
-  void close() {
-    error_code ignored;
-    local.close(ignored);
-    tls.next_layer().close(ignored);
+  std::string error() {
+    std::lock_guard lock(mutex);
+    return ended_by;
   }
-  // The TLS error that ended the engine's side, "" for a clean close. In TLS 1.3 the
-  // engine judges the client certificate after the handshake: its alert arrives here.
-  std::string ended_by() {
-    std::lock_guard lock(mutex_);
-    return ended_by_;
-  }
+};
+
+// Copies both ways until both directions are done. Non-blocking session and sockets,
+// one poll() over both: what SSL wants (read or write) decides what is polled for.
+class Pump {
+ public:
+  explicit Pump(std::shared_ptr<Session> s) : s_(std::move(s)) {}
+  void run();
 
  private:
-  void to_local() {
-    tls.async_read_some(net::buffer(down_), [self = shared_from_this()](error_code ec, size_t n) {
-      if (ec) {  // the engine closed (with or without close_notify), or refused us
-        if (ec != net::error::eof && ec != ssl::error::stream_truncated) {
-          std::lock_guard lock(self->mutex_);
-          self->ended_by_ = ec.message();
-        }
-        error_code ignored;
-        self->local.shutdown(net::socket_base::shutdown_send, ignored);
-        return;
-      }
-      net::async_write(self->local, net::buffer(self->down_.data(), n),
-                       [self](error_code ec, size_t) {
-                         if (ec) return self->close();
-                         self->to_local();
-                       });
-    });
-  }
-  void to_engine() {
-    local.async_read_some(net::buffer(up_), [self = shared_from_this()](error_code ec, size_t n) {
-      if (ec) {  // biodev is done writing: a TCP half-close tells the engine
-        error_code ignored;
-        self->tls.next_layer().shutdown(net::socket_base::shutdown_send, ignored);
-        return;
-      }
-      net::async_write(self->tls, net::buffer(self->up_.data(), n), [self](error_code ec, size_t) {
-        if (ec) return self->close();
-        self->to_engine();
-      });
-    });
-  }
-
-  std::array<char, 16 * 1024> down_{};
-  std::array<char, 16 * 1024> up_{};
-  std::mutex mutex_;
-  std::string ended_by_;
+  bool from_engine();
+  bool to_local();
+  bool from_local();
+  bool to_engine();
+  void end_engine_side(bool clean);
+  short want_ = 0;  // POLLIN/POLLOUT the session waits for on tcp
+  short local_want_ = 0;
+  std::shared_ptr<Session> s_;
+  std::array<char, 16 * 1024> down_{}, up_{};
+  size_t down_len_ = 0, down_off_ = 0, up_len_ = 0, up_off_ = 0;
+  bool engine_done_ = false, local_done_ = false, shutdown_sent_ = false, broken_ = false;
 };
+
+void Pump::end_engine_side(bool clean) {
+  if (!clean) {
+    std::lock_guard lock(s_->mutex);
+    s_->ended_by = openssl_error();
+  }
+  engine_done_ = true;
+}
+
+// SSL_read into down_ when it is empty. False when it would block.
+bool Pump::from_engine() {
+  if (engine_done_ || down_len_ > 0) return false;
+  int n = SSL_read(s_->ssl, down_.data(), static_cast<int>(down_.size()));
+  if (n > 0) {
+    down_len_ = static_cast<size_t>(n);
+    down_off_ = 0;
+    return true;
+  }
+  int err = SSL_get_error(s_->ssl, n);
+  if (err == SSL_ERROR_WANT_READ)
+    want_ |= POLLIN;
+  else if (err == SSL_ERROR_WANT_WRITE)
+    want_ |= POLLOUT;
+  else
+    end_engine_side(err == SSL_ERROR_ZERO_RETURN ||
+                    (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0));
+  return engine_done_;
+}
+
+bool Pump::to_local() {
+  if (down_len_ == 0) {
+    if (engine_done_ && !local_done_ && !broken_) {
+      ::shutdown(s_->local, SHUT_WR);  // the engine is done: so is the stream biodev reads
+      broken_ = true;
+    }
+    return false;
+  }
+  ssize_t n = ::send(s_->local, down_.data() + down_off_, down_len_, MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN)
+      local_want_ |= POLLOUT;
+    else
+      local_done_ = engine_done_ = true;  // biodev closed its end
+    return false;
+  }
+  down_off_ += static_cast<size_t>(n);
+  down_len_ -= static_cast<size_t>(n);
+  return true;
+}
+
+bool Pump::from_local() {
+  if (local_done_ || up_len_ > 0) return false;
+  ssize_t n = ::recv(s_->local, up_.data(), up_.size(), 0);
+  if (n < 0) {
+    if (errno == EAGAIN)
+      local_want_ |= POLLIN;
+    else
+      local_done_ = true;
+    return false;
+  }
+  if (n == 0) local_done_ = true;
+  up_len_ = static_cast<size_t>(n);
+  up_off_ = 0;
+  return true;
+}
+
+// SSL_write of up_; once biodev is done writing, close_notify and a TCP half-close.
+bool Pump::to_engine() {
+  if (up_len_ == 0) {
+    if (!local_done_ || shutdown_sent_) return false;
+    int r = SSL_shutdown(s_->ssl);
+    if (r < 0 && SSL_get_error(s_->ssl, r) == SSL_ERROR_WANT_WRITE) {
+      want_ |= POLLOUT;
+      return false;
+    }
+    ::shutdown(s_->tcp, SHUT_WR);
+    shutdown_sent_ = true;
+    return true;
+  }
+  int n = SSL_write(s_->ssl, up_.data() + up_off_, static_cast<int>(up_len_));
+  if (n > 0) {
+    up_off_ += static_cast<size_t>(n);
+    up_len_ -= static_cast<size_t>(n);
+    return true;
+  }
+  int err = SSL_get_error(s_->ssl, n);
+  if (err == SSL_ERROR_WANT_WRITE)
+    want_ |= POLLOUT;
+  else if (err == SSL_ERROR_WANT_READ)
+    want_ |= POLLIN;
+  else
+    up_len_ = 0, local_done_ = shutdown_sent_ = true;  // the engine is gone
+  return false;
+}
+
+void Pump::run() {
+  while (!(engine_done_ && down_len_ == 0 && (local_done_ || broken_))) {
+    want_ = local_want_ = 0;
+    bool moved = false;
+    moved |= from_engine();
+    moved |= to_local();
+    moved |= from_local();
+    moved |= to_engine();
+    if (moved || SSL_pending(s_->ssl) > 0) continue;
+    std::array<pollfd, 2> fds{pollfd{s_->tcp, want_, 0}, pollfd{s_->local, local_want_, 0}};
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
+  }
+}
 
 bool is_ip(const std::string& host) {
   error_code ec;
@@ -124,7 +211,7 @@ std::string refusal(const TlsFiles& t, const std::string& why) {
 }
 
 // What went wrong in a handshake, in terms of the files the user controls.
-std::string handshake_failure(const Endpoint& ep, SSL* ssl, const error_code& ec) {
+std::string handshake_failure(const Endpoint& ep, SSL* ssl, const std::string& why) {
   const TlsFiles& t = *ep.tls;
   long verify = SSL_get_verify_result(ssl);
   if (t.verify && verify != X509_V_OK) {
@@ -135,8 +222,10 @@ std::string handshake_failure(const Endpoint& ep, SSL* ssl, const error_code& ec
     return fmt::format("the engine's certificate does not verify against {} ({})", t.ca,
                        X509_verify_cert_error_string(verify));
   }
-  return refusal(t, ec.message());
+  return refusal(t, why);
 }
+
+void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 class TlsDialer final : public Dialer {
  public:
@@ -147,7 +236,12 @@ class TlsDialer final : public Dialer {
 
  private:
   void load();
-  std::string connect(Pump& pump, std::chrono::milliseconds timeout);
+  int connect_tcp(Clock::time_point deadline);
+  void handshake(Session& s, Clock::time_point deadline);
+  [[noreturn]] void fail(const std::string& why) const {
+    unusable(
+        fmt::format("cannot reach the Docker engine at {} over TLS: {}", ep_.to_string(), why));
+  }
 
   Endpoint ep_;
   ssl::context ctx_;
@@ -179,63 +273,72 @@ void TlsDialer::load() {
     unusable(fmt::format("{} is not the key of {} ({})", t.key, t.cert, t.dir_from));
 }
 
-// Resolves, connects and shakes hands on the pump's thread; "" on success, else why not.
-std::string TlsDialer::connect(Pump& pump, std::chrono::milliseconds timeout) {
-  SSL* ssl = pump.tls.native_handle();
-  if (is_ip(ep_.host)) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ep_.host.c_str());
-  } else {
-    SSL_set_tlsext_host_name(ssl, ep_.host.c_str());
-    SSL_set1_host(ssl, ep_.host.c_str());
-  }
-  auto result = std::make_shared<std::promise<std::string>>();
-  auto resolver = std::make_shared<tcp::resolver>(pump_context());
-  auto timer = std::make_shared<net::steady_timer>(pump_context(), timeout);
-  timer->async_wait([&pump, resolver](error_code ec) {
-    if (ec) return;  // cancelled: finished in time
-    resolver->cancel();
-    error_code ignored;
-    pump.tls.next_layer().close(ignored);
+// Resolving and connecting, both bounded by the deadline.
+int TlsDialer::connect_tcp(Clock::time_point deadline) {
+  net::io_context ioc;
+  net::ip::tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  std::string why = "no answer";
+  bool connected = false;
+  resolver.async_resolve(ep_.host, ep_.port, [&](error_code ec, auto results) {
+    if (ec) {
+      why = fmt::format("cannot resolve {}: {}", ep_.host, ec.message());
+      return;
+    }
+    stream.expires_at(deadline);
+    stream.async_connect(results, [&](error_code ec, auto&&) {
+      connected = !ec;
+      if (ec) why = ec == beast::error::timeout ? "no answer" : ec.message();
+    });
   });
-  auto finish = [result, timer](std::string why) {
-    timer->cancel();
-    result->set_value(std::move(why));
-  };
-  resolver->async_resolve(
-      ep_.host, ep_.port, [this, &pump, finish, ssl, resolver](error_code ec, auto endpoints) {
-        if (ec) return finish(fmt::format("cannot resolve {}: {}", ep_.host, ec.message()));
-        net::async_connect(pump.tls.next_layer(), endpoints,
-                           [this, &pump, finish, ssl](error_code ec, auto&&) {
-                             if (ec) return finish(ec.message());
-                             pump.tls.async_handshake(
-                                 ssl::stream_base::client, [this, finish, ssl](error_code ec) {
-                                   finish(ec ? handshake_failure(ep_, ssl, ec) : "");
-                                 });
-                           });
-      });
-  std::string why = result->get_future().get();
-  if (why.empty()) return why;
-  if (timer->expiry() <= std::chrono::steady_clock::now())
-    return fmt::format("no answer within {} ms", timeout.count());
-  return why;
+  ioc.run_until(deadline);
+  if (!connected) fail(why);
+  return stream.release_socket().release();
+}
+
+void TlsDialer::handshake(Session& s, Clock::time_point deadline) {
+  s.ssl = SSL_new(ctx_.native_handle());
+  if (!s.ssl) fail(openssl_error());
+  SSL_set_fd(s.ssl, s.tcp);
+  if (is_ip(ep_.host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.ssl), ep_.host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(s.ssl, ep_.host.c_str());
+    SSL_set1_host(s.ssl, ep_.host.c_str());
+  }
+  set_nonblocking(s.tcp);
+  for (;;) {
+    ERR_clear_error();
+    int r = SSL_connect(s.ssl);
+    if (r == 1) return;
+    int err = SSL_get_error(s.ssl, r);
+    if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+      fail(handshake_failure(ep_, s.ssl, openssl_error()));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd p{s.tcp, static_cast<short>(err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0)
+      fail("no answer to the TLS handshake");
+  }
 }
 
 Dialed TlsDialer::dial(std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto session = std::make_shared<Session>();
+  session->tcp = connect_tcp(deadline);
+  handshake(*session, deadline);
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-    unusable(fmt::format("cannot make a socket pair: {}", std::strerror(errno)));
-  auto pump = std::make_shared<Pump>(ctx_);
-  pump->local.assign(net::local::stream_protocol(), pair[0]);
-  std::string why = connect(*pump, timeout);
-  if (!why.empty()) {
+    fail(fmt::format("cannot make a socket pair: {}", std::strerror(errno)));
+  session->local = pair[0];
+  set_nonblocking(session->local);
+  try {
+    std::thread([session] { Pump(session).run(); }).detach();
+  } catch (const std::system_error& e) {
     ::close(pair[1]);
-    net::post(pump_context(), [pump] { pump->close(); });
-    unusable(
-        fmt::format("cannot reach the Docker engine at {} over TLS: {}", ep_.to_string(), why));
+    fail(fmt::format("cannot start a thread for the connection: {}", e.what()));
   }
-  net::post(pump_context(), [pump] { pump->start(); });
-  return {pair[1], [pump, this] {
-            std::string why = pump->ended_by();
+  return {pair[1], [session, this] {
+            std::string why = session->error();
             return why.empty() ? why : refusal(*ep_.tls, why);
           }};
 }

@@ -7,6 +7,9 @@ BIODEV=${BIODEV:?set BIODEV to the biodev binary}
 SRC=${BIODEV_SOURCE_DIR:?set BIODEV_SOURCE_DIR}
 SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 TEST_NAME=$(basename "$0" .sh)
+# Where the engine's published ports are reached (another address when a test runs the
+# suite against an engine "elsewhere", see test_engine_matrix.sh).
+ENGINE_ADDR=${BIODEV_TEST_ENGINE_ADDR:-127.0.0.1}
 
 fail() { echo "FAIL [$TEST_NAME]: $*" >&2; exit 1; }
 note() { echo "-- [$TEST_NAME] $*" >&2; }
@@ -99,4 +102,38 @@ wait_until() {
 host_port() {
   "$BIODEV" -p "$PROJECT" status --json | jq -r --arg s "$1" --argjson p "$2" \
     '.services[] | select(.service==$s) | .ports[] | select(.container_port==$p) | .host_port'
+}
+
+# make_test_certs DIR: a CA (DIR/ca.pem), a server certificate for 127.0.0.1, 127.0.0.2
+# and engine.test (DIR/server.pem), and a client certificate in DIR/client/ as the docker
+# CLI wants it (ca.pem, cert.pem, key.pem).
+test_cert() {  # test_cert DIR NAME SUBJECT EXTENSIONS: DIR/NAME.pem, DIR/NAME-key.pem
+  local dir=$1 name=$2
+  openssl req -newkey rsa:2048 -nodes -keyout "$dir/$name-key.pem" -out "$dir/$name.csr" -subj "$3" 2>/dev/null
+  printf '%b' "$4" >"$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+    -out "$dir/$name.pem" -days 2 -extfile "$dir/$name.ext" 2>/dev/null
+}
+make_test_certs() {
+  local dir=$1
+  mkdir -p "$dir/client"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" -days 2 \
+    -subj "/CN=biodev test CA" 2>/dev/null
+  test_cert "$dir" server "/CN=engine" \
+    'subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:engine.test\nextendedKeyUsage=serverAuth\n'
+  test_cert "$dir" client "/CN=client" 'extendedKeyUsage=clientAuth\n'
+  cp "$dir/ca.pem" "$dir/client/ca.pem"
+  cp "$dir/client.pem" "$dir/client/cert.pem"
+  cp "$dir/client-key.pem" "$dir/client/key.pem"
+}
+# tls_front DIR ADDR PORT CERTNAME: a TLS front requiring client certificates signed by
+# DIR/ca.pem, on ADDR:PORT, in front of the engine's socket (its pid added to PIDS).
+PIDS=()
+tls_front() {
+  local dir=$1 addr=$2 port=$3 cert=$4
+  # -t: after one direction ends (an exec's stdin), keep the other open (its output).
+  socat -t 3600 "openssl-listen:$port,bind=$addr,reuseaddr,fork,cert=$dir/$cert.pem,key=$dir/$cert-key.pem,cafile=$dir/ca.pem,verify=1" \
+    "UNIX-CONNECT:$SOCK" 2>/dev/null &
+  PIDS+=("$!")
+  wait_until 10 bash -c "exec 3<>/dev/tcp/$addr/$port" || fail "no TLS front on $addr:$port"
 }

@@ -73,7 +73,7 @@ gw=$(host_port gateway 8080)
 watcher=$!
 sleep 1
 sed -i 's/^MESSAGE = .*/MESSAGE = "reloaded-'$$'"/' examples/bio_ai_server/server.py
-wait_until 30 sh -c "curl -fsS http://127.0.0.1:$gw/api/hello | grep -q reloaded-$$" || { cat watch.log; fail "watch did not restart bio_ai_server"; }
+wait_until 30 sh -c "curl -fsS http://$ENGINE_ADDR:$gw/api/hello | grep -q reloaded-$$" || { cat watch.log; fail "watch did not restart bio_ai_server"; }
 kill -INT $watcher; wait $watcher || true
 grep -q "bio_ai_server" watch.log || fail "watch said nothing about the restart"
 

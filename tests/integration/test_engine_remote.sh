@@ -18,43 +18,21 @@ done
 TLS_PORT=${BIODEV_TEST_TLS_PORT:-2376}
 SSH_PORT=${BIODEV_TEST_SSH_PORT:-2222}
 
-# --- certificates -----------------------------------------------------------------
+# --- certificates and the TLS engine: verifying fronts on 127.0.0.2 ---------------
+make_test_certs "$WORK/certs"
 CERTS=$WORK/certs
-mkdir -p "$CERTS/client" "$CERTS/onlyca" "$CERTS/otherca"
-cert() {  # cert NAME SUBJECT EXTENSIONS [CA]: NAME.pem and NAME-key.pem signed by CA
-  local name=$1 subject=$2 ext=$3 ca=${4:-ca}
-  openssl req -newkey rsa:2048 -nodes -keyout "$CERTS/$name-key.pem" -out "$CERTS/$name.csr" \
-    -subj "$subject" 2>/dev/null
-  printf '%b' "$ext" >"$CERTS/$name.ext"
-  openssl x509 -req -in "$CERTS/$name.csr" -CA "$CERTS/$ca.pem" -CAkey "$CERTS/$ca-key.pem" \
-    -CAcreateserial -out "$CERTS/$name.pem" -days 2 -extfile "$CERTS/$name.ext" 2>/dev/null
-}
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CERTS/ca-key.pem" -out "$CERTS/ca.pem" -days 2 \
-  -subj "/CN=biodev test CA" 2>/dev/null
+mkdir -p "$CERTS/onlyca" "$CERTS/otherca"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CERTS/other-key.pem" -out "$CERTS/otherca/ca.pem" \
   -days 2 -subj "/CN=another CA" 2>/dev/null
-cert server "/CN=engine" 'subjectAltName=IP:127.0.0.2,DNS:engine.test\nextendedKeyUsage=serverAuth\n'
-cert wrongname "/CN=engine" 'subjectAltName=IP:127.0.0.3\nextendedKeyUsage=serverAuth\n'
-cert client "/CN=client" 'extendedKeyUsage=clientAuth\n'
-cp "$CERTS/ca.pem" "$CERTS/client/ca.pem"
-cp "$CERTS/client.pem" "$CERTS/client/cert.pem"
-cp "$CERTS/client-key.pem" "$CERTS/client/key.pem"
+test_cert "$CERTS" wrongname "/CN=engine" 'subjectAltName=IP:127.0.0.3\nextendedKeyUsage=serverAuth\n'
 cp "$CERTS/ca.pem" "$CERTS/onlyca/ca.pem"
 cp "$CERTS/client/cert.pem" "$CERTS/client/key.pem" "$CERTS/otherca/"
 
-# --- the TLS engine: verifying fronts on 127.0.0.2 ---------------------------------
-tls_front() {  # tls_front PORT CERTNAME
-  socat "openssl-listen:$1,bind=127.0.0.2,reuseaddr,fork,cert=$CERTS/$2.pem,key=$CERTS/$2-key.pem,cafile=$CERTS/ca.pem,verify=1" \
-    "UNIX-CONNECT:$SOCK" 2>/dev/null &
-  PIDS+=("$!")
-}
-PIDS=()
 # The stacks go first, through the local socket, while the fronts still run.
 on_exit 'unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONFIG DOCKER_CONTEXT BIODEV_SSH_COMMAND;
   "$BIODEV" -p "$PROJECT-ctx" down -v --yes >/dev/null 2>&1; kill "${PIDS[@]}" 2>/dev/null'
-tls_front "$TLS_PORT" server
-tls_front $((TLS_PORT + 1)) wrongname
-wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.2/$TLS_PORT" || fail "the TLS front did not listen on 127.0.0.2:$TLS_PORT"
+tls_front "$CERTS" 127.0.0.2 "$TLS_PORT" server
+tls_front "$CERTS" 127.0.0.2 $((TLS_PORT + 1)) wrongname
 
 export DOCKER_HOST=tcp://127.0.0.2:$TLS_PORT DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$CERTS/client
 

@@ -21,7 +21,7 @@ done
 
 note "published ports answer from the host"
 gw=$(jq -r '.services[] | select(.service=="gateway") | .ports[0].host_port' <<<"$OUT")
-curl -fsS "http://127.0.0.1:$gw/health" | jq -e '.status == "ok"' >/dev/null || fail "gateway /health"
+curl -fsS "http://$ENGINE_ADDR:$gw/health" | jq -e '.status == "ok"' >/dev/null || fail "gateway /health"
 
 note "a second up touches nothing"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f bench --json up
