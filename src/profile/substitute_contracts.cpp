@@ -219,7 +219,8 @@ void adapt_qdrant(Service& off, std::vector<std::string>& notes) {
                     (off.entrypoint.empty() ? "" : " ") + join(off.command, " ") + "`");
   off.entrypoint.clear();
   off.command = {"serve", "qdrant-standin"};
-  static const std::set<std::string> honoured = {"QDRANT__SERVICE__HTTP_PORT", "QDRANT__STORAGE__STORAGE_PATH"};
+  static const std::set<std::string> honoured = {"QDRANT__SERVICE__HTTP_PORT", "QDRANT__STORAGE__STORAGE_PATH",
+                                                 "QDRANT__STORAGE__SNAPSHOTS_PATH"};
   Words ignored;
   for (const auto& [k, v] : off.env)
     if (k.starts_with("QDRANT__") && !honoured.count(k)) ignored.push_back(k);

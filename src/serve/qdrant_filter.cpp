@@ -1,6 +1,6 @@
 #include "serve/qdrant_filter.h"
 
-#include "serve/qdrant_store.h"
+#include "serve/qdrant_collection.h"
 
 namespace biodev::serve {
 

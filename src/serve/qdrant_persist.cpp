@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "serve/f32_base64.h"
+#include "serve/qdrant_snapshots.h"
 #include "serve/qdrant_store.h"
 #include "util/error.h"
 
@@ -17,8 +18,6 @@
 namespace biodev::serve {
 
 using json = nlohmann::json;
-
-namespace {
 
 // tmp + fsync + rename + fsync(dir): a crash leaves the old state or the new one,
 // never a torn file.
@@ -52,7 +51,35 @@ void write_file_atomically(const std::string& path, const std::string& data) {
   }
 }
 
-}  // namespace
+json collection_to_json(const QdrantCollection& c) {
+  json points = json::array();
+  for (const auto& [key, p] : c.points)
+    points.push_back({{"id", p.id},
+                      {"vector_f32le_b64", encode_f32le_base64(p.vector)},
+                      {"payload", p.payload},
+                      {"version", p.version}});
+  return {{"size", c.size},
+          {"distance", distance_name(c.distance)},
+          {"payload_schema", c.payload_schema},
+          {"points", points}};
+}
+
+QdrantCollection collection_from_json(const json& j) {
+  QdrantCollection c;
+  c.size = j.at("size").get<int>();
+  c.distance = parse_distance(j.at("distance"));
+  for (const auto& pj : j.at("points")) {
+    const std::string& vector = pj.at("vector_f32le_b64").get_ref<const std::string&>();
+    QdrantPoint p{pj.at("id"),
+                  vector.empty() ? std::vector<float>()  // its vector was deleted
+                                 : decode_f32le_base64(vector, static_cast<size_t>(c.size)),
+                  pj.value("payload", json::object()), pj.value("version", 0ull)};
+    c.points.emplace(point_key(p.id), std::move(p));
+  }
+  json schema = j.value("payload_schema", json::object());  // absent in older files
+  for (const auto& [field, type] : schema.items()) c.payload_schema[field] = type;
+  return c;
+}
 
 void QdrantStore::load() {
   if (dir_.empty()) return;
@@ -65,21 +92,9 @@ void QdrantStore::load() {
     json state = json::parse(text.str());
     operation_id_ = state.value("operation_id", 0ull);
     collections_.clear();
-    for (const auto& [name, cj] : state.at("collections").items()) {
-      Collection c;
-      c.size = cj.at("size").get<int>();
-      c.distance = parse_distance(cj.at("distance"));
-      for (const auto& pj : cj.at("points")) {
-        Point p{pj.at("id"),
-                decode_f32le_base64(pj.at("vector_f32le_b64").get<std::string>(),
-                                    static_cast<size_t>(c.size)),
-                pj.value("payload", json::object()), pj.value("version", 0ull)};
-        c.points.emplace(key_of(p.id), std::move(p));
-      }
-      json schema = cj.value("payload_schema", json::object());  // absent in older files
-      for (const auto& [field, type] : schema.items()) c.payload_schema[field] = type;
-      collections_.emplace(name, std::move(c));
-    }
+    for (const auto& [name, cj] : state.at("collections").items())
+      collections_.emplace(name, collection_from_json(cj));
+    aliases_ = state.value("aliases", std::map<std::string, std::string>());
   } catch (const std::exception& e) {
     throw Error(ExitCode::kFailed, "cannot load " + state_path() + ": " + e.what());
   }
@@ -88,21 +103,11 @@ void QdrantStore::load() {
 void QdrantStore::persist() const {
   if (dir_.empty()) return;
   json cols = json::object();
-  for (const auto& [name, c] : collections_) {
-    json points = json::array();
-    for (const auto& [key, p] : c.points)
-      points.push_back({{"id", p.id},
-                        {"vector_f32le_b64", encode_f32le_base64(p.vector)},
-                        {"payload", p.payload},
-                        {"version", p.version}});
-    cols[name] = {{"size", c.size},
-                  {"distance", distance_name(c.distance)},
-                  {"payload_schema", c.payload_schema},
-                  {"points", points}};
-  }
+  for (const auto& [name, c] : collections_) cols[name] = collection_to_json(c);
   json state = {{"format", "biodev qdrant stand-in state"},
                 {"operation_id", operation_id_},
-                {"collections", cols}};
+                {"collections", cols},
+                {"aliases", aliases_}};
   write_file_atomically(state_path(), state.dump());
 }
 

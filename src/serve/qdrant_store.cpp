@@ -1,110 +1,19 @@
 #include "serve/qdrant_store.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <cmath>
 #include <mutex>
 
 #include "serve/qdrant_filter.h"
-#include "util/error.h"
 
 namespace biodev::serve {
 
 using json = nlohmann::json;
+using Aliases = std::map<std::string, std::string>;
+using Collections = std::map<std::string, QdrantCollection>;
 
 namespace {
 
-constexpr std::pair<Distance, const char*> kDistances[] = {{Distance::kCosine, "Cosine"},
-                                                           {Distance::kDot, "Dot"},
-                                                           {Distance::kEuclid, "Euclid"},
-                                                           {Distance::kManhattan, "Manhattan"}};
-
-}  // namespace
-
-const char* distance_name(Distance d) {
-  for (const auto& [dist, name] : kDistances)
-    if (dist == d) return name;
-  return "Cosine";
-}
-
-Distance parse_distance(const json& v) {
-  if (v.is_string())
-    for (const auto& [dist, name] : kDistances)
-      if (v.get_ref<const std::string&>() == name) return dist;
-  throw QdrantError(400, "Format error in JSON body: unknown variant `" +
-                             (v.is_string() ? v.get<std::string>() : v.dump()) +
-                             "`, expected one of `Cosine`, `Euclid`, `Dot`, `Manhattan`");
-}
-
-namespace {
-
-bool lower_than(Distance d) { return d == Distance::kEuclid || d == Distance::kManhattan; }
-
-double score(Distance d, const std::vector<float>& a, const std::vector<float>& b) {
-  double acc = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double x = a[i], y = b[i];
-    switch (d) {
-      case Distance::kCosine:
-      case Distance::kDot:
-        acc += x * y;
-        break;
-      case Distance::kEuclid:
-        acc += (x - y) * (x - y);
-        break;
-      case Distance::kManhattan:
-        acc += std::abs(x - y);
-        break;
-    }
-  }
-  return d == Distance::kEuclid ? std::sqrt(acc) : acc;
-}
-
-void normalize(std::vector<float>& v) {
-  double n2 = 0;
-  for (float x : v) n2 += static_cast<double>(x) * x;
-  if (n2 <= 0) return;
-  double n = std::sqrt(n2);
-  for (float& x : v) x = static_cast<float>(x / n);
-}
-
-std::vector<float> parse_vector(const json& v, int size) {
-  if (v.is_object())
-    throw QdrantError(400,
-                      "Wrong input: named vectors are not supported by the "
-                      "biodev qdrant stand-in");
-  if (!v.is_array() ||
-      !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_number(); }))
-    throw QdrantError(400, "Format error in JSON body: vector must be an array of numbers");
-  if (static_cast<int>(v.size()) != size)
-    throw QdrantError(
-        400, fmt::format("Wrong input: Vector dimension error: expected dim: {}, got {}", size,
-                         v.size()));
-  std::vector<float> out;
-  out.reserve(v.size());
-  for (const auto& x : v) out.push_back(x.get<float>());
-  return out;
-}
-
-// with_payload: true/false, a list of keys to include, or {"include"|"exclude": [...]}.
-json select_payload(const json& payload, const json& with) {
-  if (with.is_boolean()) return with.get<bool>() ? payload : json(nullptr);
-  json include = with.is_array() ? with : with.value("include", json());
-  json out = json::object();
-  if (include.is_array()) {
-    for (const auto& k : include)
-      if (k.is_string() && payload.contains(k.get<std::string>()))
-        out[k.get<std::string>()] = payload[k.get<std::string>()];
-    return out;
-  }
-  out = payload;
-  for (const auto& k : with.value("exclude", json::array()))
-    if (k.is_string()) out.erase(k.get<std::string>());
-  return out;
-}
-
-constexpr const char* kSchemaTypes[] = {"keyword", "integer", "float", "bool",
+constexpr const char* kSchemaTypes[] = {"keyword", "integer", "float",    "bool",
                                         "geo",     "text",    "datetime", "uuid"};
 
 // field_schema is a type name or {"type": name, ...params}; the params tune Qdrant's
@@ -120,12 +29,11 @@ std::string parse_schema_type(const json& schema) {
                              "`text`, `datetime`, `uuid`");
 }
 
-template <class Points>
-json payload_schema_info(const std::map<std::string, std::string>& schema, const Points& points) {
+json payload_schema_info(const QdrantCollection& c) {
   json out = json::object();
-  for (const auto& [field, type] : schema) {
+  for (const auto& [field, type] : c.payload_schema) {
     size_t n = 0;
-    for (const auto& [key, p] : points) {
+    for (const auto& [key, p] : c.points) {
       const json* v = payload_at_key(p.payload, field);
       n += v && !v->is_null() ? 1 : 0;
     }
@@ -134,43 +42,104 @@ json payload_schema_info(const std::map<std::string, std::string>& schema, const
   return out;
 }
 
+json collection_params(const QdrantCollection& c) {
+  return {{"vectors", {{"size", c.size}, {"distance", distance_name(c.distance)}}},
+          {"shard_number", 1},
+          {"replication_factor", 1},
+          {"write_consistency_factor", 1},
+          {"on_disk_payload", true}};
+}
+
+// The collection an alias names, or `name` itself.
+const std::string& aliased(const Aliases& aliases, const std::string& name) {
+  auto it = aliases.find(name);
+  return it == aliases.end() ? name : it->second;
+}
+
+std::string text_field(const json& op, const char* key) {
+  json v = op.is_object() ? request_field(op, key, json()) : json();
+  if (!v.is_string() || v.get_ref<const std::string&>().empty())
+    throw QdrantError(400, std::string("Format error in JSON body: missing field `") + key + "`");
+  return v.get<std::string>();
+}
+
+void alias_action(const Collections& collections, Aliases& aliases, const json& action) {
+  if (action.contains("create_alias")) {
+    std::string collection = text_field(action["create_alias"], "collection_name");
+    std::string alias = text_field(action["create_alias"], "alias_name");
+    if (!collections.count(collection))
+      throw QdrantError(404, "Not found: Collection `" + collection + "` doesn't exist!");
+    if (collections.count(alias))
+      throw QdrantError(400, "Wrong input: Collection `" + alias + "` already exists!");
+    aliases[alias] = collection;
+  } else if (action.contains("delete_alias")) {
+    aliases.erase(text_field(action["delete_alias"], "alias_name"));
+  } else if (action.contains("rename_alias")) {
+    std::string old_name = text_field(action["rename_alias"], "old_alias_name");
+    std::string new_name = text_field(action["rename_alias"], "new_alias_name");
+    auto it = aliases.find(old_name);
+    if (it == aliases.end())
+      throw QdrantError(404, "Not found: Alias " + old_name + " does not exists!");
+    std::string target = it->second;
+    aliases.erase(it);
+    aliases[new_name] = target;
+  } else {
+    throw QdrantError(400, "Format error in JSON body: unknown alias action " + action.dump() +
+                               ", expected one of `create_alias`, `delete_alias`, "
+                               "`rename_alias`");
+  }
+}
+
+json alias_list(const Aliases& aliases, const std::string* collection) {
+  json out = json::array();
+  for (const auto& [alias, target] : aliases)
+    if (!collection || target == *collection)
+      out.push_back({{"alias_name", alias}, {"collection_name", target}});
+  return {{"aliases", out}};
+}
+
+json update_result(uint64_t op, bool wait) {
+  return {{"operation_id", op}, {"status", wait ? "completed" : "acknowledged"}};
+}
+
 }  // namespace
 
-json normalize_point_id(const json& id) {
-  if (id.is_number_unsigned() || (id.is_number_integer() && id.get<int64_t>() >= 0))
-    return id.get<uint64_t>();
-  if (id.is_string()) {
-    std::string hex;
-    for (char c : id.get<std::string>())
-      if (c != '-' && c != '{' && c != '}') hex += static_cast<char>(std::tolower(c));
-    if (hex.starts_with("urn:uuid:")) hex = hex.substr(9);
-    if (hex.size() == 32 && std::all_of(hex.begin(), hex.end(), ::isxdigit))
-      return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-             hex.substr(16, 4) + "-" + hex.substr(20);
-  }
-  throw QdrantError(400, "Format error in JSON body: point id " + id.dump() +
-                             " is neither an unsigned integer nor a UUID");
+void check_collection_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == ".." ||
+      name.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
+    throw QdrantError(400,
+                      "Validation error in path parameters: collection name must be 1-255 "
+                      "characters, without `/`, `\\` or NUL, and not `.` or `..`");
 }
 
-std::string QdrantStore::key_of(const json& id) {
-  return id.is_string() ? "u" + id.get<std::string>() : fmt::format("n{:020}", id.get<uint64_t>());
-}
-
-QdrantStore::QdrantStore(std::string storage_dir) : dir_(std::move(storage_dir)) {}
+QdrantStore::QdrantStore(std::string storage_dir, std::string snapshots_dir)
+    : dir_(std::move(storage_dir)),
+      snapshots_(!snapshots_dir.empty() ? std::move(snapshots_dir)
+                 : dir_.empty()         ? std::string()
+                                        : dir_ + "/snapshots") {}
 
 std::string QdrantStore::state_path() const {
   return dir_.empty() ? "" : dir_ + "/biodev-qdrant-standin.json";
 }
 
-const QdrantStore::Collection& QdrantStore::get(const std::string& name) const {
-  auto it = collections_.find(name);
-  if (it == collections_.end())
-    throw QdrantError(404, "Not found: Collection `" + name + "` doesn't exist!");
-  return it->second;
+const std::string& QdrantStore::resolve(const std::string& name) const {
+  const std::string& target = aliased(aliases_, name);
+  if (!collections_.count(target))
+    throw QdrantError(404, "Not found: Collection `" + target + "` doesn't exist!");
+  return target;
 }
 
-QdrantStore::Collection& QdrantStore::get(const std::string& name) {
-  return const_cast<Collection&>(std::as_const(*this).get(name));
+QdrantCollection* QdrantStore::lookup(const std::string& name) {
+  auto it = collections_.find(aliased(aliases_, name));
+  return it == collections_.end() ? nullptr : &it->second;
+}
+
+const QdrantCollection& QdrantStore::get(const std::string& name) const {
+  return collections_.find(resolve(name))->second;
+}
+
+QdrantCollection& QdrantStore::get(const std::string& name) {
+  return const_cast<QdrantCollection&>(std::as_const(*this).get(name));
 }
 
 json QdrantStore::list_collections() const {
@@ -182,17 +151,12 @@ json QdrantStore::list_collections() const {
 
 bool QdrantStore::exists(const std::string& name) const {
   std::shared_lock lock(mu_);
-  return collections_.count(name) > 0;
+  return collections_.count(aliased(aliases_, name)) > 0;
 }
 
 json QdrantStore::collection_info(const std::string& name) const {
   std::shared_lock lock(mu_);
-  const Collection& c = get(name);
-  json params = {{"vectors", {{"size", c.size}, {"distance", distance_name(c.distance)}}},
-                 {"shard_number", 1},
-                 {"replication_factor", 1},
-                 {"write_consistency_factor", 1},
-                 {"on_disk_payload", true}};
+  const QdrantCollection& c = get(name);
   json hnsw = {{"m", 16},
                {"ef_construct", 100},
                {"full_scan_threshold", 10000},
@@ -208,34 +172,35 @@ json QdrantStore::collection_info(const std::string& name) const {
           {"points_count", c.points.size()},
           {"segments_count", 1},
           {"config",
-           {{"params", params},
+           {{"params", collection_params(c)},
             {"hnsw_config", hnsw},
             {"optimizer_config", optimizer},
             {"wal_config", {{"wal_capacity_mb", 32}, {"wal_segments_ahead", 0}}},
             {"quantization_config", nullptr}}},
-          {"payload_schema", payload_schema_info(c.payload_schema, c.points)}};
+          {"payload_schema", payload_schema_info(c)}};
 }
 
 void QdrantStore::create_collection(const std::string& name, const json& body) {
-  if (name.empty() || name.size() > 255)
-    throw QdrantError(400,
-                      "Validation error in path parameters: collection name must be 1-255 "
-                      "characters");
+  check_collection_name(name);
+  refuse_fields(body, {"sparse_vectors", "init_from"});
   json vectors = body.is_object() ? body.value("vectors", json()) : json();
+  refuse_fields(vectors, {"multivector_config"});
   if (!vectors.is_object() || !vectors.contains("size"))
     throw QdrantError(400, vectors.is_object() && !vectors.empty()
-                               ? "Wrong input: named vectors are not supported by the biodev "
-                                 "qdrant stand-in"
+                               ? kNoNamedVectors
                                : "Format error in JSON body: missing field `vectors`");
   const json& size = vectors["size"];
   if (!size.is_number_integer() || size.get<long long>() < 1 || size.get<long long>() > 65536)
     throw QdrantError(400, "Validation error in JSON body: vectors.size must be from 1 to 65536");
-  Collection c;
+  QdrantCollection c;
   c.size = size.get<int>();
   c.distance = parse_distance(vectors.value("distance", json()));
   std::unique_lock lock(mu_);
   if (collections_.count(name))
     throw QdrantError(409, "Wrong input: Collection `" + name + "` already exists!");
+  if (aliases_.count(name))
+    throw QdrantError(400, "Wrong input: Can't create collection with name " + name +
+                               ". Alias with the same name already exists");
   collections_.emplace(name, std::move(c));
   persist();
 }
@@ -243,158 +208,70 @@ void QdrantStore::create_collection(const std::string& name, const json& body) {
 bool QdrantStore::delete_collection(const std::string& name) {
   std::unique_lock lock(mu_);
   if (!collections_.erase(name)) return false;
+  std::erase_if(aliases_, [&](const auto& kv) { return kv.second == name; });
   persist();
   return true;
 }
 
-json QdrantStore::upsert(const std::string& name, const json& body) {
-  std::unique_lock lock(mu_);
-  Collection& c = get(name);
-  std::vector<Point> batch;
-  if (body.contains("batch")) {
-    const json& b = body["batch"];
-    json ids = b.value("ids", json::array()), vectors = b.value("vectors", json::array()),
-         payloads = b.value("payloads", json());
-    if (!ids.is_array() || !vectors.is_array() || ids.size() != vectors.size())
-      throw QdrantError(400, "Wrong input: batch ids and vectors must be arrays of equal length");
-    for (size_t i = 0; i < ids.size(); ++i) {
-      json payload = payloads.is_array() && i < payloads.size() ? payloads[i] : json::object();
-      batch.push_back({normalize_point_id(ids[i]), parse_vector(vectors[i], c.size),
-                       payload.is_object() ? payload : json::object()});
-    }
-  } else if (body.contains("points") && body["points"].is_array()) {
-    for (const auto& p : body["points"]) {
-      if (!p.is_object() || !p.contains("id") || !p.contains("vector"))
-        throw QdrantError(400, "Format error in JSON body: each point needs `id` and `vector`");
-      json payload = p.value("payload", json::object());
-      batch.push_back({normalize_point_id(p["id"]), parse_vector(p["vector"], c.size),
-                       payload.is_object() ? payload : json::object()});
-    }
-  } else {
-    throw QdrantError(400, "Format error in JSON body: expected `points` or `batch`");
-  }
-  uint64_t op = ++operation_id_;
-  for (auto& p : batch) {
-    if (c.distance == Distance::kCosine) normalize(p.vector);
-    p.version = op;
-    c.points[key_of(p.id)] = std::move(p);
-  }
-  persist();
-  return {{"operation_id", op}, {"status", "completed"}};
+bool QdrantStore::update_collection(const std::string& name, const json& body) {
+  refuse_fields(body, {"sparse_vectors"});
+  json vectors = request_field(body, "vectors", json::object());
+  for (const auto& [vector, diff] : vectors.items())
+    if (!vector.empty())
+      throw QdrantError(400, "Wrong input: Not existing vector name error: " + vector);
+  std::shared_lock lock(mu_);
+  get(name);
+  return true;
 }
 
-json QdrantStore::delete_points(const std::string& name, const json& body) {
+bool QdrantStore::update_aliases(const json& body) {
+  json actions = request_field(body, "actions", json());
+  if (!actions.is_array())
+    throw QdrantError(400, "Format error in JSON body: missing field `actions`");
   std::unique_lock lock(mu_);
-  Collection& c = get(name);
-  if (body.contains("points") && body["points"].is_array()) {
-    for (const auto& id : body["points"]) c.points.erase(key_of(normalize_point_id(id)));
-  } else if (body.contains("filter")) {
-    std::erase_if(c.points, [&](const auto& kv) {
-      return filter_matches(body["filter"], kv.second.id, kv.second.payload);
-    });
-  } else {
-    throw QdrantError(400, "Format error in JSON body: expected `points` or `filter`");
-  }
-  uint64_t op = ++operation_id_;
+  Aliases changed = aliases_;
+  for (const auto& action : actions) alias_action(collections_, changed, action);
+  aliases_ = std::move(changed);
   persist();
-  return {{"operation_id", op}, {"status", "completed"}};
+  return true;
+}
+
+json QdrantStore::list_aliases() const {
+  std::shared_lock lock(mu_);
+  return alias_list(aliases_, nullptr);
+}
+
+// Qdrant lists the aliases of the name given, not of what it resolves to.
+json QdrantStore::collection_aliases(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  return alias_list(aliases_, &name);
 }
 
 json QdrantStore::get_point(const std::string& name, const std::string& id) const {
   json parsed = std::all_of(id.begin(), id.end(), ::isdigit) && !id.empty() && id.size() < 20
                     ? json(std::stoull(id))
                     : json(id);
-  json key_id = normalize_point_id(parsed);
   std::shared_lock lock(mu_);
-  const Collection& c = get(name);
-  auto it = c.points.find(key_of(key_id));
-  if (it == c.points.end())
-    throw QdrantError(404, "Not found: No point with id " + key_id.dump() + " found");
-  return {{"id", it->second.id}, {"payload", it->second.payload}, {"vector", it->second.vector}};
+  return point_json(find_point(get(name), parsed), true, true);
 }
 
 json QdrantStore::retrieve(const std::string& name, const json& body) const {
-  json with_payload = body.value("with_payload", json(true));
-  bool with_vector = body.value("with_vector", json(false)) != json(false);
+  json with_payload = request_field(body, "with_payload", true);
+  json with_vector = request_field(body, "with_vector", false);
   std::shared_lock lock(mu_);
-  const Collection& c = get(name);
+  const QdrantCollection& c = get(name);
   json out = json::array();
-  for (const auto& id : body.value("ids", json::array())) {
-    auto it = c.points.find(key_of(normalize_point_id(id)));
-    if (it == c.points.end()) continue;
-    out.push_back({{"id", it->second.id},
-                   {"payload", select_payload(it->second.payload, with_payload)},
-                   {"vector", with_vector ? json(it->second.vector) : json(nullptr)}});
+  for (const auto& id : request_field(body, "ids", json::array())) {
+    auto it = c.points.find(point_key(normalize_point_id(id)));
+    if (it != c.points.end()) out.push_back(point_json(it->second, with_payload, with_vector));
   }
   return out;
-}
-
-json QdrantStore::scored(const Collection& c, const std::vector<float>& query,
-                         const json& body) const {
-  std::vector<float> q = query;
-  if (c.distance == Distance::kCosine) normalize(q);
-  json filter = body.value("filter", json());
-  bool ascending = lower_than(c.distance);
-  std::vector<std::pair<double, const Point*>> hits;
-  for (const auto& [key, p] : c.points) {
-    if (!filter.is_null() && !filter_matches(filter, p.id, p.payload)) continue;
-    double s = score(c.distance, q, p.vector);
-    if (body.contains("score_threshold") && body["score_threshold"].is_number()) {
-      double t = body["score_threshold"].get<double>();
-      if (ascending ? s > t : s < t) continue;
-    }
-    hits.emplace_back(s, &p);
-  }
-  std::stable_sort(hits.begin(), hits.end(), [ascending](const auto& a, const auto& b) {
-    return ascending ? a.first < b.first : a.first > b.first;
-  });
-  size_t offset = body.value("offset", 0u), limit = body.value("limit", 10u);
-  json with_payload = body.value("with_payload", json(false));
-  bool with_vector = body.value("with_vector", json(false)) != json(false);
-  json out = json::array();
-  for (size_t i = offset; i < hits.size() && i < offset + limit; ++i) {
-    const Point& p = *hits[i].second;
-    out.push_back({{"id", p.id},
-                   {"version", p.version},
-                   {"score", static_cast<float>(hits[i].first)},
-                   {"payload", select_payload(p.payload, with_payload)},
-                   {"vector", with_vector ? json(p.vector) : json(nullptr)}});
-  }
-  return out;
-}
-
-json QdrantStore::search(const std::string& name, const json& body) const {
-  std::shared_lock lock(mu_);
-  const Collection& c = get(name);
-  if (!body.contains("vector"))
-    throw QdrantError(400, "Format error in JSON body: missing field `vector`");
-  return scored(c, parse_vector(body["vector"], c.size), body);
-}
-
-json QdrantStore::query(const std::string& name, const json& body) const {
-  std::shared_lock lock(mu_);
-  const Collection& c = get(name);
-  json q = body.value("query", json());
-  if (q.is_object() && q.contains("nearest")) q = q["nearest"];
-  std::vector<float> vec;
-  if (q.is_array()) {
-    vec = parse_vector(q, c.size);
-  } else if (q.is_number() || q.is_string()) {  // a point id: search by its vector
-    auto it = c.points.find(key_of(normalize_point_id(q)));
-    if (it == c.points.end()) throw QdrantError(404, "Not found: No point with id " + q.dump());
-    vec = it->second.vector;
-  } else {
-    throw QdrantError(400,
-                      "Wrong input: the biodev qdrant stand-in supports `query` as a vector, "
-                      "{\"nearest\": vector} or a point id");
-  }
-  return {{"points", scored(c, vec, body)}};
 }
 
 json QdrantStore::count(const std::string& name, const json& body) const {
-  json filter = body.value("filter", json());
+  json filter = request_field(body, "filter", json());
   std::shared_lock lock(mu_);
-  const Collection& c = get(name);
+  const QdrantCollection& c = get(name);
   if (filter.is_null()) return {{"count", c.points.size()}};
   size_t n = 0;
   for (const auto& [key, p] : c.points) n += filter_matches(filter, p.id, p.payload) ? 1 : 0;
@@ -402,53 +279,102 @@ json QdrantStore::count(const std::string& name, const json& body) const {
 }
 
 json QdrantStore::scroll(const std::string& name, const json& body) const {
-  json filter = body.value("filter", json());
-  size_t limit = body.value("limit", 10u);
-  json with_payload = body.value("with_payload", json(true));
-  bool with_vector = body.value("with_vector", json(false)) != json(false);
+  refuse_fields(body, {"order_by"});
+  json filter = request_field(body, "filter", json());
+  size_t limit = request_count(body, "limit", 10);
+  json with_payload = request_field(body, "with_payload", true);
+  json with_vector = request_field(body, "with_vector", false);
+  json offset = request_field(body, "offset", json());
   std::shared_lock lock(mu_);
-  const Collection& c = get(name);
-  auto it = c.points.begin();
-  if (body.contains("offset") && !body["offset"].is_null())
-    it = c.points.lower_bound(key_of(normalize_point_id(body["offset"])));
+  const QdrantCollection& c = get(name);
+  auto it = offset.is_null() ? c.points.begin()
+                             : c.points.lower_bound(point_key(normalize_point_id(offset)));
   json points = json::array(), next = nullptr;
   for (; it != c.points.end(); ++it) {
-    const Point& p = it->second;
+    const QdrantPoint& p = it->second;
     if (!filter.is_null() && !filter_matches(filter, p.id, p.payload)) continue;
     if (points.size() == limit) {
       next = p.id;
       break;
     }
-    points.push_back({{"id", p.id},
-                      {"payload", select_payload(p.payload, with_payload)},
-                      {"vector", with_vector ? json(p.vector) : json(nullptr)}});
+    points.push_back(point_json(p, with_payload, with_vector));
   }
   return {{"points", points}, {"next_page_offset", next}};
 }
 
+json QdrantStore::find_in(const std::string& kind, const QdrantCollection& c,
+                          const json& body) const {
+  json from = body.is_object() ? request_field(body, "lookup_from", json()) : json();
+  if (!from.is_object()) return find_points(kind, c, c, body);
+  return find_points(kind, c, get(text_field(from, "collection")), body);
+}
+
+json QdrantStore::find(const std::string& kind, const std::string& name, const json& body) const {
+  std::shared_lock lock(mu_);
+  return find_in(kind, get(name), body);
+}
+
+json QdrantStore::find_batch(const std::string& kind, const std::string& name,
+                             const json& body) const {
+  json searches = request_field(body, "searches", json());
+  if (!searches.is_array())
+    throw QdrantError(400, "Format error in JSON body: missing field `searches`");
+  std::shared_lock lock(mu_);
+  const QdrantCollection& c = get(name);
+  json out = json::array();
+  for (const auto& search : searches) out.push_back(find_in(kind, c, search));
+  return out;
+}
+
+json QdrantStore::update(const std::string& name, bool wait, const Change& change) {
+  std::unique_lock lock(mu_);
+  QdrantCollection& c = get(name);
+  uint64_t op = operation_id_ + 1;
+  change(c, op);
+  operation_id_ = op;
+  persist();
+  return update_result(op, wait);
+}
+
+json QdrantStore::update_points(const std::string& operation, const std::string& name,
+                                const json& body, bool wait) {
+  return update(name, wait,
+                [&](QdrantCollection& c, uint64_t op) { apply_update(c, operation, body, op); });
+}
+
+json QdrantStore::batch_update(const std::string& name, const json& body, bool wait) {
+  json operations = request_field(body, "operations", json());
+  if (!operations.is_array())
+    throw QdrantError(400, "Format error in JSON body: missing field `operations`");
+  json result = update(name, wait, [&](QdrantCollection& c, uint64_t op) {
+    QdrantCollection changed = c;  // a failing operation leaves `c` as it was
+    for (const auto& o : operations) {
+      if (!o.is_object() || o.size() != 1)
+        throw QdrantError(400,
+                          "Format error in JSON body: each operation is an object with "
+                          "one key, its name (`upsert`, `set_payload`, ...)");
+      apply_update(changed, o.begin().key(), o.begin().value(), op);
+    }
+    c = std::move(changed);
+  });
+  return json(std::vector<json>(operations.size(), result));
+}
+
 json QdrantStore::create_index(const std::string& name, const json& body, bool wait) {
-  json field = body.value("field_name", json());
+  json field = request_field(body, "field_name", json());
   if (!field.is_string() || field.get_ref<const std::string&>().empty())
     throw QdrantError(400, "Format error in JSON body: missing field `field_name`");
   if (!body.contains("field_schema"))
     throw QdrantError(400, "Format error in JSON body: missing field `field_schema`");
   std::string type = parse_schema_type(body["field_schema"]);
-  std::unique_lock lock(mu_);
-  Collection& c = get(name);
-  c.payload_schema[field.get<std::string>()] = type;
-  uint64_t op = ++operation_id_;
-  persist();
-  return {{"operation_id", op}, {"status", wait ? "completed" : "acknowledged"}};
+  return update(name, wait, [&](QdrantCollection& c, uint64_t) {
+    c.payload_schema[field.get<std::string>()] = type;
+  });
 }
 
 // Like Qdrant, dropping an index that is not there succeeds.
 json QdrantStore::delete_index(const std::string& name, const std::string& field, bool wait) {
-  std::unique_lock lock(mu_);
-  Collection& c = get(name);
-  c.payload_schema.erase(field);
-  uint64_t op = ++operation_id_;
-  persist();
-  return {{"operation_id", op}, {"status", wait ? "completed" : "acknowledged"}};
+  return update(name, wait, [&](QdrantCollection& c, uint64_t) { c.payload_schema.erase(field); });
 }
 
 }  // namespace biodev::serve

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "qdrant_standin_client.h"
 #include "serve/qdrant_standin.h"
 #include "util/error.h"
 
@@ -12,49 +13,7 @@ using namespace biodev::serve;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Client {
-  QdrantStore store;
-  QdrantStandin standin{store};
-
-  explicit Client(std::string dir = "") : store(std::move(dir)) {}
-
-  std::pair<int, json> call(std::string method, std::string target, const json& body = nullptr) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    if (!body.is_null()) r.body = body.dump();
-    Reply reply = standin.handle(r);
-    json j = json::parse(reply.body, nullptr, false);
-    if (j.is_discarded()) j = reply.body;
-    return {reply.status, j};
-  }
-  json ok(std::string method, std::string target, const json& body = nullptr) {
-    auto [status, j] = call(std::move(method), std::move(target), body);
-    CHECK(status == 200);
-    CHECK(j["status"] == "ok");
-    CHECK(j["time"].is_number());
-    return j["result"];
-  }
-};
-
-json points3() {
-  return {{"points",
-           {{{"id", 1}, {"vector", {1, 0, 0}}, {"payload", {{"city", "Berlin"}, {"n", 1}}}},
-            {{"id", 2}, {"vector", {0.9, 0.1, 0}}, {"payload", {{"city", "London"}, {"n", 2}}}},
-            {{"id", "550E8400E29B41D4A716446655440000"},
-             {"vector", {0, 0, 1}},
-             {"payload", {{"city", "Berlin"}, {"n", 3}, {"tags", {"a", "b"}}}}}}}};
-}
-
-std::string temp_dir() {
-  fs::path dir = fs::temp_directory_path() / ("biodev-qdrant-test-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  return dir.string();
-}
-
-}  // namespace
+using namespace biodev::serve::testing;
 
 TEST_CASE("the stand-in says what it is") {
   Client c;
@@ -268,10 +227,17 @@ TEST_CASE("payload indexes: create, describe, delete, persist") {
 TEST_CASE("QdrantStandinConfig::from_env") {
   setenv("QDRANT_STORAGE", "/tmp/x", 1);
   setenv("QDRANT__SERVICE__HTTP_PORT", "7333", 1);
+  setenv("QDRANT__STORAGE__SNAPSHOTS_PATH", "/tmp/snaps", 1);
   auto c = QdrantStandinConfig::from_env();
   CHECK(c.storage_dir == "/tmp/x");
   CHECK(c.port == 7333);
+  CHECK(c.snapshots_dir == "/tmp/snaps");
   unsetenv("QDRANT_STORAGE");
   unsetenv("QDRANT__SERVICE__HTTP_PORT");
+  unsetenv("QDRANT__STORAGE__SNAPSHOTS_PATH");
   CHECK(QdrantStandinConfig::from_env().storage_dir == "/qdrant/storage");
+  CHECK(QdrantStandinConfig::from_env().snapshots_dir.empty());
+  CHECK(QdrantStore("/data").snapshots_dir() == "/data/snapshots");
+  CHECK(QdrantStore("/data", "/snaps").snapshots_dir() == "/snaps");
+  CHECK(QdrantStore().snapshots_dir().empty());
 }
