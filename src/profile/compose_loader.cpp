@@ -10,6 +10,7 @@
 #include "profile/loader.h"
 #include "profile/reader.h"
 #include "profile/validate.h"
+#include "util/paths.h"
 #include "util/crypto.h"
 #include "util/strings.h"
 
@@ -32,7 +33,7 @@ struct Loading {
 std::string absolute(const std::string& path, const std::string& dir) {
   fs::path p(path);
   if (p.is_relative()) p = fs::path(dir) / p;
-  return p.lexically_normal().string();
+  return normal_path(p).string();
 }
 
 // A compose file parsed, checked to be a mapping, and interpolated.

@@ -387,3 +387,17 @@ TEST_CASE("compose: a biodev profile prints as compose too") {
   CHECK(pg["ports"][0]["host_ip"] == "127.0.0.1");
   CHECK(pg.contains("x-biodev"));
 }
+
+TEST_CASE("compose: a project folder given as \"dir/\" or \".\" has no trailing slash") {
+  fs::path dir = fs::temp_directory_path() / ("biodev-slash-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "compose.yaml") << "services:\n  app:\n    image: alpine:3\n";
+  ComposeOptions o;
+  o.files = {(dir / "compose.yaml").string()};
+  o.vars = no_env();
+  o.project_dir = dir.string() + "/";
+  CHECK(load_compose(o).project_dir == dir.string());
+  o.project_dir = (dir / ".").string();
+  CHECK(load_compose(o).project_dir == dir.string());
+  fs::remove_all(dir);
+}
