@@ -20,6 +20,11 @@ RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python
 # (tests/integration/test_qdrant_js_client.sh). Debian ships it apart from nodejs; a
 # nodejs that brings its own (NodeSource's) conflicts with Debian's npm package.
 [[ -x /usr/bin/npm ]] || RUNTIME_PACKAGES+=(npm)
+# Podman, the second engine biodev is held to (tests/integration/test_podman.sh), and
+# what of its recommends biodev needs, named since they are installed without them:
+# catatonit runs `init: true` containers (Podman looks for it, not for docker.io's tini),
+# netavark and aardvark-dns give its networks the DNS that service names need.
+RUNTIME_PACKAGES+=(podman catatonit netavark aardvark-dns)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do

@@ -13,9 +13,11 @@ Runner setup_version(CLI::App& sub, Context& ctx) {
     nlohmann::json j = {{"biodev", kVersion}};
     std::string engine = "unreachable";
     try {
-      auto v = ctx.client().version();
-      engine = v.value("Version", "?") + " (API " + ctx.client().api_version() + ")";
-      j["engine"] = {{"version", v.value("Version", "")}, {"api_version", ctx.client().api_version()},
+      docker::EngineIdentity id = ctx.client().engine();
+      engine = id.name + " " + id.version + " (API " + ctx.client().api_version() + ")";
+      j["engine"] = {{"name", id.name},
+                     {"version", id.version},
+                     {"api_version", ctx.client().api_version()},
                      {"endpoint", ctx.client().transport().describe()}};
     } catch (const docker::EngineError& e) {
       j["engine"] = {{"error", e.what()}};

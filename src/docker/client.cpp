@@ -11,6 +11,7 @@
 
 #include "docker/client_json.h"
 #include "docker/errors.h"
+#include "docker/podman.h"
 
 namespace biodev::docker {
 
@@ -112,6 +113,28 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+std::string url_decode(std::string_view s) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    int hi = s[i] == '%' && i + 2 < s.size() ? hex(s[i + 1]) : -1;
+    int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+    if (lo < 0) {
+      out += s[i];
+      continue;
+    }
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
 std::string encode_filters(const Filters& filters) {
   if (filters.empty()) return "";
   json doc = json::object();
@@ -153,7 +176,8 @@ void Client::negotiate() {
     // Engines too old to send the header speak at least 1.24 (as the docker CLI assumes).
     if (engine.empty()) engine = "1.24";
     api_version_ = detail::version_less(engine, kMaxApiVersion) ? engine : kMaxApiVersion;
-    debug("Docker engine API {} (using {})", engine, api_version_);
+    podman_ = podman::answers_ping(r);
+    debug("{} engine API {} (using {})", podman_ ? "Podman" : "Docker", engine, api_version_);
   });
 }
 
@@ -162,17 +186,31 @@ const std::string& Client::api_version() {
   return api_version_;
 }
 
+bool Client::podman() {
+  negotiate();
+  return podman_;
+}
+
 std::string Client::path(const std::string& p) { return "/v" + api_version() + p; }
 
 void Client::check(const HttpResponse& r, const std::string& what) {
   if (r.status >= 200 && r.status < 300) return;
   std::string message = message_from_body(r.body);
   if (message.empty()) message = fmt::format("HTTP {}", r.status);
-  throw EngineError(classify(r.status, message), r.status, fmt::format("{}: {}", what, message));
+  if (podman_) message = podman::explain(message);
+  ErrorKind kind = podman_ ? podman::classify(r.status, message) : classify(r.status, message);
+  throw EngineError(kind, r.status, fmt::format("{}: {}", what, message));
 }
 
 HttpResponse Client::call(const std::string& method, const std::string& p, const json* body,
                           std::chrono::milliseconds timeout) {
+  if (method == "GET" && podman()) {
+    if (auto events = podman::bounded_events_query(p)) {
+      HttpResponse r = call(method, events->path, body, timeout);
+      if (r.status < 300) r.body = podman::docker_events(r.body, events->until_ns);
+      return r;
+    }
+  }
   HttpRequest req;
   req.method = method;
   req.target = path(p);
@@ -191,6 +229,21 @@ json Client::version() {
   HttpResponse r = call("GET", "/version");
   check(r, "query the Docker engine version");
   return detail::parse_json(r, "engine version");
+}
+
+EngineIdentity Client::engine() { return engine_identity(version()); }
+
+EngineIdentity engine_identity(const json& version) {
+  auto components = version.find("Components");
+  if (components != version.end() && components->is_array()) {
+    for (const auto& c : *components) {
+      std::string name = c.is_object() ? detail::str(c, "Name") : "";
+      if (name == "Podman Engine") return {"Podman", detail::str(c, "Version")};
+      if (name == "Engine") return {"Docker", detail::str(c, "Version")};
+    }
+  }
+  // Engines before Docker 17.06 list no components.
+  return {"Docker", version.is_object() ? detail::str(version, "Version") : ""};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -246,6 +299,26 @@ ContainerSummary parse_container(const json& c) {
   return s;
 }
 
+// Podman's list in Docker's shape: short image names, and the health in Status, which
+// only its own (libpod) list reports, for the running containers.
+void podman_shape(Client& client, std::vector<ContainerSummary>& list, const Filters& filters) {
+  bool running = false;
+  for (auto& c : list) {
+    c.image = podman::familiar_image_name(c.image);
+    running |= c.state == "running";
+  }
+  if (!running) return;
+  Query q;
+  q.add("all", "true");
+  if (!filters.empty()) q.add_encoded("filters", encode_filters(filters));
+  HttpResponse r = client.call("GET", "/libpod/containers/json" + q.str());
+  if (r.status >= 300) return;  // no health then, as for a container without a healthcheck
+  auto health = podman::health_by_id(detail::parse_json(r, "container list"));
+  for (auto& c : list)
+    if (auto it = health.find(c.id); it != health.end() && c.state == "running")
+      c.status = podman::status_with_health(c.status, it->second);
+}
+
 }  // namespace
 
 std::vector<ContainerSummary> Client::list_containers(const Filters& filters, bool all) {
@@ -256,6 +329,7 @@ std::vector<ContainerSummary> Client::list_containers(const Filters& filters, bo
   check(r, "list containers");
   std::vector<ContainerSummary> out;
   for (const auto& c : detail::parse_json(r, "container list")) out.push_back(parse_container(c));
+  if (podman_) podman_shape(*this, out, filters);
   return out;
 }
 

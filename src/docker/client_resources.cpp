@@ -9,6 +9,7 @@
 #include "docker/client.h"
 #include "docker/client_json.h"
 #include "docker/errors.h"
+#include "docker/podman.h"
 
 namespace biodev::docker {
 
@@ -148,6 +149,8 @@ std::optional<ImageInfo> Client::inspect_image(const std::string& ref) {
   ImageInfo info;
   info.id = detail::str(doc, "Id");
   info.tags = detail::string_list(doc, "RepoTags");
+  if (podman_)
+    for (auto& tag : info.tags) tag = podman::familiar_image_name(tag);
   if (auto config = doc.find("Config"); config != doc.end() && config->is_object()) {
     info.labels = detail::string_map(*config, "Labels");
   }
@@ -179,8 +182,9 @@ void Client::pull_image(const std::string& ref, const ProgressSink& sink) {
   decoder.finish();
 }
 
-std::string Client::build_image(const std::string& context_tar_path, const std::string& tag,
-                                const ProgressSink& sink, const BuildOptions& options) {
+namespace {
+
+std::string build_query(const std::string& tag, const BuildOptions& options) {
   Query q;
   q.add("t", tag).add("rm", "1").add("forcerm", "1");
   q.add_if(!options.labels.empty(), "labels", json(options.labels).dump());
@@ -191,13 +195,21 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
   q.add_if(options.shm_size > 0, "shmsize", std::to_string(options.shm_size));
   q.add_if(options.ulimits.is_array() && !options.ulimits.empty(), "ulimits", options.ulimits.dump());
   q.add_if(options.no_cache, "nocache", "1");
+  return q.str();
+}
+
+}  // namespace
+
+std::string Client::build_image(const std::string& context_tar_path, const std::string& tag,
+                                const ProgressSink& sink, const BuildOptions& options) {
   HttpRequest req;
   req.method = "POST";
-  req.target = path("/build" + q.str());
+  req.target = path("/build" + build_query(tag, options));
   req.body_file = context_tar_path;
   req.content_type = "application/x-tar";
   req.timeout = options.idle_timeout;
   std::string image_id;
+  bool podman_output = podman();
   JsonLinesDecoder decoder([&](const json& event) {
     if (std::string err = detail::stream_error(event); !err.empty()) {
       throw EngineError(ErrorKind::kBuildFailed, 200, fmt::format("build {}: {}", tag, err));
@@ -205,7 +217,11 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
     if (auto aux = event.find("aux"); aux != event.end() && aux->is_object()) {
       if (std::string id = detail::str(*aux, "ID"); !id.empty()) image_id = id;
     }
-    if (sink) sink(event);
+    if (!sink) return;
+    if (!podman_output || !event.contains("stream")) return sink(event);
+    json docker_event = event;  // the classic builder's words, which callers read
+    docker_event["stream"] = podman::docker_build_output(detail::str(event, "stream"));
+    sink(docker_event);
   });
   HttpResponse r = transport_->stream(req, [&](std::string_view chunk) {
     decoder.feed(chunk);
@@ -270,6 +286,8 @@ void Client::put_archive(const std::string& container_id, const std::string& p, 
 
 std::string Client::commit(const std::string& container_id, const std::string& ref, const std::string& comment) {
   auto [repo, tag] = split_image_ref(ref);
+  // Podman refuses a commit without a body (the config to change); {} changes nothing.
+  const json no_changes = json::object();
   HttpResponse r = call("POST", "/commit" + Query()
                                                 .add("container", container_id)
                                                 .add("repo", repo)
@@ -277,7 +295,7 @@ std::string Client::commit(const std::string& container_id, const std::string& r
                                                 .add("comment", comment)
                                                 .add("pause", "false")
                                                 .str(),
-                        nullptr, std::chrono::minutes(5));
+                        podman() ? &no_changes : nullptr, std::chrono::minutes(5));
   check(r, fmt::format("commit container {} as {}", container_id, ref));
   return detail::str(detail::parse_json(r, "commit"), "Id");
 }

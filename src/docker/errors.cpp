@@ -95,7 +95,11 @@ bool is_ambiguous_network(const EngineError& e) {
 }
 
 bool is_network_in_use(const EngineError& e) {
-  return std::string_view(e.what()).find("active endpoints") != std::string_view::npos;
+  std::string_view m = e.what();
+  // Docker: "has active endpoints"; Podman: "... has associated containers with it ...:
+  // network is being used".
+  return m.find("active endpoints") != std::string_view::npos ||
+         m.find("network is being used") != std::string_view::npos;
 }
 
 }  // namespace biodev::docker

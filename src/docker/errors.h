@@ -60,7 +60,8 @@ bool is_stale_task(const EngineError& e);
 bool is_ambiguous_network(const EngineError& e);
 
 // A network removal refused because containers are attached ("network ... has active
-// endpoints"); the engine answers 403 or 500 by version.
+// endpoints"); the engine answers 403 or 500 by version, Podman 500 ("network is being
+// used").
 bool is_network_in_use(const EngineError& e);
 
 }  // namespace biodev::docker

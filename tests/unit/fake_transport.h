@@ -62,6 +62,7 @@ class FakeRawStream final : public RawStream {
 class FakeTransport final : public Transport {
  public:
   std::string api_version = "1.41";  // "" = a /_ping reply without the header
+  std::vector<std::pair<std::string, std::string>> ping_headers;  // more /_ping headers (lowercase)
   int pings = 0;
   std::vector<HttpRequest> requests;  // every request but /_ping, in order
   std::deque<Reply> replies;
@@ -82,6 +83,7 @@ class FakeTransport final : public Transport {
       ++pings;
       HttpResponse r{200, {}, "OK"};
       if (!api_version.empty()) r.headers.emplace_back("api-version", api_version);
+      r.headers.insert(r.headers.end(), ping_headers.begin(), ping_headers.end());
       return r;
     }
     Reply rep = next(req);
