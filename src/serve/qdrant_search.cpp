@@ -1,9 +1,12 @@
 // Brute-force searches of one collection: by vector (search), by Qdrant's universal
 // query (a vector, {"nearest": ...}, {"recommend": ...} or a point id), by recommend
-// examples (the average_vector strategy), each as a list or grouped by a payload key.
+// examples (the average_vector strategy), by discovery (a target and context pairs, or
+// context pairs alone), each as a list or grouped by a payload key.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "serve/qdrant_collection.h"
@@ -37,10 +40,18 @@ double score(Distance d, const std::vector<float>& a, const std::vector<float>& 
   return d == Distance::kEuclid ? std::sqrt(acc) : acc;
 }
 
+// Higher is closer, for every distance: how discovery compares its examples.
+double similarity(Distance d, const std::vector<float>& a, const std::vector<float>& b) {
+  double s = score(d, a, b);
+  return lower_than(d) ? -s : s;
+}
+
 // What a search looks for, and the points it leaves out (recommend's examples).
 struct Target {
   std::vector<float> vector;
   std::set<std::string> exclude;  // point keys
+  // Discovery scores a point by its examples, not by one vector; higher is better.
+  std::function<double(const std::vector<float>&)> scorer;
 };
 
 using Hit = std::pair<double, const QdrantPoint*>;
@@ -50,12 +61,12 @@ std::vector<Hit> rank(const QdrantCollection& c, Target t, const json& body) {
   if (c.distance == Distance::kCosine) normalize(t.vector);
   json filter = request_field(body, "filter", json());
   json threshold = request_field(body, "score_threshold", json());
-  bool ascending = lower_than(c.distance);
+  bool ascending = !t.scorer && lower_than(c.distance);
   std::vector<Hit> hits;
   for (const auto& [key, p] : c.points) {
     if (p.vector.empty() || t.exclude.count(key)) continue;
     if (!filter.is_null() && !filter_matches(filter, p.id, p.payload)) continue;
-    double s = score(c.distance, t.vector, p.vector);
+    double s = t.scorer ? t.scorer(p.vector) : score(c.distance, t.vector, p.vector);
     if (threshold.is_number() &&
         (ascending ? s > threshold.get<double>() : s < threshold.get<double>()))
       continue;
@@ -178,6 +189,48 @@ Target query_target(const QdrantCollection& c, const QdrantCollection& lookup, c
                     "{\"nearest\": vector or id}, {\"recommend\": ...} or a point id");
 }
 
+// Qdrant's discovery. With a target: the number of context pairs whose positive is closer
+// than their negative, less those where it is farther, plus the similarity to the target
+// squashed into (0, 1) to order points of the same rank. Without one (context search):
+// the sum over pairs of min(sim(positive) - sim(negative), 0), best 0.
+Target discover_target(const QdrantCollection& c, const QdrantCollection& lookup,
+                       const json& body) {
+  json target = request_field(body, "target", json()),
+       context = request_field(body, "context", json::array());
+  if (!context.is_array())
+    throw QdrantError(400, "Format error in JSON body: `context` must be a list of pairs");
+  if (target.is_null() && context.empty())
+    throw QdrantError(400, "Wrong input: discovery needs a `target` or `context` pairs");
+  Target t;
+  auto example = [&](const json& e) {
+    std::vector<float> v = example_vector(c, lookup, e);
+    if (c.distance == Distance::kCosine) normalize(v);
+    if (!e.is_array() && &lookup == &c) t.exclude.insert(point_key(normalize_point_id(e)));
+    return v;
+  };
+  std::optional<std::vector<float>> goal;
+  if (!target.is_null()) goal = example(target);
+  std::vector<std::pair<std::vector<float>, std::vector<float>>> pairs;
+  for (const auto& pair : context) {
+    if (!pair.is_object() || !pair.contains("positive") || !pair.contains("negative"))
+      throw QdrantError(400, "Format error in JSON body: a context pair needs `positive` and `negative`");
+    pairs.emplace_back(example(pair["positive"]), example(pair["negative"]));
+  }
+  Distance d = c.distance;
+  t.scorer = [d, goal, pairs](const std::vector<float>& v) {
+    double rank = 0, loss = 0;
+    for (const auto& [pos, neg] : pairs) {
+      double diff = similarity(d, v, pos) - similarity(d, v, neg);
+      rank += (diff > 0) - (diff < 0);
+      loss += std::min(diff, 0.0);
+    }
+    if (!goal) return loss;
+    double s = similarity(d, v, *goal);
+    return rank + 0.5 * (s / (1 + std::abs(s)) + 1);
+  };
+  return t;
+}
+
 enum class Shape { kList, kPoints, kGroups };
 struct Kind {
   Target (*target)(const QdrantCollection&, const QdrantCollection&, const json&);
@@ -189,6 +242,7 @@ const std::map<std::string, Kind, std::less<>>& kinds() {
       {"search", {search_target, Shape::kList}},
       {"query", {query_target, Shape::kPoints}},
       {"recommend", {recommend_target, Shape::kList}},
+      {"discover", {discover_target, Shape::kList}},
       {"search/groups", {search_target, Shape::kGroups}},
       {"query/groups", {query_target, Shape::kGroups}},
       {"recommend/groups", {recommend_target, Shape::kGroups}}};

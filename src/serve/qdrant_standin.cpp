@@ -219,6 +219,8 @@ std::map<std::string, PointsRoute, std::less<>> make_points_routes() {
     add("POST", kind + "/batch", find_batch_op(kind));
     add("POST", kind + "/groups", find_op(kind + "/groups"));
   }
+  add("POST", "discover", find_op("discover"));
+  add("POST", "discover/batch", find_batch_op("discover"));
   add("POST", "count", read_op(&QdrantStore::count));
   add("POST", "scroll", read_op(&QdrantStore::scroll));
   add("POST", "delete", change_op("delete"));

@@ -404,3 +404,32 @@ TEST_CASE("snapshots on disk: file:// recovery, uploads raw and multipart") {
   CHECK(again.ok("GET", "/collections/form")["points_count"] == 3);
   fs::remove_all(dir);
 }
+
+TEST_CASE("discover: a target ranked by context pairs, and context search alone") {
+  Client c;
+  make_docs(c);
+  // 1 is as close to the positive (the UUID point) as to the negative: rank 0, plus its
+  // squashed similarity to the target (1): 0.75. 2 leans to the negative: rank -1.
+  json hits = c.ok("POST", "/collections/docs/points/discover",
+                   {{"target", {1, 0, 0}},
+                    {"context", {{{"positive", kUuid}, {"negative", {0, 1, 0}}}}},
+                    {"limit", 5}});
+  CHECK(ids_of(hits) == json{1, 2});  // the UUID point is an example: left out
+  CHECK(hits[0]["score"].get<double>() == doctest::Approx(0.75).epsilon(0.001));
+  CHECK(hits[1]["score"].get<double>() == doctest::Approx(-0.25).epsilon(0.01));
+
+  // Context alone: min(sim(positive) - sim(negative), 0), summed over the pairs.
+  json context = c.ok("POST", "/collections/docs/points/discover",
+                      {{"context", {{{"positive", kUuid}, {"negative", 1}}}}});
+  CHECK(ids_of(context) == json{2});
+  CHECK(context[0]["score"].get<double>() == doctest::Approx(-0.9939).epsilon(0.001));
+
+  json batch = c.ok("POST", "/collections/docs/points/discover/batch",
+                    {{"searches", {{{"target", 2}, {"limit", 1}}}}});
+  CHECK(batch[0][0]["id"] == 1);
+  CHECK(c.error("POST", "/collections/docs/points/discover", json::object()).first == 400);
+  CHECK(c.error("POST", "/collections/docs/points/discover",
+                {{"context", {{{"positive", 1}}}}})
+            .first == 400);
+  CHECK(c.error("POST", "/collections/nope/points/discover", {{"target", 1}}).first == 404);
+}

@@ -171,6 +171,15 @@ await check('recommend: positive and negative ids and vectors', async () => {
   assert.deepEqual(batch.map(ids), [[2], [4]]);
 });
 
+await check('discoverPoints, discoverBatchPoints', async () => {
+  // Ranked by the context pair (closer to 3 than to 5 counts +1), then by the target.
+  const hits = await client.discoverPoints('docs', { target: [1, 0, 0, 0], context: [{ positive: 3, negative: 5 }], limit: 2 });
+  assert.deepEqual(ids(hits), [2, 4]);
+  assert.ok(hits[0].score > 1 && hits[1].score > 1, `scores ${hits.map((h) => h.score)}`);
+  const batch = await client.discoverBatchPoints('docs', { searches: [{ target: 1, limit: 1 }] });
+  assert.deepEqual(batch.map(ids), [[2]]);
+});
+
 await check('searchBatch, queryBatch', async () => {
   const searches = await client.searchBatch('docs', {
     searches: [
