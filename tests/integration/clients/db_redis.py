@@ -9,37 +9,7 @@ url, auth_port, auth_password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 VERSION = redis.__version__
 
 
-last = "connecting"
-
-
-def check(name, ok, detail=""):
-    global last
-    if not ok:
-        print(f"FAIL {name}: {detail}")
-        sys.exit(1)
-    print(f"ok {name}")
-    last = name
-
-
-def unexpected(kind, value, tb):
-    """An error no check expected: named with the check it followed, then the traceback."""
-    print(f"FAIL after '{last}': {kind.__name__}: {value}")
-    sys.__excepthook__(kind, value, tb)
-    sys.exit(1)
-
-
-sys.excepthook = unexpected
-
-
-def raises(call, kind, text=""):
-    """(True, ...) when call raises kind with text in its message."""
-    try:
-        got = call()
-    except kind as e:
-        return text in str(e), f"{type(e).__name__}: {e}"
-    except Exception as e:  # noqa: BLE001 - reported as the wrong error
-        return False, f"{type(e).__name__}: {e}"
-    return False, f"no error, returned {got!r}"
+from conformance import check, raises  # noqa: E402 - after the client import
 
 
 r = redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
