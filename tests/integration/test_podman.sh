@@ -3,7 +3,8 @@
 # its own (a private socket, no system unit). biodev builds its images into Podman
 # through /build; the bench stack comes up, and status, health, env (DATABASE_URL
 # answers), run and down -v work; the default profile comes up healthy on its fixed
-# ports, with its tiers kept apart, and goes. Needs root and podman (scripts/deps.sh
+# ports, with its tiers kept apart, and goes; then the foundation and data-stack suites
+# run again with Podman as their engine. Needs root and podman (scripts/deps.sh
 # installs it); outside CI a machine without them skips, under CI=true it fails.
 source "$(dirname "$0")/lib.sh"
 
@@ -140,5 +141,11 @@ set -e
 expect_exit 0 "$BIODEV" -p "$DPROJECT" down -v --yes
 for kind in containers networks volumes; do
   [[ $(labelled_count "$kind" "$DPROJECT") -eq 0 ]] || fail "$kind of the default stack left after down -v"
+done
+# The same suites the local socket and the TLS engines run (test_engine_matrix.sh), here
+# with Podman as the engine and as the independent view (DOCKER_SOCK).
+for suite in test_foundation_bench_stack test_data_stack; do
+  note "$suite on Podman"
+  DOCKER_SOCK=$SOCK bash "$SRC/tests/integration/$suite.sh" || fail "$suite failed on Podman"
 done
 note "ok"
