@@ -35,6 +35,8 @@ using std::chrono::milliseconds;
 using error_code = boost::system::error_code;
 
 constexpr size_t kMaxIdle = 4;                 // idle keep-alive connections kept per transport
+// A dialed connection costs a TLS handshake or an ssh login: keep more of them.
+constexpr size_t kMaxIdleDialed = 16;
 constexpr size_t kReadChunk = 64 * 1024;       // stream() delivery buffer
 constexpr milliseconds kConnectTimeout = 10s;  // for calls that have no deadline of their own
 
@@ -427,7 +429,7 @@ template <class Protocol>
 void SocketTransport<Protocol>::release(std::unique_ptr<Conn> conn, bool keep_alive) {
   if (!keep_alive || conn->buffer.size() != 0) return;  // closed on destruction
   std::lock_guard lock(mutex_);
-  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(conn));
+  if (idle_.size() < (dialer_ ? kMaxIdleDialed : kMaxIdle)) idle_.push_back(std::move(conn));
 }
 
 template <class Protocol>

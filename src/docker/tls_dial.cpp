@@ -188,7 +188,8 @@ void Pump::run() {
     moved |= to_local();
     moved |= from_local();
     moved |= to_engine();
-    if (moved || SSL_pending(s_->ssl) > 0) continue;
+    // Bytes OpenSSL holds already decrypted are read without waiting, once there is room.
+    if (moved || (down_len_ == 0 && !engine_done_ && SSL_pending(s_->ssl) > 0)) continue;
     std::array<pollfd, 2> fds{pollfd{s_->tcp, want_, 0}, pollfd{s_->local, local_want_, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
   }
