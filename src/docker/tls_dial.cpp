@@ -127,7 +127,7 @@ bool Pump::to_local() {
     if (errno == EAGAIN)
       local_want_ |= POLLOUT;
     else
-      local_done_ = engine_done_ = true;  // biodev closed its end
+      local_done_ = engine_done_ = true, down_len_ = 0;  // biodev closed its end: drop the rest
     return false;
   }
   down_off_ += static_cast<size_t>(n);

@@ -131,6 +131,9 @@ make_test_certs() {
 PIDS=()
 tls_front() {
   local dir=$1 addr=$2 port=$3 cert=$4
+  if bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null; then
+    fail "$addr:$port is already in use: stop what listens there (or choose another port for the test)"
+  fi
   # -t: after one direction ends (an exec's stdin), keep the other open (its output).
   socat -t 3600 "openssl-listen:$port,bind=$addr,reuseaddr,fork,cert=$dir/$cert.pem,key=$dir/$cert-key.pem,cafile=$dir/ca.pem,verify=1" \
     "UNIX-CONNECT:$SOCK" 2>/dev/null &
