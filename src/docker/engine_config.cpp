@@ -133,11 +133,6 @@ Endpoint default_endpoint(const EnvLookup& env, const SocketProbe& answers) {
   return docker;
 }
 
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 }  // namespace
 
 EnvLookup process_env() {
@@ -180,7 +175,12 @@ std::string reach_host(const Endpoint& endpoint, const EnvLookup& env) {
 
 std::string remote_publish_ip(const Endpoint& endpoint, const std::string& reach) {
   if (endpoint.on_this_machine() && reach == "127.0.0.1") return "";
-  return is_ip_literal(reach) ? reach : "0.0.0.0";
+  return is_ip_address(reach) ? reach : "0.0.0.0";
+}
+
+bool is_ip_address(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::string reach_address(std::string_view host_ip, const std::string& reach) {

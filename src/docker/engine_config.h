@@ -40,6 +40,9 @@ std::string reach_host(const Endpoint& endpoint, const EnvLookup& env = process_
 // reach host when it is an IP address, else 0.0.0.0 (every interface of the engine's host).
 std::string remote_publish_ip(const Endpoint& endpoint, const std::string& reach);
 
+// An IPv4 or IPv6 address, not a name.
+bool is_ip_address(const std::string& host);
+
 // The address to dial for a port published on host_ip ("", 0.0.0.0 or :: mean every
 // interface, reached at reach_host).
 std::string reach_address(std::string_view host_ip, const std::string& reach);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "docker/dial.h"
+#include "docker/engine_config.h"
 #include "docker/errors.h"
 #include "util/asio.h"
 
@@ -195,12 +196,6 @@ void Pump::run() {
   }
 }
 
-bool is_ip(const std::string& host) {
-  error_code ec;
-  net::ip::make_address(host, ec);
-  return !ec;
-}
-
 // The engine refused the connection, most often over the client certificate.
 std::string refusal(const TlsFiles& t, const std::string& why) {
   if (t.cert.empty())
@@ -301,7 +296,7 @@ void TlsDialer::handshake(Session& s, Clock::time_point deadline) {
   s.ssl = SSL_new(ctx_.native_handle());
   if (!s.ssl) fail(openssl_error());
   SSL_set_fd(s.ssl, s.tcp);
-  if (is_ip(ep_.host)) {
+  if (is_ip_address(ep_.host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.ssl), ep_.host.c_str());
   } else {
     SSL_set_tlsext_host_name(s.ssl, ep_.host.c_str());
