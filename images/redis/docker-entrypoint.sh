@@ -19,6 +19,13 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 shift
+# Standing in for Redis Stack (BIODEV_REDIS_STACK=1), the module commands (JSON.*, FT.*,
+# TS.*, BF.*, ...) answer an error naming the module this image lacks, not "unknown command".
+if [ "${BIODEV_REDIS_STACK:-}" = 1 ]; then
+  stub=/usr/lib/redis/modules/biodev-stack-stub.so
+else
+  stub=
+fi
 # A config file must come first on redis-server's command line, and it decides
 # persistence and the data directory, as with the official image: only protected mode
 # is turned off, unless the file sets it itself.
@@ -26,9 +33,9 @@ case "${1:-}" in
   *.conf)
     conf=$1 && shift
     if grep -q '^protected-mode' "$conf" 2>/dev/null; then
-      exec redis-server "$conf" "$@"
+      exec redis-server "$conf" ${stub:+--loadmodule "$stub"} "$@"
     fi
-    exec redis-server "$conf" --protected-mode no "$@"
+    exec redis-server "$conf" --protected-mode no ${stub:+--loadmodule "$stub"} "$@"
     ;;
 esac
-exec redis-server --protected-mode no --dir /data --appendonly yes "$@"
+exec redis-server --protected-mode no --dir /data --appendonly yes ${stub:+--loadmodule "$stub"} "$@"

@@ -255,7 +255,8 @@ std::string ensure_rootfs(const Recipe& recipe, const BuildOptions& options,
 void write_context(const Recipe& recipe, const std::string& rootfs, const std::string& path) {
   TarWriter tar(path);
   for (const auto& [rel, data] : recipe.files) {
-    tar.add_file(rel, data, ends_with(rel, ".sh") ? 0755 : 0644);
+    bool executable = ends_with(rel, ".sh") || ends_with(rel, ".so");  // Redis loads only executable modules
+    tar.add_file(rel, data, executable ? 0755 : 0644);
   }
   tar.add_file_from("rootfs.tar", rootfs, 0644);
   tar.finish();

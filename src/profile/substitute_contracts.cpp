@@ -245,9 +245,12 @@ void adapt_redis(Service& off, bool stack, std::vector<std::string>& notes) {
     for (const auto& t : split_shell_words(args))
       if (!t.is_operator) off.command.push_back(t.text);
   }
-  notes.push_back("Redis Stack runs as plain Redis 7: its modules (search, JSON, time series, bloom) are missing");
+  notes.push_back(
+      "Redis Stack runs as plain Redis 7: its modules (search, JSON, time series, bloom) are missing, and their "
+      "commands (JSON.*, FT.*, TS.*, BF.*, ...) answer an error that names the missing module");
   if (publishes(off, 8001)) notes.push_back("RedisInsight (port 8001) is not served by the substitute");
-  off.stand_in = "Redis Stack";
+  set_env(off, "BIODEV_REDIS_STACK", "1");  // the image's entrypoint loads the module stand-in
+  off.stand_in = "Redis Stack, without its modules";
 }
 
 // "16-alpine" -> "16", "3.12-slim" -> "3.12" (`parts` dot-separated numbers).

@@ -10,7 +10,8 @@
 # JSONB, arrays, timestamptz, prepared statements, SQLSTATE errors; a wrong password and
 # a missing database refused). Any newer client `python3` has runs them too. The same
 # Postgres gets an /docker-entrypoint-initdb.d script (the image's contract) and a
-# biodev seed folder (the default profile's), both checked through psycopg.
+# biodev seed folder (the default profile's), both checked through psycopg. Redis Stack's
+# stand-in answers its module commands (JSON.*, FT.*, ...) with an error naming the module.
 source "$(dirname "$0")/lib.sh"
 require_engine
 new_project
@@ -60,8 +61,26 @@ exports:
   REDIS_URL: "redis://{{redis:6379}}/0"
 YAML
 
+# A team's compose file naming upstream Redis Stack, served offline by biodev/redis:7: the
+# module commands answer an error that names the missing module.
+mkdir stack
+cat >stack/compose.yaml <<'YAML'
+services:
+  cache:
+    image: redis/redis-stack-server:7.4.0-v1
+    ports: ["127.0.0.1::6379"]
+    environment: { REDIS_ARGS: "--save ''" }
+YAML
+STACK_PROJECT=$PROJECT-stack
+on_exit '"$BIODEV" -p "$STACK_PROJECT" -f stack/compose.yaml down -v >/dev/null 2>&1'
+
 note "up: Postgres (initdb script and seed), Redis, and a Redis that requires a password"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml up --timeout 180
+note "up: a compose file's Redis Stack, offline"
+expect_exit 0 "$BIODEV" -p "$STACK_PROJECT" -f stack/compose.yaml up --offline --timeout 120
+expect_contains "$OUT" "cache (stand-in for Redis Stack, without its modules)"
+expect_exit 0 "$BIODEV" -p "$STACK_PROJECT" -f stack/compose.yaml status --json
+STACK_PORT=$(jq -r 'select(.services) | .services[] | select(.service == "cache") | .ports[] | select(.container_port == 6379) | .host_port' <<<"$OUT")
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f biodev.yaml status --json
 STATUS=$OUT
 port_of() { jq -r --arg s "$1" --argjson p "$2" \
@@ -69,7 +88,7 @@ port_of() { jq -r --arg s "$1" --argjson p "$2" \
 PG_PORT=$(port_of postgres 5432)
 REDIS_PORT=$(port_of redis 6379)
 AUTH_PORT=$(port_of redis_auth 6379)
-for p in "$PG_PORT" "$REDIS_PORT" "$AUTH_PORT"; do
+for p in "$PG_PORT" "$REDIS_PORT" "$AUTH_PORT" "$STACK_PORT"; do
   [[ $p =~ ^[0-9]+$ && $p != 0 ]] || fail "a service has no published port: $STATUS"
 done
 
@@ -101,6 +120,34 @@ run_client() {
 }
 
 run_client redis redis-py db_redis.py "$REDIS_URL" "$AUTH_PORT" conformance-redis-pw
+note "redis-py against Redis Stack's stand-in: JSON.*, FT.*, TS.*, BF.* name the missing module; plain Redis does not know them"
+got=$(/usr/bin/python3 - "$STACK_PORT" "$REDIS_PORT" <<'PY'
+import sys, redis
+stack = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+plain = redis.Redis(host="127.0.0.1", port=int(sys.argv[2]))
+def error_of(call):
+    try:
+        call()
+    except redis.ResponseError as e:
+        return str(e)
+    raise SystemExit("no error from " + repr(call))
+for call, module in [
+    (lambda: stack.json().set("doc", "$", {"a": 1}), "RedisJSON"),
+    (lambda: stack.json().get("doc"), "RedisJSON"),
+    (lambda: stack.ft("idx").search("*"), "RediSearch"),
+    (lambda: stack.execute_command("ts.add", "t", "*", 1), "RedisTimeSeries"),
+    (lambda: stack.execute_command("BF.ADD", "b", "x"), "RedisBloom"),
+]:
+    msg = error_of(call)
+    assert module in msg and "biodev/redis:7" in msg and "redis/redis-stack-server" in msg, msg
+assert stack.set("plain", "ok") and stack.get("plain") == b"ok"
+msg = error_of(lambda: plain.execute_command("JSON.GET", "doc"))
+assert "unknown command" in msg, msg
+print("ok", error_of(lambda: stack.json().set("doc", "$", 1)))
+PY
+) || fail "Redis Stack's stand-in: $got"
+expect_contains "$got" "ok JSON.SET needs the RedisJSON module"
+
 run_client psycopg psycopg db_psycopg.py psycopg "$DATABASE_URL"
 run_client psycopg2 psycopg2 db_psycopg.py psycopg2 "$DATABASE_URL"
 

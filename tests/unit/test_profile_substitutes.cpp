@@ -153,6 +153,10 @@ TEST_CASE("Redis, Redis Stack, Postgres, Python") {
   REQUIRE(st.offline);
   CHECK(st.offline->command == V{"redis-server", "--requirepass", "pw 1", "--save", ""});
   CHECK(any_contains(warnings, "modules"));
+  CHECK(any_contains(warnings, "answer an error that names the missing module"));
+  CHECK(st.offline->env_value("BIODEV_REDIS_STACK") == "1");  // the image loads its module stand-in
+  CHECK(st.offline->stand_in == "Redis Stack, without its modules");
+  CHECK(r.offline->env_value("BIODEV_REDIS_STACK").empty());  // plain Redis: unknown command, as upstream
 
   Service pg = service("db", "postgres:16");
   pg.env = {{"POSTGRES_PASSWORD", "pw"}};
