@@ -1,7 +1,6 @@
 #include "health/probe.h"
 
 #include <libpq-fe.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -9,10 +8,7 @@
 
 #include <cctype>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 #include "util/asio.h"
 #include "util/libpq_shim.h"
@@ -31,62 +27,7 @@ std::string timed_out(std::chrono::milliseconds timeout, std::string_view phase)
   return "timed out after " + std::to_string(timeout.count()) + "ms (" + std::string(phase) + ")";
 }
 
-std::string describe(const boost::system::error_code& ec) {
-  if (ec == net::error::connection_refused) return "connection refused";
-  if (ec == net::error::eof) return "connection closed by the server";
-  std::string m = ec.message();
-  if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
-  return m;
-}
-
-struct Resolved {
-  std::vector<tcp::endpoint> endpoints;
-  std::string error;
-};
-
-// getaddrinfo cannot be cancelled and may block for many seconds when a name is
-// unknown to the network's DNS (it gets forwarded upstream), so names resolve on a
-// detached thread that is abandoned at the deadline. Addresses skip all that.
-Resolved resolve(const std::string& host, int port, Clock::time_point deadline) {
-  boost::system::error_code ec;
-  auto addr = net::ip::make_address(host, ec);
-  if (!ec) return {{tcp::endpoint(addr, static_cast<unsigned short>(port))}, {}};
-  struct Lookup {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    Resolved result;
-  };
-  auto lookup = std::make_shared<Lookup>();
-  try {
-    std::thread([lookup, host, port] {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      addrinfo* list = nullptr;
-      Resolved r;
-      int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
-      if (rc != 0) r.error = "cannot resolve \"" + host + "\": " + gai_strerror(rc);
-      for (addrinfo* ai = list; ai; ai = ai->ai_next) {
-        tcp::endpoint ep;
-        std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
-        ep.resize(ai->ai_addrlen);
-        r.endpoints.push_back(ep);
-      }
-      if (list) freeaddrinfo(list);
-      std::lock_guard lock(lookup->mu);
-      lookup->result = std::move(r);
-      lookup->done = true;
-      lookup->cv.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
-    return {{}, std::string("cannot start name lookup: ") + e.what()};
-  }
-  std::unique_lock lock(lookup->mu);
-  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; }))
-    return {{}, "resolving \"" + host + "\""};  // the caller reports it as a timeout
-  return lookup->result;
-}
+using util::describe;
 
 // What a socket probe does once connected; sets `phase` for timeout messages.
 using Conversation =
@@ -96,7 +37,7 @@ using Conversation =
 // deadline is one run_until() and nothing outlives the call.
 ProbeResult socket_probe(const ProbeTarget& t, std::chrono::milliseconds timeout,
                          Clock::time_point deadline, Conversation converse) {
-  Resolved r = resolve(t.host, t.port, deadline);
+  util::Resolved r = util::resolve(t.host, t.port, deadline);
   if (r.endpoints.empty()) {
     if (Clock::now() >= deadline) return fail(timed_out(timeout, r.error));
     return fail(r.error.empty() ? "no addresses for \"" + t.host + "\"" : r.error);
@@ -229,7 +170,7 @@ const char* postgres_phase(PGconn* conn) {
 // libpq would otherwise block in getaddrinfo.
 ProbeResult postgres_probe(const ProbeTarget& t, std::chrono::milliseconds timeout,
                            Clock::time_point deadline) {
-  Resolved r = resolve(t.host, t.port, deadline);
+  util::Resolved r = util::resolve(t.host, t.port, deadline);
   if (r.endpoints.empty())
     return fail(Clock::now() >= deadline ? timed_out(timeout, r.error) : r.error);
   std::string addr = r.endpoints.front().address().to_string(), port = std::to_string(t.port);

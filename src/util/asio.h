@@ -2,11 +2,15 @@
 //
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>;
 // with GCC 12 and -std=c++20 that fails, so <utility> comes first here. Include this
-// only from .cpp files in src/docker/ and src/serve/: a Beast translation unit costs
-// many seconds to compile, and headers elsewhere must stay cheap.
+// only from .cpp files (src/docker/, src/serve/, the HTTP client and the probes): a Beast
+// translation unit costs many seconds to compile, and headers elsewhere must stay cheap.
 #pragma once
 
 #include <utility>
+
+#include <chrono>
+#include <string>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -17,4 +21,23 @@ namespace biodev {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+
+namespace util {
+
+struct Resolved {
+  std::vector<net::ip::tcp::endpoint> endpoints;  // empty on failure
+  std::string error;  // why, when empty; "resolving \"host\"" when the deadline passed
+};
+
+// host:port as addresses; a literal address needs no lookup. getaddrinfo cannot be
+// cancelled and may block for many seconds when a name is unknown to the network's DNS
+// (it gets forwarded upstream), so names resolve on a detached thread that is abandoned
+// at `deadline` (src/util/net.cpp).
+Resolved resolve(const std::string& host, int port, std::chrono::steady_clock::time_point deadline);
+
+// "connection refused", "connection closed by the server", else the system's message
+// starting in lowercase.
+std::string describe(const boost::system::error_code& ec);
+
+}  // namespace util
 }  // namespace biodev

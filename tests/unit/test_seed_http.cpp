@@ -1,5 +1,7 @@
-// The seeders' HTTP/1.1 client: response parsing, the request on the wire, and real
-// exchanges with an in-test server, including timeouts and refused connections.
+// biodev's HTTP/1.1 client for the stack's servers (util/http_client.h, used by the
+// seeders): replies as the in-test server sends them (lengths, chunks, 1xx, HEAD, bodies
+// ending at close, malformed and truncated), the request on the wire, timeouts and
+// refused connections.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -27,81 +29,94 @@ int unused_port() {
   return ntohs(a.sin_port);
 }
 
+// The reply the in-test server sends for every request, then it closes the connection.
+HttpResponse exchange(const std::string& raw, HttpRequest req = {}) {
+  FakeServer server([raw](const SeenRequest&) { return raw; });
+  return http_request("127.0.0.1", server.port(), req, std::chrono::milliseconds(3000));
+}
+
 }  // namespace
 
 TEST_CASE("http: a response with Content-Length") {
-  std::string raw = "HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\nX-A: b \r\n\r\nhello";
-  auto r = parse_http_response(raw, false, false);
-  REQUIRE(r);
-  CHECK(r->status == 404);
-  CHECK(r->reason == "Not Found");
-  CHECK(r->body == "hello");
-  CHECK(r->header("x-a") == "b");
-  CHECK(r->header("CONTENT-LENGTH") == "5");
-  CHECK(r->header("missing").empty());
-  // Any prefix needs more bytes.
-  CHECK_FALSE(parse_http_response(raw.substr(0, raw.size() - 1), false, false));
-  CHECK_FALSE(parse_http_response(raw.substr(0, 20), false, false));
+  HttpResponse r = exchange("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\nX-A: b \r\n\r\nhello");
+  CHECK(r.status == 404);
+  CHECK(r.reason == "Not Found");
+  CHECK(r.body == "hello");
+  CHECK(r.header("x-a") == "b");
+  CHECK(r.header("CONTENT-LENGTH") == "5");
+  CHECK(r.header("missing").empty());
+  // Bytes past the announced length are not part of the body.
+  CHECK(exchange("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA").body == "ok");
 }
 
 TEST_CASE("http: chunked bodies are decoded") {
   std::string raw =
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
       "4\r\nWiki\r\n6;ext=1\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n\r\n";
-  auto r = parse_http_response(raw, false, false);
-  REQUIRE(r);
-  CHECK(r->body == "Wikipedia in \r\n\r\nchunks.");
-  CHECK_FALSE(parse_http_response(raw.substr(0, raw.size() - 2), false, false));
-  CHECK_THROWS_AS(parse_http_response(raw.substr(0, raw.size() - 9), false, true), HttpError);
+  CHECK(exchange(raw).body == "Wikipedia in \r\n\r\nchunks.");
+  CHECK_THROWS_AS(exchange(raw.substr(0, raw.size() - 9)), HttpError);  // closed inside the body
 }
 
 TEST_CASE("http: interim 100 Continue is skipped") {
-  auto r = parse_http_response(
-      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", false,
-      false);
-  REQUIRE(r);
-  CHECK(r->status == 201);
-  CHECK(r->body == "ok");
+  HttpResponse r = exchange("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+  CHECK(r.status == 201);
+  CHECK(r.body == "ok");
 }
 
 TEST_CASE("http: HEAD, 204 and 304 have no body") {
-  auto head = parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", true, false);
-  REQUIRE(head);
-  CHECK(head->body.empty());
-  auto no_content = parse_http_response("HTTP/1.1 204 No Content\r\n\r\n", false, false);
-  REQUIRE(no_content);
-  CHECK(no_content->status == 204);
+  HttpResponse head = exchange("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", HttpRequest{"HEAD", "/", {}, ""});
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.header("content-length") == "100");
+  HttpResponse no_content = exchange("HTTP/1.1 204 No Content\r\n\r\n");
+  CHECK(no_content.status == 204);
+  CHECK(no_content.body.empty());
+  CHECK(exchange("HTTP/1.1 304 Not Modified\r\n\r\n").status == 304);
 }
 
 TEST_CASE("http: without a length the body ends at close") {
-  std::string raw = "HTTP/1.0 200 OK\r\n\r\npartial";
-  CHECK_FALSE(parse_http_response(raw, false, false));
-  auto r = parse_http_response(raw, false, true);
-  REQUIRE(r);
-  CHECK(r->body == "partial");
+  HttpResponse r = exchange("HTTP/1.0 200 OK\r\n\r\npartial");
+  CHECK(r.body == "partial");
 }
 
 TEST_CASE("http: malformed or truncated replies throw") {
-  CHECK_THROWS_AS(parse_http_response("SSH-2.0-OpenSSH\r\n\r\n", false, false), HttpError);
-  CHECK_THROWS_AS(parse_http_response("HTTP/1.1 2x0 OK\r\n\r\n", false, false), HttpError);
-  CHECK_THROWS_AS(parse_http_response("", false, true), HttpError);
-  CHECK_THROWS_AS(
-      parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", false, true),
-      HttpError);
-  CHECK_THROWS_AS(parse_http_response("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", false, false),
-                  HttpError);
+  CHECK_THROWS_WITH_AS(exchange("SSH-2.0-OpenSSH\r\n\r\n"), doctest::Contains("not a valid HTTP reply"), HttpError);
+  CHECK_THROWS_AS(exchange("HTTP/1.1 2x0 OK\r\n\r\n"), HttpError);
+  CHECK_THROWS_WITH_AS(exchange(""), doctest::Contains("connection closed"), HttpError);
+  CHECK_THROWS_WITH_AS(exchange("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"),
+                       doctest::Contains("connection closed before a complete reply"), HttpError);
+  CHECK_THROWS_AS(exchange("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"), HttpError);
+  CHECK_THROWS_AS(exchange("HTTP/1.1 200 OK\r\nContent-Len"), HttpError);  // closed inside the headers
 }
 
 TEST_CASE("http: the request on the wire") {
-  HttpRequest put{"PUT", "/b", {}, ""};
-  CHECK(serialize_http_request("127.0.0.1", 9000, put) ==
-        "PUT /b HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nContent-Length: 0\r\n"
-        "Connection: close\r\n\r\n");
-  HttpRequest get{"GET", "/x?y=1", {{"Host", "example:1"}, {"Accept", "*/*"}}, ""};
-  CHECK(serialize_http_request("::1", 80, get) ==
-        "GET /x?y=1 HTTP/1.1\r\nHost: example:1\r\nAccept: */*\r\nConnection: close\r\n\r\n");
-  HttpRequest v6{"GET", "/", {}, ""};
-  CHECK(serialize_http_request("::1", 80, v6).find("Host: [::1]:80\r\n") != std::string::npos);
+  FakeServer server([](const SeenRequest&) { return biodev::seed::testing::reply(200); });
+  http_request("127.0.0.1", server.port(), HttpRequest{"PUT", "/b", {}, ""});
+  http_request("127.0.0.1", server.port(), HttpRequest{"GET", "/x?y=1", {{"Host", "example:1"}, {"Accept", "*/*"}}, ""});
+  auto seen = server.requests();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].method == "PUT");
+  CHECK(seen[0].target == "/b");
+  CHECK(seen[0].header("host") == "127.0.0.1:" + std::to_string(server.port()));
+  CHECK(seen[0].header("content-length") == "0");  // PUT and POST always say their length
+  CHECK(seen[0].header("connection") == "close");
+  CHECK(seen[1].target == "/x?y=1");
+  CHECK(seen[1].header("host") == "example:1");  // a given Host is sent unchanged (signed requests)
+  CHECK(seen[1].header("accept") == "*/*");
+  CHECK(seen[1].header("content-length").empty());
+  CHECK(seen[1].header("connection") == "close");
+}
+
+TEST_CASE("http: an IPv6 address is bracketed in Host and in errors") {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return;  // no IPv6 on this machine: nothing to check
+  ::close(fd);
+  try {
+    http_request("::1", unused_port(), HttpRequest{}, std::chrono::milliseconds(2000));
+    FAIL("expected HttpError");
+  } catch (const HttpError& e) {
+    CHECK(std::string(e.what()).find("http://[::1]:") != std::string::npos);
+  }
 }
 
 TEST_CASE("http: a round trip with the in-test server") {
