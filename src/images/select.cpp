@@ -58,7 +58,7 @@ bool current(docker::Client& client, const std::string& ref, const docker::Image
 
 class Obtainer {
  public:
-  Obtainer(docker::Client& c, ui::Reporter& r, const std::atomic<bool>* cancel)
+  Obtainer(docker::Client& c, progress::Reporter& r, const std::atomic<bool>* cancel)
       : client_(c), rep_(r), cancel_(cancel) {}
 
   // The image id of `ref`, building or pulling it when missing or stale. Throws.
@@ -102,7 +102,7 @@ class Obtainer {
 
  private:
   docker::Client& client_;
-  ui::Reporter& rep_;
+  progress::Reporter& rep_;
   const std::atomic<bool>* cancel_;
 };
 
@@ -117,7 +117,7 @@ std::string no_substitute_hint(const std::string& ref) {
 }  // namespace
 
 std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, const profile::Profile& profile,
-                                                       const EnsureOptions& o, ui::Reporter& reporter) {
+                                                       const EnsureOptions& o, progress::Reporter& reporter) {
   std::map<std::string, plan::ImageChoice> out;
   std::mutex mu;
   std::string registry_error;  // set once a pull fails: later services go offline at once
@@ -201,7 +201,7 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, c
           id = obtainer.obtain(ref, false);
         }
         if (variant == "offline" && svc->offline && !svc->offline->substitute_for.empty())
-          reporter.message(ui::Level::kInfo, svc->name + ": " + profile::substitution_text(*svc->offline));
+          reporter.message(progress::Level::kInfo, svc->name + ": " + profile::substitution_text(*svc->offline));
         std::lock_guard l(mu);
         out[svc->name] = {ref, id, variant};
       } catch (const Error& e) {

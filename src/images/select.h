@@ -19,7 +19,7 @@
 #include "plan/state.h"
 #include "profile/model.h"
 #include "profile/substitutes.h"
-#include "ui/reporter.h"
+#include "util/progress.h"
 
 namespace biodev::images {
 
@@ -41,6 +41,6 @@ struct EnsureOptions {
 std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client,
                                                        const profile::Profile& profile,
                                                        const EnsureOptions& options,
-                                                       ui::Reporter& reporter);
+                                                       progress::Reporter& reporter);
 
 }  // namespace biodev::images

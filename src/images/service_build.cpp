@@ -29,7 +29,7 @@ std::string temp_root() {
 // FROM images missing here that a substitute can stand for when no registry answers.
 std::map<std::string, std::string> offline_bases(docker::Client& client, const BuildContext& ctx,
                                                  const ServiceBuildOptions& o, const std::string& service,
-                                                 ui::Reporter& rep) {
+                                                 progress::Reporter& rep) {
   std::map<std::string, std::string> out;
   for (const auto& base : base_images(parse_dockerfile(ctx.dockerfile_text))) {
     if (client.inspect_image(base)) continue;
@@ -131,7 +131,7 @@ void prune_leftovers(docker::Client& client, const std::string& project) {
 // BIODEV_BUILDER=engine always leaves it to the engine.
 std::optional<std::string> try_assemble(docker::Client& client, const BuildContext& ctx, const profile::BuildSpec& spec,
                                         const std::string& tag, const std::map<std::string, std::string>& image_labels,
-                                        const std::string& service, const std::string& dockerfile, ui::Reporter& rep) {
+                                        const std::string& service, const std::string& dockerfile, progress::Reporter& rep) {
   if (const char* b = std::getenv("BIODEV_BUILDER"); b && std::string(b) == "engine") return std::nullopt;
   std::vector<Instruction> instructions = parse_dockerfile(ctx.dockerfile_text);
   if (!needs_builder(instructions).empty()) return std::nullopt;
@@ -156,7 +156,7 @@ std::optional<std::string> try_assemble(docker::Client& client, const BuildConte
 }  // namespace
 
 ServiceBuildResult ensure_built(docker::Client& client, const std::string& project, const profile::Service& s,
-                                const ServiceBuildOptions& o, ui::Reporter& rep) {
+                                const ServiceBuildOptions& o, progress::Reporter& rep) {
   const profile::BuildSpec& spec = *s.build;
   ServiceBuildResult r;
   r.image = build_tag(project, s);

@@ -32,7 +32,7 @@
 #include "images/dockerfile.h"
 #include "profile/model.h"
 #include "profile/substitutes.h"
-#include "ui/reporter.h"
+#include "util/progress.h"
 
 namespace biodev::images {
 
@@ -58,7 +58,7 @@ struct ServiceBuildResult {
 // `s.build` must be set.
 ServiceBuildResult ensure_built(docker::Client& client, const std::string& project,
                                 const profile::Service& s, const ServiceBuildOptions& options,
-                                ui::Reporter& reporter);
+                                progress::Reporter& reporter);
 
 // Pieces of the above, pure, for tests.
 // The classic builder's step number in "Step 3/5 : RUN ..."; 0 for any other line.

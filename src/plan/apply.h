@@ -16,7 +16,7 @@
 #include "plan/desired.h"
 #include "plan/plan.h"
 #include "plan/state.h"
-#include "ui/reporter.h"
+#include "util/progress.h"
 
 namespace biodev::plan {
 
@@ -37,7 +37,7 @@ struct ApplyContext {
   DesiredOptions desired_options;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   const std::atomic<bool>* cancel = nullptr;
-  ui::Reporter* reporter = nullptr;
+  progress::Reporter* reporter = nullptr;
   Seeder seeder;
 };
 

@@ -122,7 +122,7 @@ std::vector<GrantFile> grant_files(const profile::Profile& p, const profile::Ser
   return out;
 }
 
-void materialize_grants(const profile::Profile& p, const DesiredOptions& o, ui::Reporter* reporter) {
+void materialize_grants(const profile::Profile& p, const DesiredOptions& o, progress::Reporter* reporter) {
   for (const auto& base : p.services) {
     if (!o.services.empty() && !o.services.count(base.name)) continue;
     const profile::Service& s = effective_service(base, o);
@@ -136,7 +136,7 @@ void materialize_grants(const profile::Profile& p, const DesiredOptions& o, ui::
       Access a = access_for(g, s);
       write_if_changed(g.host_path, read_bytes(g, s.name), a);
       if (a.widened && reporter)
-        reporter->message(ui::Level::kWarn, "service " + s.name + ": secret " + g.source->name +
+        reporter->message(progress::Level::kWarn, "service " + s.name + ": secret " + g.source->name +
                                                 " is readable by every user in the container (biodev cannot "
                                                 "hand it to user \"" + s.user + "\"; give uid/gid in the grant)");
     }

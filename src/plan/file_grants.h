@@ -14,7 +14,7 @@
 
 #include "plan/desired.h"
 #include "profile/model.h"
-#include "ui/reporter.h"
+#include "util/progress.h"
 
 namespace biodev::plan {
 
@@ -34,6 +34,6 @@ std::vector<GrantFile> grant_files(const profile::Profile& p, const profile::Ser
 
 // Writes every selected service's grant files (only those whose bytes or owner changed).
 // Throws Error naming the service and source when a file or variable cannot be read.
-void materialize_grants(const profile::Profile& p, const DesiredOptions& o, ui::Reporter* reporter);
+void materialize_grants(const profile::Profile& p, const DesiredOptions& o, progress::Reporter* reporter);
 
 }  // namespace biodev::plan

@@ -108,7 +108,7 @@ SeedSummary run_seed(const SeedContext& ctx) {
   const profile::Service& s = *ctx.service;
   Progress progress = [&ctx, &s](const std::string& detail) {
     if (!ctx.reporter) return;
-    ui::Event e;
+    progress::Event e;
     e.subject = s.name;
     e.state = "seeding";
     e.detail = detail;

@@ -12,7 +12,7 @@
 
 #include "docker/client.h"
 #include "profile/model.h"
-#include "ui/reporter.h"
+#include "util/progress.h"
 
 namespace biodev::seed {
 
@@ -23,7 +23,7 @@ struct SeedContext {
   std::string container_id;                   // for .sh scripts, run inside the container
   docker::Client* client = nullptr;
   bool reseed = false;  // re-apply .sql files whose checksum changed instead of failing
-  ui::Reporter* reporter = nullptr;
+  progress::Reporter* reporter = nullptr;
 };
 
 struct SeedSummary {

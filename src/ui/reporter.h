@@ -8,31 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "util/progress.h"
+
 namespace biodev::ui {
 
 enum class Mode { kTty, kPlain, kJson };
-enum class Level { kInfo, kWarn, kError };
-
-// A service (or image, network...) changing state. `state` is a short verb phrase:
-// pulling, building, creating, starting, waiting, ready, seeding, seeded, stopping,
-// removed, failed, kept...
-struct Event {
-  std::string subject;  // "postgres", "image biodev/postgres:15", "network bio_net"
-  std::string state;
-  std::string detail;
-  double seconds = -1;  // elapsed for this subject, when known
-  long long current = 0, total = 0;  // progress (bytes, steps) when known
-  bool error = false;
-};
-
-class Reporter {
- public:
-  virtual ~Reporter() = default;
-  virtual void event(const Event& e) = 0;
-  virtual void message(Level level, const std::string& text) = 0;
-  // Ends live rendering (the TTY view leaves its final lines on screen).
-  virtual void finish() = 0;
-};
+using progress::Event;
+using progress::Level;
+using progress::Reporter;
 
 struct ReporterOptions {
   Mode mode = Mode::kPlain;

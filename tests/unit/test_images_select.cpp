@@ -11,9 +11,9 @@ using docker::testing::FakeTransport;
 
 namespace {
 
-struct Quiet : ui::Reporter {
-  void event(const ui::Event&) override {}
-  void message(ui::Level, const std::string&) override {}
+struct Quiet : progress::Reporter {
+  void event(const progress::Event&) override {}
+  void message(progress::Level, const std::string&) override {}
   void finish() override {}
 };
 

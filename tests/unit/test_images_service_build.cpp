@@ -18,10 +18,10 @@ using docker::testing::FakeTransport;
 
 namespace {
 
-struct Recorder : ui::Reporter {
-  std::vector<ui::Event> events;
-  void event(const ui::Event& e) override { events.push_back(e); }
-  void message(ui::Level, const std::string&) override {}
+struct Recorder : progress::Reporter {
+  std::vector<progress::Event> events;
+  void event(const progress::Event& e) override { events.push_back(e); }
+  void message(progress::Level, const std::string&) override {}
   void finish() override {}
   bool saw(const std::string& detail) const {
     for (const auto& e : events)

@@ -19,10 +19,10 @@ using biodev::seed::testing::SeenRequest;
 
 namespace {
 
-struct RecordingReporter : ui::Reporter {
-  std::vector<ui::Event> events;
-  void event(const ui::Event& e) override { events.push_back(e); }
-  void message(ui::Level, const std::string&) override {}
+struct RecordingReporter : progress::Reporter {
+  std::vector<progress::Event> events;
+  void event(const progress::Event& e) override { events.push_back(e); }
+  void message(progress::Level, const std::string&) override {}
   void finish() override {}
 };
 
