@@ -52,6 +52,10 @@ const std::vector<Command>& commands() {
        setup_exec},
       {"restart", "Restart services and wait until they are ready again",
        "  biodev restart bio_ai_server", setup_restart},
+      {"ui", "Serve a live dashboard of the stack on http://127.0.0.1:7780: state, health, logs, restart",
+       "  biodev ui                      # then open http://127.0.0.1:7780/\n"
+       "  biodev -f bench ui --port 0    # any free port; the URL is printed",
+       setup_ui},
       {"watch", "Restart services when files under their watch: paths change",
        "  biodev watch                   # every service with watch: paths\n"
        "  biodev watch bio_ai_server",
