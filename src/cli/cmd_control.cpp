@@ -24,20 +24,28 @@ enum class Verb { kStop, kStart, kPause, kUnpause };
 
 const char* verb_name(Verb v) {
   switch (v) {
-    case Verb::kStop: return "stop";
-    case Verb::kStart: return "start";
-    case Verb::kPause: return "pause";
-    case Verb::kUnpause: return "unpause";
+    case Verb::kStop:
+      return "stop";
+    case Verb::kStart:
+      return "start";
+    case Verb::kPause:
+      return "pause";
+    case Verb::kUnpause:
+      return "unpause";
   }
   return "";
 }
 
 const char* done_state(Verb v) {
   switch (v) {
-    case Verb::kStop: return "stopped";
-    case Verb::kStart: return "started";
-    case Verb::kPause: return "paused";
-    case Verb::kUnpause: return "unpaused";
+    case Verb::kStop:
+      return "stopped";
+    case Verb::kStart:
+      return "started";
+    case Verb::kPause:
+      return "paused";
+    case Verb::kUnpause:
+      return "unpaused";
   }
   return "";
 }
@@ -48,12 +56,15 @@ Runner lifecycle(CLI::App& sub, Context& ctx, Verb verb) {
   auto timeout = std::make_shared<int>(-1);
   sub.add_option("services", *services, "Services (default: every service of the project)");
   if (verb == Verb::kStop)
-    sub.add_option("-t,--timeout", *timeout, "Seconds to wait for a clean exit before killing (default: the service's stop grace)");
+    sub.add_option(
+        "-t,--timeout", *timeout,
+        "Seconds to wait for a clean exit before killing (default: the service's stop grace)");
   return [&ctx, services, timeout, verb] {
     const std::string project = ctx.project();
     docker::Client& client = ctx.client();
     std::optional<ProjectLock> lock;
-    if (verb == Verb::kStop || verb == Verb::kStart) lock.emplace(project, verb_name(verb), ctx.reporter());
+    if (verb == Verb::kStop || verb == Verb::kStart)
+      lock.emplace(project, verb_name(verb), ctx.reporter());
     plan::ObservedState obs = plan::observe(client, project);
     auto chosen = pick(obs, *services, project);
     if (chosen.empty()) {
@@ -80,9 +91,15 @@ Runner lifecycle(CLI::App& sub, Context& ctx, Verb verb) {
               client.stop_container(c->id, grace);
               break;
             }
-            case Verb::kStart: client.start_container(c->id); break;
-            case Verb::kPause: client.pause_container(c->id); break;
-            case Verb::kUnpause: client.unpause_container(c->id); break;
+            case Verb::kStart:
+              client.start_container(c->id);
+              break;
+            case Verb::kPause:
+              client.pause_container(c->id);
+              break;
+            case Verb::kUnpause:
+              client.unpause_container(c->id);
+              break;
           }
           ctx.reporter().event({c->service, done_state(verb), c->name});
         } catch (const std::exception& e) {
@@ -102,7 +119,8 @@ Runner lifecycle(CLI::App& sub, Context& ctx, Verb verb) {
   };
 }
 
-const plan::ObservedContainer& one(const plan::ObservedState& obs, const std::string& service, const std::string& project) {
+const plan::ObservedContainer& one(const plan::ObservedState& obs, const std::string& service,
+                                   const std::string& project) {
   auto list = pick(obs, {service}, project);
   for (const auto* c : list)
     if (c->state == "running") return *c;
@@ -116,9 +134,14 @@ std::string bytes_text(long long b) {
 }
 
 nlohmann::json stats_json(const plan::ObservedContainer& c, const docker::ContainerStats& s) {
-  return {{"service", c.service},     {"container", c.name},      {"running", s.running},
-          {"cpu_percent", std::round(s.cpu_percent * 100) / 100}, {"memory_bytes", s.memory_bytes},
-          {"memory_limit", s.memory_limit}, {"net_rx_bytes", s.net_rx}, {"net_tx_bytes", s.net_tx},
+  return {{"service", c.service},
+          {"container", c.name},
+          {"running", s.running},
+          {"cpu_percent", std::round(s.cpu_percent * 100) / 100},
+          {"memory_bytes", s.memory_bytes},
+          {"memory_limit", s.memory_limit},
+          {"net_rx_bytes", s.net_rx},
+          {"net_tx_bytes", s.net_tx},
           {"pids", s.pids}};
 }
 
@@ -150,8 +173,10 @@ Runner setup_port(CLI::App& sub, Context& ctx) {
     }
     char* end = nullptr;
     long want = std::strtol(number.c_str(), &end, 10);
-    if (number.empty() || *end != '\0' || want < 1 || want > 65535 || (protocol != "tcp" && protocol != "udp"))
-      throw UsageError("port \"" + *port + "\": expected a container port such as 5432 or 5432/tcp");
+    if (number.empty() || *end != '\0' || want < 1 || want > 65535 ||
+        (protocol != "tcp" && protocol != "udp"))
+      throw UsageError("port \"" + *port +
+                       "\": expected a container port such as 5432 or 5432/tcp");
     plan::ObservedState obs = plan::observe(ctx.client(), project);
     const plan::ObservedContainer& c = one(obs, *service, project);
     std::vector<std::string> published;
@@ -163,7 +188,8 @@ Runner setup_port(CLI::App& sub, Context& ctx) {
         return 0;
       }
     }
-    throw UsageError("service " + *service + " publishes no container port " + number + "/" + protocol +
+    throw UsageError("service " + *service + " publishes no container port " + number + "/" +
+                     protocol +
                      (published.empty() ? std::string(" (it publishes none")
                                         : " (it publishes " + join(published, ", ")) +
                      (c.state == "running" ? ")" : "; its container is " + c.state + ")"));
@@ -198,7 +224,8 @@ Runner setup_stats(CLI::App& sub, Context& ctx) {
       if (!e.empty()) throw Error(ExitCode::kFailed, e);
     if (ctx.options.json) {
       nlohmann::json out = {{"project", project}, {"services", nlohmann::json::array()}};
-      for (size_t i = 0; i < chosen.size(); ++i) out["services"].push_back(stats_json(*chosen[i], samples[i]));
+      for (size_t i = 0; i < chosen.size(); ++i)
+        out["services"].push_back(stats_json(*chosen[i], samples[i]));
       std::cout << out.dump() << "\n";
       return 0;
     }
@@ -217,7 +244,8 @@ Runner setup_top(CLI::App& sub, Context& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto iterations = std::make_shared<int>(0);
   sub.add_option("services", *services, "Services (default: every service of the project)");
-  sub.add_option("-n,--iterations", *iterations, "Stop after this many screens (default: until Ctrl-C)")
+  sub.add_option("-n,--iterations", *iterations,
+                 "Stop after this many screens (default: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   return [&ctx, services, iterations]() -> int {
     const std::string project = ctx.project();
@@ -259,9 +287,12 @@ Runner setup_top(CLI::App& sub, Context& ctx) {
           stats_row(t, *chosen[i], s);
         }
       }
-      if (tty) std::cout << "\033[H\033[2J";
-      else if (n > 0) std::cout << "\n";
-      std::cout << "project " << project << "  (every second; Ctrl-C to stop)\n" << t.render() << std::flush;
+      if (tty)
+        std::cout << "\033[H\033[2J";
+      else if (n > 0)
+        std::cout << "\n";
+      std::cout << "project " << project << "  (every second; Ctrl-C to stop)\n"
+                << t.render() << std::flush;
     }
     std::cout.flush();
     // The streams wait on the engine; they hold nothing to undo.

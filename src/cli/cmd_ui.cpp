@@ -29,7 +29,8 @@ Runner setup_ui(CLI::App& sub, Context& ctx) {
     try {
       server.start();
     } catch (const Error& e) {
-      throw Error(ExitCode::kFailed, std::string(e.what()) + " (another `biodev ui`? choose a port with --port N)");
+      throw Error(ExitCode::kFailed,
+                  std::string(e.what()) + " (another `biodev ui`? choose a port with --port N)");
     }
     dash->set_port(server.port());
     std::cout << "biodev ui: http://127.0.0.1:" << server.port() << "/  (project " << p.project

@@ -5,7 +5,8 @@
 
 namespace biodev::cli {
 
-std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs, const std::vector<std::string>& names,
+std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs,
+                                                 const std::vector<std::string>& names,
                                                  const std::string& project) {
   std::vector<const plan::ObservedContainer*> out;
   if (names.empty()) {

@@ -17,7 +17,9 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 long long now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 serve::Reply error(int status, const std::string& message) {
@@ -35,7 +37,8 @@ serve::Reply event_stream() {
 std::string query_value(std::string_view query, std::string_view key) {
   for (const auto& part : split(std::string(query), '&')) {
     size_t eq = part.find('=');
-    if (part.substr(0, eq) == key) return eq == std::string::npos ? "" : docker::url_decode(part.substr(eq + 1));
+    if (part.substr(0, eq) == key)
+      return eq == std::string::npos ? "" : docker::url_decode(part.substr(eq + 1));
   }
   return "";
 }
@@ -60,7 +63,8 @@ class LogLines {
 
  private:
   void emit(docker::StreamId stream, const std::string& line) {
-    json j = {{"stream", stream == docker::StreamId::kStderr ? "stderr" : "stdout"}, {"line", global_redactor()(line)}};
+    json j = {{"stream", stream == docker::StreamId::kStderr ? "stderr" : "stdout"},
+              {"line", global_redactor()(line)}};
     out_->write(sse_frame("log", j.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   std::shared_ptr<serve::StreamWriter> out_;
@@ -69,7 +73,8 @@ class LogLines {
 
 }  // namespace
 
-Dashboard::Dashboard(docker::Client& client, const profile::Profile& profile) : client_(client), profile_(profile) {
+Dashboard::Dashboard(docker::Client& client, const profile::Profile& profile)
+    : client_(client), profile_(profile) {
   view_.project = profile.project;
 }
 
@@ -96,7 +101,8 @@ void Dashboard::publish_locked() {
 
 void Dashboard::follow() {
   auto backoff = 250ms;
-  const docker::Filters filters = {{"label", {std::string(labels::kProject) + "=" + profile_.project}}};
+  const docker::Filters filters = {
+      {"label", {std::string(labels::kProject) + "=" + profile_.project}}};
   bool first = true;
   while (!stop_) {
     // Events from just before the snapshot are replayed, so none falls between the two;
@@ -197,7 +203,8 @@ bool Dashboard::host_allowed(const serve::Request& req) const {
 }
 
 serve::Reply Dashboard::handle(const serve::Request& req) {
-  if (!host_allowed(req)) return error(403, "the dashboard answers only at 127.0.0.1:" + std::to_string(port_));
+  if (!host_allowed(req))
+    return error(403, "the dashboard answers only at 127.0.0.1:" + std::to_string(port_));
   const std::string path(req.path());
   if (req.method == "GET" || req.method == "HEAD") {
     if (path == "/" || path == "/index.html") {
@@ -211,7 +218,8 @@ serve::Reply Dashboard::handle(const serve::Request& req) {
       std::lock_guard lock(mu_);
       return serve::Reply::json(200, to_json(view_).dump());
     }
-    if (path == "/api/graph.svg") return serve::Reply::text(200, profile::graph_svg(profile_), "image/svg+xml");
+    if (path == "/api/graph.svg")
+      return serve::Reply::text(200, profile::graph_svg(profile_), "image/svg+xml");
     if (path == "/api/events") return stack_events();
     if (path == "/api/logs") {
       int tail = 200;
@@ -219,7 +227,8 @@ serve::Reply Dashboard::handle(const serve::Request& req) {
       if (!t.empty()) {
         char* end = nullptr;
         long v = std::strtol(t.c_str(), &end, 10);
-        if (*end != '\0' || v < 0 || v > 100000) return error(400, "tail=" + t + ": expected 0 to 100000");
+        if (*end != '\0' || v < 0 || v > 100000)
+          return error(400, "tail=" + t + ": expected 0 to 100000");
         tail = static_cast<int>(v);
       }
       return logs(query_value(req.query(), "service"), tail);
@@ -241,7 +250,8 @@ serve::Reply Dashboard::stack_events() {
   auto self = shared_from_this();
   r.stream = [self](std::shared_ptr<serve::StreamWriter> out) {
     std::lock_guard lock(self->mu_);
-    if (out->write(sse_frame("stack", to_json(self->view_).dump()))) self->subscribers_.push_back(std::move(out));
+    if (out->write(sse_frame("stack", to_json(self->view_).dump())))
+      self->subscribers_.push_back(std::move(out));
   };
   return r;
 }
@@ -249,7 +259,8 @@ serve::Reply Dashboard::stack_events() {
 serve::Reply Dashboard::logs(const std::string& service, int tail) {
   {
     std::lock_guard lock(mu_);
-    if (!view_.find(service)) return error(404, "no service \"" + service + "\" in project " + profile_.project);
+    if (!view_.find(service))
+      return error(404, "no service \"" + service + "\" in project " + profile_.project);
   }
   serve::Reply r = event_stream();
   auto self = shared_from_this();
@@ -259,7 +270,8 @@ serve::Reply Dashboard::logs(const std::string& service, int tail) {
   return r;
 }
 
-void Dashboard::follow_logs(const std::string& service, int tail, std::shared_ptr<serve::StreamWriter> out) {
+void Dashboard::follow_logs(const std::string& service, int tail,
+                            std::shared_ptr<serve::StreamWriter> out) {
   long long since = 0;
   while (!stop_ && out->open()) {
     std::string id;
@@ -290,7 +302,9 @@ void Dashboard::follow_logs(const std::string& service, int tail, std::shared_pt
     }
     lines.flush();
     since = now_s();  // when it runs again, from here (a line of this second may come twice)
-    if (!out->write(sse_frame("status", service + " stopped; its logs continue when it starts again"))) return;
+    if (!out->write(
+            sse_frame("status", service + " stopped; its logs continue when it starts again")))
+      return;
     std::this_thread::sleep_for(300ms);
     std::lock_guard lock(mu_);
     if (const ServiceView* s = view_.find(service); s && s->state == "running" && s->id == id) {
@@ -308,7 +322,8 @@ serve::Reply Dashboard::action(const std::string& service, const std::string& ve
     std::lock_guard lock(mu_);
     const ServiceView* s = view_.find(service);
     if (!s) return error(404, "no service \"" + service + "\" in project " + profile_.project);
-    if (s->id.empty()) return error(409, "service " + service + " has no container: run `biodev up`");
+    if (s->id.empty())
+      return error(409, "service " + service + " has no container: run `biodev up`");
     id = s->id;
   }
   const profile::Service* spec = profile_.find(service);

@@ -42,8 +42,8 @@ class Dashboard : public std::enable_shared_from_this<Dashboard> {
 
  private:
   void follow();
-  void refresh();                          // a new snapshot into view_, then publish
-  void publish_locked();                   // view_ to every subscriber (mu_ held)
+  void refresh();         // a new snapshot into view_, then publish
+  void publish_locked();  // view_ to every subscriber (mu_ held)
   void seed_loop();
   serve::Reply stack_events();
   serve::Reply logs(const std::string& service, int tail);

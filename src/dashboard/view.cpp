@@ -38,11 +38,13 @@ ServiceView service_view(const plan::ObservedContainer& c, const std::string& re
   v.substitute_for = label(c, labels::kSubstituteFor);
   for (const auto& p : c.ports)
     if (p.host_port) v.ports.push_back({p.container_port, reach_host, p.host_port});
-  std::sort(v.ports.begin(), v.ports.end(),
-            [](const PortView& a, const PortView& b) { return a.container_port < b.container_port; });
+  std::sort(v.ports.begin(), v.ports.end(), [](const PortView& a, const PortView& b) {
+    return a.container_port < b.container_port;
+  });
   v.ports.erase(std::unique(v.ports.begin(), v.ports.end(),
                             [](const PortView& a, const PortView& b) {
-                              return a.container_port == b.container_port && a.host_port == b.host_port;
+                              return a.container_port == b.container_port &&
+                                     a.host_port == b.host_port;
                             }),
                 v.ports.end());
   return v;
@@ -50,8 +52,8 @@ ServiceView service_view(const plan::ObservedContainer& c, const std::string& re
 
 }  // namespace
 
-StackView view_from(const plan::ObservedState& obs, const std::string& project, const std::vector<std::string>& order,
-                    const StackView* previous) {
+StackView view_from(const plan::ObservedState& obs, const std::string& project,
+                    const std::vector<std::string>& order, const StackView* previous) {
   StackView view;
   view.project = project;
   view.engine_up = true;
@@ -85,7 +87,8 @@ EventEffect apply_event(StackView& view, const docker::ContainerEvent& e) {
   const std::string service = e.attribute(labels::kService);
   if (!s) {
     // A container the snapshot did not have (just created, or replaced): look again.
-    if (e.action == "create" || e.action == "start" || e.action == "rename") return EventEffect::kRefresh;
+    if (e.action == "create" || e.action == "start" || e.action == "rename")
+      return EventEffect::kRefresh;
     return EventEffect::kNone;
   }
   if (const std::string h = e.health(); !h.empty()) {
@@ -159,7 +162,8 @@ std::string sse_frame(const std::string& event, const std::string& data) {
   size_t start = 0;
   while (true) {
     size_t nl = data.find('\n', start);
-    std::string_view line = std::string_view(data).substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    std::string_view line = std::string_view(data).substr(
+        start, nl == std::string::npos ? std::string::npos : nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     out += "data: ";
     out += line;

@@ -45,8 +45,8 @@ struct StackView {
 
 // One entry per service of `order` (the profile's), then any other service the engine
 // has for the project. Seeds and start counts are carried over from `previous`.
-StackView view_from(const plan::ObservedState& obs, const std::string& project, const std::vector<std::string>& order,
-                    const StackView* previous = nullptr);
+StackView view_from(const plan::ObservedState& obs, const std::string& project,
+                    const std::vector<std::string>& order, const StackView* previous = nullptr);
 
 enum class EventEffect {
   kNone,     // nothing shown changed

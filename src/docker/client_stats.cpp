@@ -35,7 +35,8 @@ ContainerStats parse_stats(const json& s) {
     const json& per = s["cpu_stats"]["cpu_usage"]["percpu_usage"];
     if (per.is_array()) cpus = static_cast<long long>(per.size());
   }
-  if (cpu > 0 && system > 0) out.cpu_percent = cpu / system * static_cast<double>(std::max(cpus, 1LL)) * 100.0;
+  if (cpu > 0 && system > 0)
+    out.cpu_percent = cpu / system * static_cast<double>(std::max(cpus, 1LL)) * 100.0;
   // As the docker CLI: usage minus the inactive file cache (cgroup v1 and v2 names).
   const long long usage = number(s, {"memory_stats", "usage"});
   long long cache = number(s, {"memory_stats", "stats", "total_inactive_file"});
@@ -57,7 +58,8 @@ ContainerStats Client::stats(const std::string& id) {
   return parse_stats(detail::parse_json(r, "stats"));
 }
 
-void Client::stats_stream(const std::string& id, const std::function<bool(const ContainerStats&)>& sink) {
+void Client::stats_stream(const std::string& id,
+                          const std::function<bool(const ContainerStats&)>& sink) {
   HttpRequest req;
   req.target = path("/containers/" + url_encode(id) + "/stats?stream=true");
   req.timeout = 30s;  // a sample comes every second while the container runs

@@ -9,8 +9,8 @@ using namespace biodev::dashboard;
 
 namespace {
 
-plan::ObservedContainer container(const std::string& service, const std::string& id, const std::string& state,
-                                  const std::string& status) {
+plan::ObservedContainer container(const std::string& service, const std::string& id,
+                                  const std::string& state, const std::string& status) {
   plan::ObservedContainer c;
   c.id = id;
   c.name = "p-" + service;
@@ -83,7 +83,8 @@ TEST_CASE("events move a service through die, start, health and destroy") {
   CHECK(v.services[0].id.empty());
 }
 
-TEST_CASE("an event of a container the view does not know asks for a snapshot only when it may be new") {
+TEST_CASE(
+    "an event of a container the view does not know asks for a snapshot only when it may be new") {
   StackView v = sample();
   CHECK(apply_event(v, event("zzz", "create")) == EventEffect::kRefresh);
   CHECK(apply_event(v, event("zzz", "start")) == EventEffect::kRefresh);
@@ -110,7 +111,8 @@ TEST_CASE("parse_container_event reads Actor attributes and skips other types") 
   CHECK(e->health() == "unhealthy");
   CHECK(e->attribute("dev.biodev.service") == "redis");
   CHECK(e->time_ns == 12);
-  CHECK_FALSE(docker::parse_container_event(nlohmann::json::parse(R"({"Type":"network","Action":"connect","Actor":{"ID":"n"}})")));
+  CHECK_FALSE(docker::parse_container_event(
+      nlohmann::json::parse(R"({"Type":"network","Action":"connect","Actor":{"ID":"n"}})")));
   CHECK(docker::health_from_status("Up 3 minutes (health: starting)") == "starting");
   CHECK(docker::health_from_status("Up 3 minutes") == "");
 }
