@@ -1,4 +1,4 @@
-# Compiles files (profiles, image recipes) into the binary as a sorted table of
+# Compiles files (profiles, image recipes, the dashboard page) into the binary as a sorted table of
 # {path, bytes}. Generated at build time so an edited profile rebuilds the table.
 #
 # Usage (script mode): cmake -DOUT=file.cpp -DROOT=dir -DFILES="a;b" -P Embed.cmake
@@ -33,7 +33,8 @@ endif()
 function(biodev_embed out_var)
   set(root ${CMAKE_SOURCE_DIR})
   file(GLOB_RECURSE abs CONFIGURE_DEPENDS
-       ${root}/profiles/*.yaml ${root}/images/* ${root}/init-scripts/* ${root}/examples/*)
+       ${root}/profiles/*.yaml ${root}/images/* ${root}/init-scripts/* ${root}/examples/*
+       ${root}/src/dashboard/*.html)
   # The compose sample is a project of its own, run from its folder, not a default file.
   list(FILTER abs EXCLUDE REGEX "/examples/compose-team/")
   # Module sources are compiled, not shipped: their builds are embedded instead.

@@ -25,6 +25,9 @@ RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python
 # catatonit runs `init: true` containers (Podman looks for it, not for docker.io's tini),
 # netavark and aardvark-dns give its networks the DNS that service names need.
 RUNTIME_PACKAGES+=(podman catatonit netavark aardvark-dns)
+# Chromium, the real browser `biodev ui`'s page is tested in, headless
+# (tests/integration/test_ui_dashboard.sh, driven by playwright-core from npm).
+RUNTIME_PACKAGES+=(chromium)
 
 missing=()
 for p in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do

@@ -51,6 +51,9 @@ Runner setup_docs(CLI::App& sub, Context& ctx) {
                  "`services.<name>` with `status`, `required`, `latency_ms`, `detail`.\n"
                  "- `status` prints `project` and `services[]` with `service`, `container`, `id`, `state`, "
                  "`health`, `status`, `image`, `variant`, `ports[]`, `stand_in`.\n"
+                 "- `stats` prints `project` and `services[]` with `service`, `container`, `running`, "
+                 "`cpu_percent` (100 = one CPU), `memory_bytes` (without the inactive page cache, as `docker stats`), "
+                 "`memory_limit`, `net_rx_bytes`, `net_tx_bytes`, `pids`.\n"
                  "- Errors: `{\"type\":\"error\",\"message\":...,\"exit_code\":N}`.\n\n"
                  "New fields may be added; existing ones keep their names and meaning.\n";
     for (const auto& cmd : commands()) {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/lock.h"
+#include "cli/pick.h"
 #include "cli/restart.h"
 #include "cli/up.h"
 #include "docker/disconnects.h"
@@ -17,31 +18,6 @@
 #include "util/strings.h"
 
 namespace biodev::cli {
-namespace {
-
-// The containers of `names` (all when empty); unknown names are usage errors.
-std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs, const std::vector<std::string>& names,
-                                                 const std::string& project) {
-  std::vector<const plan::ObservedContainer*> out;
-  if (names.empty()) {
-    for (const auto& c : obs.containers) out.push_back(&c);
-    return out;
-  }
-  std::vector<std::string> known;
-  for (const auto& c : obs.containers) known.push_back(c.service);
-  for (const auto& n : names) {
-    auto list = obs.for_service(n);
-    if (list.empty()) {
-      std::string hint = closest_match(n, known);
-      throw UsageError("no container for service \"" + n + "\" in project " + project +
-                       (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    }
-    out.insert(out.end(), list.begin(), list.end());
-  }
-  return out;
-}
-
-}  // namespace
 
 Runner setup_restart(CLI::App& sub, Context& ctx) {
   auto services = std::make_shared<std::vector<std::string>>();

@@ -19,13 +19,6 @@ std::string ports_text(const std::vector<docker::PortBinding>& ports) {
   return join(parts, ", ");
 }
 
-// "Up 3 minutes (healthy)" -> "healthy"; "" when the container has no healthcheck.
-std::string health_of(const std::string& status) {
-  for (const char* h : {"healthy", "unhealthy", "health: starting"})
-    if (status.find(std::string("(") + h + ")") != std::string::npos) return h == std::string("health: starting") ? "starting" : h;
-  return "";
-}
-
 }  // namespace
 
 Runner setup_status(CLI::App& sub, Context& ctx) {
@@ -56,7 +49,7 @@ Runner setup_status(CLI::App& sub, Context& ctx) {
         std::string stand_in = it != c->labels.end() ? it->second : "";
         auto sub = c->labels.find(labels::kSubstituteFor);
         std::string substitute_for = sub != c->labels.end() ? sub->second : "";
-        std::string health = health_of(c->status);
+        std::string health = docker::health_from_status(c->status);
         nlohmann::json svc = {{"service", name}, {"container", c->name}, {"id", c->id.substr(0, 12)},
                               {"state", c->state}, {"health", health},
                               {"status", c->status}, {"image", c->image}, {"variant", c->variant}};

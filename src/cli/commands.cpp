@@ -52,6 +52,33 @@ const std::vector<Command>& commands() {
        setup_exec},
       {"restart", "Restart services and wait until they are ready again",
        "  biodev restart bio_ai_server", setup_restart},
+      {"ui", "Serve a live dashboard of the stack on http://127.0.0.1:7780: state, health, logs, restart",
+       "  biodev ui                      # then open http://127.0.0.1:7780/\n"
+       "  biodev -f bench ui --port 0    # any free port; the URL is printed",
+       setup_ui},
+      {"stop", "Stop services' containers without removing them (`start` brings them back)",
+       "  biodev stop bio_worker\n"
+       "  biodev stop -t 10               # every service, 10 s to exit cleanly",
+       setup_stop},
+      {"start", "Start services' stopped containers again, as they were",
+       "  biodev start bio_worker\n"
+       "  biodev start                    # every stopped service",
+       setup_start},
+      {"pause", "Freeze services' processes (the cgroup freezer); `unpause` thaws them",
+       "  biodev pause redis              # e.g. to see how the app copes with a hung cache", setup_pause},
+      {"unpause", "Thaw paused services", "  biodev unpause redis", setup_unpause},
+      {"port", "Print the host address a service's container port is published on",
+       "  biodev port postgres 5432       # 127.0.0.1:5432\n"
+       "  psql -h 127.0.0.1 -p \"$(biodev port postgres 5432 | cut -d: -f2)\" -U bio bio",
+       setup_port},
+      {"stats", "One sample of CPU, memory, network and processes per service",
+       "  biodev stats\n"
+       "  biodev stats --json | jq '.services[] | {service, cpu_percent, memory_bytes}'",
+       setup_stats},
+      {"top", "Live CPU and memory per service, from the engine's stats stream",
+       "  biodev top\n"
+       "  biodev top postgres redis -n 5  # five screens, then exit",
+       setup_top},
       {"watch", "Restart services when files under their watch: paths change",
        "  biodev watch                   # every service with watch: paths\n"
        "  biodev watch bio_ai_server",

@@ -50,5 +50,17 @@ Runner setup_watch(CLI::App&, Context&);
 Runner setup_graph(CLI::App&, Context&);
 Runner setup_lint(CLI::App&, Context&);
 Runner setup_run(CLI::App&, Context&);
+Runner setup_ui(CLI::App&, Context&);
+Runner setup_stop(CLI::App&, Context&);  // cmd_control.cpp: stop to top
+Runner setup_start(CLI::App&, Context&);
+Runner setup_pause(CLI::App&, Context&);
+Runner setup_unpause(CLI::App&, Context&);
+Runner setup_port(CLI::App&, Context&);
+Runner setup_stats(CLI::App&, Context&);
+Runner setup_top(CLI::App&, Context&);
+
+// Where `biodev ui` serves its page unless --port says otherwise: on 127.0.0.1, clear of
+// the default stack's ports (5432, 6379, 9000, 6333, 8000, 8080).
+inline constexpr int kDashboardPort = 7780;
 
 }  // namespace biodev::cli

@@ -378,6 +378,30 @@ void Client::kill_container(const std::string& id, const std::string& signal) {
   check(r, fmt::format("kill container {}", id));
 }
 
+std::string health_from_status(const std::string& status) {
+  if (status.find("(healthy)") != std::string::npos) return "healthy";
+  if (status.find("(unhealthy)") != std::string::npos) return "unhealthy";
+  if (status.find("(health: starting)") != std::string::npos) return "starting";
+  return "";
+}
+
+void Client::restart_container(const std::string& id, int timeout_s) {
+  auto deadline = std::chrono::seconds(std::max(timeout_s, 0) + 30);
+  HttpResponse r = call("POST", fmt::format("/containers/{}/restart?t={}", url_encode(id), timeout_s),
+                        nullptr, deadline);
+  check(r, fmt::format("restart container {}", id));
+}
+
+void Client::pause_container(const std::string& id) {
+  HttpResponse r = call("POST", "/containers/" + url_encode(id) + "/pause");
+  check(r, fmt::format("pause container {}", id));
+}
+
+void Client::unpause_container(const std::string& id) {
+  HttpResponse r = call("POST", "/containers/" + url_encode(id) + "/unpause");
+  check(r, fmt::format("unpause container {}", id));
+}
+
 void Client::remove_container(const std::string& id, bool force, bool volumes) {
   Query q;
   q.add_if(force, "force", "1").add_if(volumes, "v", "1");
@@ -430,7 +454,7 @@ void Client::logs(const std::string& id, const LogOptions& opts, bool tty,
     } else {
       decoder.feed(chunk);
     }
-    return true;
+    return !opts.keep_going || opts.keep_going();
   });
   check(r, fmt::format("logs of container {}", id));
   if (!decoder.idle()) {

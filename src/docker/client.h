@@ -48,6 +48,10 @@ struct ContainerSummary {
   std::string label(const std::string& key) const;
 };
 
+// The health in a list entry's Status ("Up 3 minutes (healthy)" -> "healthy",
+// "(health: starting)" -> "starting"); "" when the container has no healthcheck.
+std::string health_from_status(const std::string& status);
+
 struct NetworkSummary {
   std::string id;
   std::string name;
@@ -79,7 +83,33 @@ struct LogOptions {
   bool timestamps = false;
   int tail = -1;  // -1 = all
   long long since = 0;
+  // With follow: asked whenever output arrives; false ends the stream (the reader has gone).
+  std::function<bool()> keep_going;
 };
+
+// One sample of GET /containers/{id}/stats, computed as `docker stats` shows it.
+struct ContainerStats {
+  double cpu_percent = 0;         // 100 = one CPU busy
+  long long memory_bytes = 0;     // usage without the inactive page cache
+  long long memory_limit = 0;     // the cgroup's limit (the machine's memory when none)
+  long long net_rx = 0, net_tx = 0;  // bytes, summed over the networks
+  long long pids = 0;
+  bool running = true;  // false: the engine sent an empty sample (the container is not running)
+};
+ContainerStats parse_stats(const json& sample);
+
+// A container's entry of the engine's event stream (GET /events, Type "container").
+struct ContainerEvent {
+  std::string id;
+  std::string action;  // "start", "die", "stop", "pause", "health_status: healthy", ...
+  std::map<std::string, std::string> attributes;  // Actor.Attributes: labels, name, exitCode
+  long long time_ns = 0;
+  // The health it reports ("healthy", "unhealthy", "starting"), "" for other actions.
+  std::string health() const;
+  std::string attribute(const std::string& key) const;  // "" when absent
+};
+// Reads one event; nullopt when it is not about a container.
+std::optional<ContainerEvent> parse_container_event(const json& event);
 
 // Called for every JSON line of a pull/build/load stream (already checked for
 // errorDetail, which throws instead).
@@ -144,11 +174,20 @@ class Client {
   void start_container(const std::string& id);  // 304 (already started) is not an error
   void stop_container(const std::string& id, int timeout_s);  // 304 is not an error
   void kill_container(const std::string& id, const std::string& signal = "KILL");
+  // POST /containers/{id}/restart?t=: stops (waiting timeout_s) and starts again.
+  void restart_container(const std::string& id, int timeout_s);
+  // POST /containers/{id}/pause and /unpause (the cgroup freezer).
+  void pause_container(const std::string& id);
+  void unpause_container(const std::string& id);
   void remove_container(const std::string& id, bool force, bool volumes = false);
   void rename_container(const std::string& id, const std::string& new_name);
   json inspect_container(const std::string& id);
   // Long poll: blocks until the container is not running; returns its exit code.
   int wait_container(const std::string& id, const std::string& condition = "not-running");
+  // One sample (?stream=false: the engine takes two readings a moment apart for CPU).
+  ContainerStats stats(const std::string& id);
+  // The engine's sample every second until the sink returns false or the container stops.
+  void stats_stream(const std::string& id, const std::function<bool(const ContainerStats&)>& sink);
   // Demultiplexes frames (or raw bytes for TTY containers) into on_frame. With follow,
   // returns when the container stops (no deadline); otherwise 30s idle timeout.
   void logs(const std::string& id, const LogOptions& opts, bool tty, const FrameSink& on_frame);
@@ -206,7 +245,12 @@ class Client {
   json exec_inspect(const std::string& exec_id);
 
   // GET /events?filters=...: JSON-lines stream; return false from sink to stop.
-  void events(const Filters& filters, const std::function<bool(const json&)>& sink);
+  // With since_s (unix seconds), the events from then are sent first.
+  void events(const Filters& filters, const std::function<bool(const json&)>& sink, long long since_s = 0);
+  // The container events among them, typed; returns when the sink says stop or the
+  // engine ends the stream (it went away: the caller reconnects).
+  void container_events(const Filters& filters, const std::function<bool(const ContainerEvent&)>& sink,
+                        long long since_s = 0);
 
   // Request helpers for endpoints without a typed function: `path` gets the version
   // prefix, `body` is sent as JSON. Transport failures throw; HTTP error statuses are

@@ -397,9 +397,12 @@ ExecResult Client::exec(const std::string& container_id, const std::vector<std::
 // ---------------------------------------------------------------------------------------
 // Events
 
-void Client::events(const Filters& filters, const std::function<bool(const json&)>& sink) {
+void Client::events(const Filters& filters, const std::function<bool(const json&)>& sink, long long since_s) {
   HttpRequest req;
-  req.target = path("/events" + filters_query(filters));
+  Query q;
+  if (!filters.empty()) q.add_encoded("filters", encode_filters(filters));
+  q.add_if(since_s > 0, "since", std::to_string(since_s));
+  req.target = path("/events" + q.str());
   req.timeout = 0ms;  // events arrive whenever something happens
   bool stopped = false;
   JsonLinesDecoder decoder([&](const json& event) {
@@ -410,6 +413,46 @@ void Client::events(const Filters& filters, const std::function<bool(const json&
     return !stopped;
   });
   check(r, "follow engine events");
+}
+
+std::string ContainerEvent::attribute(const std::string& key) const {
+  auto it = attributes.find(key);
+  return it == attributes.end() ? "" : it->second;
+}
+
+std::string ContainerEvent::health() const {
+  static constexpr std::string_view prefix = "health_status: ";
+  if (action.rfind(prefix, 0) != 0) return "";
+  return action.substr(prefix.size());
+}
+
+std::optional<ContainerEvent> parse_container_event(const json& event) {
+  if (!event.is_object() || event.value("Type", "") != "container") return std::nullopt;
+  ContainerEvent e;
+  e.action = event.value("Action", "");
+  if (auto actor = event.find("Actor"); actor != event.end() && actor->is_object()) {
+    e.id = actor->value("ID", "");
+    if (auto attrs = actor->find("Attributes"); attrs != actor->end() && attrs->is_object())
+      for (const auto& [k, v] : attrs->items())
+        if (v.is_string()) e.attributes[k] = v.get<std::string>();
+  }
+  if (e.id.empty()) e.id = event.value("id", "");
+  if (auto t = event.find("timeNano"); t != event.end() && t->is_number()) e.time_ns = t->get<long long>();
+  if (e.id.empty() || e.action.empty()) return std::nullopt;
+  return e;
+}
+
+void Client::container_events(const Filters& filters, const std::function<bool(const ContainerEvent&)>& sink,
+                              long long since_s) {
+  Filters f = filters;
+  f["type"] = {"container"};
+  events(
+      f,
+      [&](const json& event) {
+        auto e = parse_container_event(event);
+        return !e || sink(*e);
+      },
+      since_s);
 }
 
 }  // namespace biodev::docker

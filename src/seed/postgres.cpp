@@ -213,6 +213,21 @@ void refuse_changed(const std::vector<ScriptDecision>& decisions, const std::str
 
 }  // namespace
 
+std::vector<LedgerEntry> read_postgres_ledger(const PostgresTarget& target) {
+  Connection conn(target);
+  ResultPtr exists = conn.run(std::string("SELECT to_regclass('") + kLedgerTable + "') IS NOT NULL",
+                              std::string("looking for ") + kLedgerTable);
+  if (std::string(PQgetvalue(exists.get(), 0, 0)) != "t") return {};
+  conn.run("SET TIME ZONE 'UTC'", "setting the time zone");
+  ResultPtr r = conn.run(std::string("SELECT name, checksum, date_trunc('second', applied_at)::text FROM ") +
+                             kLedgerTable + " ORDER BY applied_at DESC, name DESC",
+                         std::string("reading ") + kLedgerTable);
+  std::vector<LedgerEntry> rows;
+  for (int i = 0; i < PQntuples(r.get()); ++i)
+    rows.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2)});
+  return rows;
+}
+
 SeedSummary seed_postgres(const PostgresTarget& target, const PostgresSeedOptions& options) {
   SeedSummary summary;
   std::vector<ScriptFile> files;

@@ -53,6 +53,15 @@ struct PostgresSeedOptions {
   std::chrono::milliseconds lock_timeout = std::chrono::minutes(10);
 };
 
+struct LedgerEntry {
+  std::string name;
+  std::string checksum;
+  std::string applied_at;  // as Postgres prints timestamptz, in UTC
+};
+// The ledger as it stands, newest first; empty when nothing was ever seeded (no table).
+// Reads only. Throws SeedFailure when the database cannot be reached.
+std::vector<LedgerEntry> read_postgres_ledger(const PostgresTarget& target);
+
 // Throws SeedFailure naming the file (and line, when Postgres gives a position).
 SeedSummary seed_postgres(const PostgresTarget& target, const PostgresSeedOptions& options);
 

@@ -103,6 +103,38 @@ Redactor service_redactor(const profile::Service& s) {
 
 }  // namespace
 
+std::string seed_result(const SeedContext& ctx) {
+  if (!ctx.service) return "";
+  const profile::Service& s = *ctx.service;
+  switch (s.seed.kind) {
+    case SeedSpec::Kind::kNone:
+      return "";
+    case SeedSpec::Kind::kS3:
+      return std::to_string(s.seed.buckets.size()) + " bucket(s) declared";
+    case SeedSpec::Kind::kQdrant:
+      return std::to_string(s.seed.collections.size()) + " collection(s) declared";
+    case SeedSpec::Kind::kPostgres:
+      break;
+  }
+  try {
+    PostgresTarget t;
+    t.host = ctx.host;
+    t.container_port = s.ready.port ? s.ready.port : 5432;
+    t.port = host_port(ctx, t.container_port);
+    t.user = first_set({s.env_value("POSTGRES_USER"), "postgres"});
+    t.password = s.env_value("POSTGRES_PASSWORD");
+    t.database = first_set({s.env_value("POSTGRES_DB"), t.user});
+    t.connect_timeout_s = 2;
+    auto rows = read_postgres_ledger(t);
+    if (rows.empty()) return "not seeded yet";
+    return std::to_string(rows.size()) + " script(s) applied, last " + rows.front().name + " at " +
+           rows.front().applied_at;
+  } catch (const std::exception& e) {
+    std::string msg = service_redactor(s)(global_redactor()(e.what()));
+    throw Error(ExitCode::kFailed, "service " + s.name + ": " + msg);
+  }
+}
+
 SeedSummary run_seed(const SeedContext& ctx) {
   if (!ctx.service) throw Error(ExitCode::kFailed, "seed: no service given");
   const profile::Service& s = *ctx.service;

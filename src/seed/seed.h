@@ -35,4 +35,10 @@ struct SeedSummary {
 // Throws Error(kFailed) naming the service and the file/bucket/collection that failed.
 SeedSummary run_seed(const SeedContext& ctx);
 
+// What the last seeds left, for showing: a postgres service's ledger ("3 scripts applied,
+// last 02_schema.sql at 2026-12-02 17:01:07+00"), the buckets or collections the profile
+// declares for the others; "" for a service with no seed. Reads only; throws
+// Error(kFailed) when the store cannot be reached.
+std::string seed_result(const SeedContext& ctx);
+
 }  // namespace biodev::seed

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -153,7 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // (a pending delay is cut short) and then the connection closes.
   void shutdown() {
     net::post(socket_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_)
+      if (!self->busy_ || self->streaming_)
         self->close();
       else
         self->delay_timer_.cancel();
@@ -218,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void deliver(Reply reply) {
     if (reply.on_sent) on_sent_ = std::move(reply.on_sent);
+    if (reply.stream) return start_stream(std::move(reply));
     if (reply.deferred) {
       auto deferred = std::move(reply.deferred);
       return run_guarded([&] { deferred(make_sink()); });
@@ -254,6 +256,92 @@ class Session : public std::enable_shared_from_this<Session> {
     return [self = shared_from_this(), work](Reply r) {
       net::post(work, [self, r = std::move(r)]() mutable { self->deliver(std::move(r)); });
     };
+  }
+
+  // The body of a streamed reply, written in order from a queue that only the
+  // session's context touches. Holding the writer holds the session.
+  class Stream : public StreamWriter, public std::enable_shared_from_this<Stream> {
+   public:
+    explicit Stream(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    ~Stream() override {
+      net::post(session_->socket_.get_executor(), [s = session_] { s->close(); });
+    }
+    bool write(std::string chunk) override {
+      if (!open_) return false;
+      net::post(session_->socket_.get_executor(), [self = shared_from_this(), c = std::move(chunk)]() mutable {
+        self->queue_.push_back(std::move(c));
+        if (!self->writing_) self->pump();
+      });
+      return true;
+    }
+    bool open() const override { return open_; }
+    void close() override {
+      net::post(session_->socket_.get_executor(), [self = shared_from_this()] {
+        self->closing_ = true;
+        if (!self->writing_) self->end();
+      });
+    }
+    void end() {
+      open_ = false;
+      session_->close();
+    }
+
+   private:
+    friend class Session;
+    void pump() {
+      if (queue_.empty()) {
+        writing_ = false;
+        if (closing_) end();
+        return;
+      }
+      writing_ = true;
+      net::async_write(session_->socket_, net::buffer(queue_.front()),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->queue_.pop_front();
+                         self->session_->last_active_ = std::chrono::steady_clock::now();
+                         if (ec) return self->end();
+                         self->pump();
+                       });
+    }
+    std::shared_ptr<Session> session_;
+    std::atomic<bool> open_{true};
+    std::deque<std::string> queue_;
+    bool writing_ = false;
+    bool closing_ = false;
+  };
+
+  void start_stream(Reply r) {
+    if (on_sent_) std::exchange(on_sent_, nullptr)(r.status);
+    streaming_ = true;
+    auto head = std::make_shared<http::response<http::empty_body>>();
+    head->version(version_);
+    head->result(static_cast<unsigned>(r.status));
+    head->set(http::field::server, "biodev");
+    if (!r.content_type.empty()) head->set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) head->insert(name, value);
+    head->keep_alive(false);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    auto writer = std::make_shared<Stream>(shared_from_this());
+    http::async_write_header(
+        socket_, *serializer,
+        [self = shared_from_this(), head, serializer, writer, fn = std::move(r.stream)](beast::error_code ec, size_t) {
+          if (ec) return writer->end();
+          self->watch_peer(writer);
+          try {
+            fn(writer);
+          } catch (const std::exception& e) {
+            log_error(std::string("stream: ") + e.what());
+            writer->end();
+          }
+        });
+  }
+
+  // While a reply streams, the client only ever closes: a read that ends says so.
+  void watch_peer(std::shared_ptr<Stream> writer) {
+    socket_.async_read_some(net::buffer(peek_), [self = shared_from_this(), writer](beast::error_code ec, size_t) {
+      if (ec) return writer->end();
+      self->watch_peer(writer);
+    });
   }
 
   void write(Reply r) {
@@ -309,6 +397,8 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool busy_ = false;  // between reading a request and finishing its reply
+  bool streaming_ = false;
+  char peek_[512];
 };
 
 void Server::Impl::accept() {

@@ -47,6 +47,18 @@ struct Reply;
 // Delivers a reply produced later; callable from any thread, exactly once.
 using ReplySink = std::function<void(Reply)>;
 
+// The body of a streamed reply (server-sent events, a followed log): bytes are sent as
+// they are written, and the connection closes when the writer is closed or the last
+// reference to it is dropped. Callable from any thread.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Queues `chunk` for the client; false once the client has gone (stop producing).
+  virtual bool write(std::string chunk) = 0;
+  virtual bool open() const = 0;
+  virtual void close() = 0;
+};
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";
@@ -60,6 +72,9 @@ struct Reply {
   // The reply is not ready yet: the core calls `deferred` once with a sink and sends
   // whatever reaches the sink. Lets a handler wait on other work without a thread.
   std::function<void(ReplySink)> deferred;
+  // A streamed body: the core sends the status and headers (no length; the connection
+  // is not reused), then calls `stream` once with the writer of the body.
+  std::function<void(std::shared_ptr<StreamWriter>)> stream;
   // Called once with the status actually sent (the upstream's, for proxy_to), when
   // the reply is handed to the socket. For metrics of replies the handler cannot see.
   std::function<void(int status)> on_sent;

@@ -1,7 +1,10 @@
 #include "ui/reporter.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -62,10 +65,28 @@ class PlainReporter : public Reporter {
   std::mutex mu_;
 };
 
+// Set by SIGWINCH: the live view reads the terminal's width again before its next draw.
+std::atomic<bool> g_resized{true};
+// The handler that was there before (biodev exec's terminal resize), still called.
+void (*g_previous_winch)(int) = nullptr;
+extern "C" void on_winch_redraw(int sig) {
+  g_resized = true;
+  if (g_previous_winch) g_previous_winch(sig);
+}
+
 // One line per subject, redrawn in place; messages scroll above the live block.
 class TtyReporter : public PlainReporter {
  public:
-  explicit TtyReporter(ReporterOptions o) : PlainReporter(o), start_(std::chrono::steady_clock::now()) {}
+  explicit TtyReporter(ReporterOptions o) : PlainReporter(o), start_(std::chrono::steady_clock::now()) {
+    struct sigaction sa {};
+    sa.sa_handler = on_winch_redraw;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    struct sigaction previous {};
+    if (sigaction(SIGWINCH, &sa, &previous) == 0 && previous.sa_handler != on_winch_redraw &&
+        previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN && !(previous.sa_flags & SA_SIGINFO))
+      g_previous_winch = previous.sa_handler;
+  }
   void event(const Event& e) override {
     std::lock_guard lock(mu_);
     auto it = std::find_if(rows_.begin(), rows_.end(), [&](const Row& r) { return r.e.subject == e.subject; });
@@ -113,7 +134,8 @@ class TtyReporter : public PlainReporter {
       std::string line = std::string(mark) + " " + pad(r.e.subject, 22) + " " + pad(r.e.state, 10) +
                          " " + pad(seconds_text(secs), 7) + progress_text(r.e);
       if (!r.e.detail.empty()) line += " " + r.e.detail;
-      line = global_redactor()(line);
+      if (g_resized.exchange(false)) columns_ = terminal_columns(fileno(o_.out));
+      line = fit_line(global_redactor()(line), columns_);
       if (o_.color) line = std::string(color_for(r.e)) + line + kReset;
       std::fprintf(o_.out, "%s\n", line.c_str());
     }
@@ -121,6 +143,7 @@ class TtyReporter : public PlainReporter {
     std::fflush(o_.out);
   }
   std::vector<Row> rows_;
+  size_t columns_ = 0;
   int drawn_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_{};
 };
@@ -156,6 +179,31 @@ class JsonReporter : public Reporter {
 };
 
 }  // namespace
+
+std::string fit_line(const std::string& line, size_t columns) {
+  if (columns == 0) return line;
+  auto is_continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+  size_t cells = 0;
+  for (char c : line) cells += is_continuation(c) ? 0 : 1;
+  // The last column stays free: some terminals wrap as soon as it is written.
+  const size_t room = columns - 1;
+  if (cells <= room) return line;
+  if (room == 0) return "";
+  size_t keep = room - 1, seen = 0, at = 0;  // code points before the ellipsis
+  for (; at < line.size(); ++at) {
+    if (!is_continuation(line[at])) {
+      if (seen == keep) break;
+      ++seen;
+    }
+  }
+  return line.substr(0, at) + "…";
+}
+
+size_t terminal_columns(int fd) {
+  winsize ws{};
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
 
 std::unique_ptr<Reporter> make_reporter(const ReporterOptions& o) {
   switch (o.mode) {

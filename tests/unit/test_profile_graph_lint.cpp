@@ -54,3 +54,25 @@ TEST_CASE("graph draws networks, ports, dependencies and routes") {
   CHECK(d.find("  \"api\" -> \"redis\" [label=\"healthy\", style=bold];\n") != std::string::npos);
   CHECK(d.ends_with("}\n"));
 }
+
+TEST_CASE("graph_svg puts stores on the right, each service a styled group, edges labelled") {
+  Profile p = load("plan", "stack.yaml");
+  std::string svg = graph_svg(p);
+  CHECK(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  CHECK(svg.ends_with("</svg>\n"));
+  for (const char* name : {"postgres", "migrate", "redis", "api", "gateway"})
+    CHECK(svg.find(std::string("<g class=\"svc\" data-service=\"") + name + "\">") != std::string::npos);
+  // Depth: gateway -> api -> migrate -> postgres; the deepest chain is leftmost.
+  auto x_of = [&](const std::string& name) {
+    size_t g = svg.find("data-service=\"" + name + "\"");
+    size_t x = svg.find("x=\"", g) + 3;
+    return std::stoi(svg.substr(x, svg.find('"', x) - x));
+  };
+  CHECK(x_of("gateway") < x_of("api"));
+  CHECK(x_of("api") < x_of("migrate"));
+  CHECK(x_of("migrate") < x_of("postgres"));
+  CHECK(x_of("redis") == x_of("postgres"));
+  CHECK(svg.find(">completed</text>") != std::string::npos);
+  CHECK(svg.find(">healthy</text>") != std::string::npos);
+  CHECK(svg.find("net: front, data") != std::string::npos);
+}

@@ -198,3 +198,49 @@ TEST_CASE("env_int validates") {
   unsetenv("BIODEV_TEST_INT");
   CHECK(env_int("BIODEV_TEST_INT", 7, 0, 100) == 7);
 }
+
+TEST_CASE("a streamed reply sends chunks as they are written and sees the client go") {
+  std::promise<std::shared_ptr<StreamWriter>> got;
+  Server server(loopback(1), [&](const Request&) {
+    Reply r;
+    r.content_type = "text/event-stream";
+    r.stream = [&](std::shared_ptr<StreamWriter> w) { got.set_value(std::move(w)); };
+    return r;
+  });
+  server.start();
+  std::shared_ptr<StreamWriter> writer;
+  {
+    Client c(server.port());
+    http::request<http::string_body> req{http::verb::get, "/events", 11};
+    req.set(http::field::host, "test");
+    http::write(c.socket, req);
+    writer = got.get_future().get();
+    CHECK(writer->write("data: one\n\n"));
+    http::response_parser<http::buffer_body> parser;
+    http::read_header(c.socket, c.buffer, parser);
+    CHECK(parser.get().result_int() == 200);
+    CHECK(parser.get()[http::field::content_type] == "text/event-stream");
+    CHECK_FALSE(parser.get().has_content_length());
+    std::string body;
+    auto read_until = [&](const std::string& want) {
+      char buf[256];
+      while (body.find(want) == std::string::npos) {
+        parser.get().body().data = buf;
+        parser.get().body().size = sizeof buf;
+        beast::error_code ec;
+        http::read_some(c.socket, c.buffer, parser, ec);
+        body.append(buf, sizeof buf - parser.get().body().size);
+        if (ec && ec != http::error::need_buffer) break;
+      }
+    };
+    read_until("one\n\n");
+    CHECK(body == "data: one\n\n");
+    writer->write("data: two\n\n");
+    read_until("two\n\n");
+    CHECK(body == "data: one\n\ndata: two\n\n");
+  }  // the client closes its end
+  auto deadline = Clock::now() + 3s;
+  while (writer->open() && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  CHECK_FALSE(writer->open());
+  CHECK_FALSE(writer->write("data: late\n\n"));
+}

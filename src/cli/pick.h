@@ -1,0 +1,17 @@
+// Which containers of the project a verb acts on, from the service names it was given.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plan/state.h"
+
+namespace biodev::cli {
+
+// The containers of `names` (all of the project's when empty). A name with no container
+// is a UsageError (exit 2) naming the project, with the closest service as a hint.
+std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs,
+                                                 const std::vector<std::string>& names,
+                                                 const std::string& project);
+
+}  // namespace biodev::cli
