@@ -50,5 +50,6 @@ Runner setup_watch(CLI::App&, Context&);
 Runner setup_graph(CLI::App&, Context&);
 Runner setup_lint(CLI::App&, Context&);
 Runner setup_run(CLI::App&, Context&);
+Runner setup_lease(CLI::App&, Context&);
 
 }  // namespace biodev::cli
