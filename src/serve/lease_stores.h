@@ -51,11 +51,14 @@ class Stores {
   int redis_databases();
   // Empties logical database `db`.
   void flush_redis(int db);
+  // How long each store took in the last create_slice or drop_slice ("postgres 41ms, ...").
+  const std::string& last_timings() const { return timings_; }
 
  private:
   struct Postgres;
   std::shared_ptr<const LeaseConfig> config_;
   std::unique_ptr<Postgres> pg_;
+  std::string timings_;
   Postgres& pg();
 };
 

@@ -73,6 +73,7 @@ LeaseServerConfig LeaseServerConfig::from_env() {
   c.pool_max = static_cast<int>(env_int("BIODEV_LEASES_POOL_MAX", c.pool_max, 0, 1024));
   c.default_ttl = std::chrono::seconds(env_int("BIODEV_LEASES_TTL_S", c.default_ttl.count(), 0, 86400 * 30));
   if (c.pool_max < c.pool_min) c.pool_max = c.pool_min;
+  c.trace = env_int("BIODEV_LEASES_TRACE", 0, 0, 1) == 1;
   return c;
 }
 
@@ -150,8 +151,12 @@ struct LeasePool::State {
 
   void worker();
   void prepare(std::unique_lock<std::mutex>& lock);
-  void make_one(std::unique_lock<std::mutex>& lock);
-  void drop_one(std::unique_lock<std::mutex>& lock);
+  // A worker keeps its Stores (and so its Postgres connection) while the configuration
+  // stays the same.
+  using StoresCache = std::unique_ptr<lease::Stores>;
+  static lease::Stores& stores_for(StoresCache& cache, const std::shared_ptr<const LeaseConfig>& config);
+  void make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
+  void drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
   void fail_waiters(const std::string& why);
 };
 
@@ -160,18 +165,24 @@ void LeasePool::State::fail_waiters(const std::string& why) {
   waiters.clear();
 }
 
+lease::Stores& LeasePool::State::stores_for(StoresCache& cache, const std::shared_ptr<const LeaseConfig>& config) {
+  if (!cache || &cache->config() != config.get()) cache = std::make_unique<lease::Stores>(config);
+  return *cache;
+}
+
 void LeasePool::State::worker() {
+  StoresCache cache;
   std::unique_lock lock(mu);
   while (!stopping) {
     cv.wait_for(lock, std::chrono::milliseconds(500), [this] { return has_work(); });
     if (stopping) break;
     expire(Clock::now());
     if (!to_drop.empty()) {
-      drop_one(lock);
+      drop_one(lock, cache);
     } else if (config && !template_ok && !building) {
       prepare(lock);
     } else if (can_make() && ready.size() + making < target()) {
-      make_one(lock);
+      make_one(lock, cache);
     } else if (config && template_ok && config->redis && free_dbs.empty() && making == 0 && !waiters.empty()) {
       fail_waiters("every Redis logical database is taken (" + std::to_string(leases.size()) +
                    " leases held): release leases or raise Redis's `databases` setting");
@@ -232,7 +243,7 @@ void LeasePool::State::prepare(std::unique_lock<std::mutex>& lock) {
   cv.notify_all();
 }
 
-void LeasePool::State::make_one(std::unique_lock<std::mutex>& lock) {
+void LeasePool::State::make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache) {
   Slice s;
   s.id = new_id();
   s.config = config;
@@ -246,8 +257,9 @@ void LeasePool::State::make_one(std::unique_lock<std::mutex>& lock) {
   std::string failure;
   try {
     std::shared_lock tpl(template_mu);
-    lease::Stores stores(s.config);
+    lease::Stores& stores = stores_for(cache, s.config);
     stores.create_slice(s.id, s.redis_db);
+    if (opt.trace) log_info("made slice " + s.id + ": " + stores.last_timings());
   } catch (const std::exception& e) {
     failure = e.what();
   }
@@ -281,15 +293,16 @@ void LeasePool::State::make_one(std::unique_lock<std::mutex>& lock) {
   cv.notify_all();
 }
 
-void LeasePool::State::drop_one(std::unique_lock<std::mutex>& lock) {
+void LeasePool::State::drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache) {
   Slice s = std::move(to_drop.front());
   to_drop.pop_front();
   dropping.insert(s.id);
   lock.unlock();
   std::string failure;
   try {
-    lease::Stores stores(s.config);
+    lease::Stores& stores = stores_for(cache, s.config);
     stores.drop_slice(s.id, s.redis_db);
+    if (opt.trace) log_info("dropped slice " + s.id + ": " + stores.last_timings());
   } catch (const std::exception& e) {
     failure = e.what();
   }

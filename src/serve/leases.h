@@ -14,7 +14,7 @@
 //   GET    /health          200 {"status": "ok", "configured": bool, ...}
 //
 // The pool's target is the demand of the last few seconds (leases handed out), between
-// BIODEV_LEASES_POOL_MIN (2) and BIODEV_LEASES_POOL_MAX (8); BIODEV_LEASES_WORKERS (2)
+// BIODEV_LEASES_POOL_MIN (2) and BIODEV_LEASES_POOL_MAX (8); BIODEV_LEASES_WORKERS (4)
 // threads make and drop slices. A slice made under an older configuration is dropped.
 #pragma once
 
@@ -28,10 +28,11 @@ namespace biodev::serve {
 struct LeaseServerConfig {
   int port = 8090;
   int threads = 2;
-  int workers = 2;
+  int workers = 4;
   int pool_min = 2;
   int pool_max = 8;
   std::chrono::seconds default_ttl{3600};
+  bool trace = false;  // BIODEV_LEASES_TRACE=1: log each store's time per slice made or dropped
   static LeaseServerConfig from_env();
 };
 
