@@ -16,13 +16,16 @@ using nlohmann::json;
 
 json parse_body(const seed::HttpResponse& r, const LeaseApi& api) {
   json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) throw Error(ExitCode::kFailed, "the lease service at " + api.url() + " answered no JSON");
+  if (j.is_discarded())
+    throw Error(ExitCode::kFailed, "the lease service at " + api.url() + " answered no JSON");
   return j;
 }
 
 [[noreturn]] void refused(const seed::HttpResponse& r, const std::string& what) {
   json j = json::parse(r.body, nullptr, false);
-  std::string msg = j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : r.body;
+  std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
+                        ? j["error"].get<std::string>()
+                        : r.body;
   throw Error(ExitCode::kFailed, what + ": HTTP " + std::to_string(r.status) + ": " + msg);
 }
 
@@ -40,9 +43,13 @@ Runner setup_lease(CLI::App& sub, Context& ctx) {
   auto ttl = std::make_shared<int>(-1);
   auto format = std::make_shared<std::string>("shell");
   auto id = std::make_shared<std::string>();
-  sub.add_option("--ttl", *ttl, "Seconds until the lease is reclaimed if not released (0: never; default: the service's, 3600)");
-  sub.add_option("--format", *format, "shell (export K=V), dotenv, or json")->check(CLI::IsMember({"shell", "dotenv", "json"}));
-  auto release = sub.add_subcommand("release", "Release a lease: every part of its slice is dropped");
+  sub.add_option("--ttl", *ttl,
+                 "Seconds until the lease is reclaimed if not released (0: never; default: the "
+                 "service's, 3600)");
+  sub.add_option("--format", *format, "shell (export K=V), dotenv, or json")
+      ->check(CLI::IsMember({"shell", "dotenv", "json"}));
+  auto release =
+      sub.add_subcommand("release", "Release a lease: every part of its slice is dropped");
   release->add_option("id", *id, "The lease id (BIODEV_LEASE_ID)")->required();
   auto ls = sub.add_subcommand("ls", "List the leases held and the warm pool");
   return [&ctx, ttl, format, id, release, ls]() -> int {
@@ -65,12 +72,14 @@ Runner setup_lease(CLI::App& sub, Context& ctx) {
       }
       Table t({"ID", "AGE", "EXPIRES IN", "KEEPALIVE", "DATABASE_URL"});
       for (const auto& l : j["leases"])
-        t.add({l.value("id", ""), seconds_text(l.value("age_s", json())), seconds_text(l.value("expires_in_s", json())),
+        t.add({l.value("id", ""), seconds_text(l.value("age_s", json())),
+               seconds_text(l.value("expires_in_s", json())),
                l.value("keepalive", false) ? "yes" : "no", l["env"].value("DATABASE_URL", "-")});
       std::cout << t.render();
       const json& pool = j["pool"];
-      std::cout << "pool: " << pool.value("ready", 0) << " ready, " << pool.value("making", 0) << " being made, target "
-                << pool.value("target", 0) << "; " << pool.value("served", 0) << " leases served\n";
+      std::cout << "pool: " << pool.value("ready", 0) << " ready, " << pool.value("making", 0)
+                << " being made, target " << pool.value("target", 0) << "; "
+                << pool.value("served", 0) << " leases served\n";
       return 0;
     }
     std::string target = "/leases";

@@ -16,7 +16,8 @@ using profile::SeedSpec;
 constexpr int kLeasePort = 8090;
 
 // The variant of `s` that runs: its offline one when the container says so.
-const profile::Service& running(const profile::Service& s, const std::map<std::string, std::string>& variants) {
+const profile::Service& running(const profile::Service& s,
+                                const std::map<std::string, std::string>& variants) {
   auto it = variants.find(s.name);
   if (it != variants.end() && it->second == "offline" && s.offline) return *s.offline;
   return s;
@@ -44,13 +45,15 @@ const profile::Service* lease_service(const profile::Profile& p) {
   return nullptr;
 }
 
-lease::LeaseConfig lease_config_for(const profile::Profile& p, const plan::ObservedState& observed,
-                                    const std::vector<std::pair<std::string, std::string>>& host_env) {
+lease::LeaseConfig lease_config_for(
+    const profile::Profile& p, const plan::ObservedState& observed,
+    const std::vector<std::pair<std::string, std::string>>& host_env) {
   lease::LeaseConfig c;
   auto variants = plan::running_variants(observed);
   for (const auto& base : p.services) {
     const profile::Service& s = running(base, variants);
-    if (!c.postgres && (s.seed.kind == SeedSpec::Kind::kPostgres || s.ready.kind == ProbeSpec::Kind::kPostgres)) {
+    if (!c.postgres &&
+        (s.seed.kind == SeedSpec::Kind::kPostgres || s.ready.kind == ProbeSpec::Kind::kPostgres)) {
       lease::PostgresStore pg;
       pg.host = s.name;
       pg.port = container_port(s, 5432);
@@ -60,9 +63,10 @@ lease::LeaseConfig lease_config_for(const profile::Profile& p, const plan::Obser
       if (s.seed.kind == SeedSpec::Kind::kPostgres) {
         for (const auto& f : seed::list_scripts(s.seed.scripts_dir)) {
           if (f.shell())
-            throw Error(ExitCode::kFailed, "service " + s.name + ": " + f.name +
-                                               " is a shell script, which the lease service cannot run to build"
-                                               " its template database; leases need .sql seed scripts");
+            throw Error(ExitCode::kFailed,
+                        "service " + s.name + ": " + f.name +
+                            " is a shell script, which the lease service cannot run to build"
+                            " its template database; leases need .sql seed scripts");
           pg.scripts.push_back({f.name, f.content});
         }
       }
@@ -83,7 +87,8 @@ lease::LeaseConfig lease_config_for(const profile::Profile& p, const plan::Obser
       q.host = s.name;
       q.port = container_port(s, 6333);
       q.api_key = s.env_value("QDRANT__SERVICE__API_KEY");
-      for (const auto& col : s.seed.collections) q.collections.push_back({col.name, col.size, col.distance});
+      for (const auto& col : s.seed.collections)
+        q.collections.push_back({col.name, col.size, col.distance});
       c.qdrant = std::move(q);
     }
   }
@@ -91,7 +96,9 @@ lease::LeaseConfig lease_config_for(const profile::Profile& p, const plan::Obser
   return c;
 }
 
-std::string LeaseApi::url() const { return "http://" + host + ":" + std::to_string(port) + "/leases"; }
+std::string LeaseApi::url() const {
+  return "http://" + host + ":" + std::to_string(port) + "/leases";
+}
 
 LeaseApi find_lease_api(const profile::Profile& p, const plan::ObservedState& observed) {
   const profile::Service* s = lease_service(p);
@@ -103,14 +110,14 @@ LeaseApi find_lease_api(const profile::Profile& p, const plan::ObservedState& ob
   int want = container_port(*s, kLeasePort);
   if (it == ports.end() || !it->second.count(want))
     throw Error(ExitCode::kFailed, "service " + s->name + " of project " + p.project +
-                                       " is not running or publishes no port " + std::to_string(want) +
-                                       ": run `biodev up` first");
+                                       " is not running or publishes no port " +
+                                       std::to_string(want) + ": run `biodev up` first");
   auto [host, port] = it->second.at(want);
   return {host, port};
 }
 
-seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method, const std::string& target,
-                              const std::string& body) {
+seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method,
+                              const std::string& target, const std::string& body) {
   seed::HttpRequest req;
   req.method = method;
   req.target = target;
@@ -119,7 +126,8 @@ seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method, co
   try {
     return seed::http_request(api.host, api.port, req, std::chrono::seconds(60));
   } catch (const seed::HttpError& e) {
-    throw Error(ExitCode::kFailed, std::string("the lease service at ") + api.url() + ": " + e.what());
+    throw Error(ExitCode::kFailed,
+                std::string("the lease service at ") + api.url() + ": " + e.what());
   }
 }
 
@@ -131,7 +139,8 @@ void send_lease_config(Context& ctx) {
   lease::LeaseConfig config = lease_config_for(p, obs, env);
   auto r = lease_call(api, "PUT", "/config", lease::to_json(config).dump());
   if (r.status != 204)
-    throw Error(ExitCode::kFailed, "service " + lease_service(p)->name + " refused its configuration: HTTP " +
+    throw Error(ExitCode::kFailed, "service " + lease_service(p)->name +
+                                       " refused its configuration: HTTP " +
                                        std::to_string(r.status) + " " + first_line(r.body));
 }
 

@@ -22,8 +22,9 @@ const profile::Service* lease_service(const profile::Profile& p);
 // the lease service reaches them (service name, container port), and `host_env`: the
 // resolved exports. Throws Error(kFailed) naming a store whose .sh seed scripts the
 // lease service cannot run.
-lease::LeaseConfig lease_config_for(const profile::Profile& p, const plan::ObservedState& observed,
-                                    const std::vector<std::pair<std::string, std::string>>& host_env);
+lease::LeaseConfig lease_config_for(
+    const profile::Profile& p, const plan::ObservedState& observed,
+    const std::vector<std::pair<std::string, std::string>>& host_env);
 
 struct LeaseApi {
   std::string host;
@@ -42,7 +43,7 @@ void send_lease_config(Context& ctx);
 
 // One call to the lease API; throws Error(kFailed) naming the service when the call
 // cannot be made.
-seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method, const std::string& target,
-                              const std::string& body = "");
+seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method,
+                              const std::string& target, const std::string& body = "");
 
 }  // namespace biodev::cli

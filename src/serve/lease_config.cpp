@@ -50,20 +50,29 @@ json to_json(const LeaseConfig& c) {
   json j = json::object();
   if (c.postgres) {
     json scripts = json::array();
-    for (const auto& s : c.postgres->scripts) scripts.push_back({{"name", s.name}, {"content", s.content}});
+    for (const auto& s : c.postgres->scripts)
+      scripts.push_back({{"name", s.name}, {"content", s.content}});
     j["postgres"] = {{"host", c.postgres->host},         {"port", c.postgres->port},
                      {"user", c.postgres->user},         {"password", c.postgres->password},
                      {"database", c.postgres->database}, {"scripts", scripts}};
   }
-  if (c.redis) j["redis"] = {{"host", c.redis->host}, {"port", c.redis->port}, {"password", c.redis->password}};
+  if (c.redis)
+    j["redis"] = {
+        {"host", c.redis->host}, {"port", c.redis->port}, {"password", c.redis->password}};
   if (c.s3)
-    j["s3"] = {{"host", c.s3->host},           {"port", c.s3->port},     {"access_key", c.s3->access_key},
-               {"secret_key", c.s3->secret_key}, {"region", c.s3->region}, {"buckets", c.s3->buckets}};
+    j["s3"] = {{"host", c.s3->host},
+               {"port", c.s3->port},
+               {"access_key", c.s3->access_key},
+               {"secret_key", c.s3->secret_key},
+               {"region", c.s3->region},
+               {"buckets", c.s3->buckets}};
   if (c.qdrant) {
     json cols = json::array();
     for (const auto& col : c.qdrant->collections)
       cols.push_back({{"name", col.name}, {"size", col.size}, {"distance", col.distance}});
-    j["qdrant"] = {{"host", c.qdrant->host}, {"port", c.qdrant->port}, {"api_key", c.qdrant->api_key},
+    j["qdrant"] = {{"host", c.qdrant->host},
+                   {"port", c.qdrant->port},
+                   {"api_key", c.qdrant->api_key},
                    {"collections", cols}};
   }
   j["host_env"] = c.host_env;
@@ -99,7 +108,8 @@ LeaseConfig config_from_json(const json& j) {
     s3.buckets = need<std::vector<std::string>>(*s, "s3", "buckets");
     for (const auto& b : s3.buckets)
       if (b.empty() || b.size() > 46)
-        throw std::invalid_argument("s3 bucket \"" + b + "\": a leased copy's name would not be 3-63 characters");
+        throw std::invalid_argument("s3 bucket \"" + b +
+                                    "\": a leased copy's name would not be 3-63 characters");
     c.s3 = std::move(s3);
   }
   if (const json* s = section(j, "qdrant")) {
@@ -143,7 +153,9 @@ std::string bucket_name(const std::string& id, const std::string& seeded) {
 std::string collection_prefix(const std::string& id) { return kCollectionPrefix + id + "_"; }
 
 std::string id_of_database(const std::string& name) {
-  return name.size() == std::string_view(kDatabasePrefix).size() + 10 ? id_after(name, kDatabasePrefix, 0) : "";
+  return name.size() == std::string_view(kDatabasePrefix).size() + 10
+             ? id_after(name, kDatabasePrefix, 0)
+             : "";
 }
 std::string id_of_bucket(const std::string& name) {
   std::string id = id_after(name, kBucketPrefix, 2);
@@ -165,7 +177,8 @@ std::string with_url_path(const std::string& url, const std::string& path) {
   return head + "/" + path + tail;
 }
 
-std::map<std::string, std::string> lease_env(const LeaseConfig& c, const std::string& id, int redis_db) {
+std::map<std::string, std::string> lease_env(const LeaseConfig& c, const std::string& id,
+                                             int redis_db) {
   std::map<std::string, std::string> env;
   auto host = [&](const char* key) -> std::string {
     auto it = c.host_env.find(key);
@@ -179,8 +192,8 @@ std::map<std::string, std::string> lease_env(const LeaseConfig& c, const std::st
     std::vector<std::string> buckets;
     for (const auto& b : c.s3->buckets) buckets.push_back(bucket_name(id, b));
     env["S3_BUCKETS"] = join(buckets, ",");
-    for (const char* k : {"S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                          "AWS_DEFAULT_REGION"})
+    for (const char* k : {"S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "AWS_ACCESS_KEY_ID",
+                          "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"})
       if (!host(k).empty()) env[k] = host(k);
   }
   if (c.qdrant) {

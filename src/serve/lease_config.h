@@ -82,9 +82,9 @@ inline constexpr const char* kDatabasePrefix = "biodev_lease_";
 inline constexpr const char* kBucketPrefix = "lease-";
 inline constexpr const char* kCollectionPrefix = "lease_";
 
-std::string database_name(const std::string& id);      // biodev_lease_<id>
+std::string database_name(const std::string& id);                           // biodev_lease_<id>
 std::string bucket_name(const std::string& id, const std::string& seeded);  // lease-<id>-<seeded>
-std::string collection_prefix(const std::string& id);  // lease_<id>_
+std::string collection_prefix(const std::string& id);                       // lease_<id>_
 // The lease id inside an object name made by the functions above; "" when not one.
 std::string id_of_database(const std::string& name);
 std::string id_of_bucket(const std::string& name);

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "seed/common.h"
 #include "seed/http.h"
@@ -38,7 +38,8 @@ class Redis {
     boost::system::error_code ec;
     auto endpoints = resolver.resolve(r.host, std::to_string(r.port), ec);
     if (!ec) net::connect(socket_, endpoints, ec);
-    if (ec) throw LeaseFailure("redis " + r.host + ":" + std::to_string(r.port) + ": " + ec.message());
+    if (ec)
+      throw LeaseFailure("redis " + r.host + ":" + std::to_string(r.port) + ": " + ec.message());
     timeval tv{5, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -84,7 +85,8 @@ class Redis {
   }
   std::string read_exact(size_t n) {
     boost::system::error_code ec;
-    if (buf_.size() < n) net::read(socket_, net::dynamic_buffer(buf_), net::transfer_exactly(n - buf_.size()), ec);
+    if (buf_.size() < n)
+      net::read(socket_, net::dynamic_buffer(buf_), net::transfer_exactly(n - buf_.size()), ec);
     if (ec) throw LeaseFailure("redis: " + ec.message());
     std::string s = buf_.substr(0, n);
     buf_.erase(0, n);
@@ -110,7 +112,8 @@ std::string xml_unescape(std::string s) {
   static const std::pair<const char*, const char*> entities[] = {
       {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}};
   for (const auto& [from, to] : entities)
-    for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + 1)) s.replace(i, strlen(from), to);
+    for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + 1))
+      s.replace(i, strlen(from), to);
   return s;
 }
 
@@ -129,11 +132,12 @@ std::vector<std::string> xml_values(const std::string& body, const std::string& 
 
 [[noreturn]] void s3_failed(const std::string& what, const seed::HttpResponse& r) {
   std::string detail = seed::s3_error_text(r.body);
-  throw LeaseFailure("s3 " + what + ": HTTP " + std::to_string(r.status) + (detail.empty() ? "" : " (" + detail + ")"));
+  throw LeaseFailure("s3 " + what + ": HTTP " + std::to_string(r.status) +
+                     (detail.empty() ? "" : " (" + detail + ")"));
 }
 
-seed::HttpResponse s3_call(const seed::S3Target& t, const std::string& method, const std::string& path,
-                           const seed::HttpHeaders& headers = {}) {
+seed::HttpResponse s3_call(const seed::S3Target& t, const std::string& method,
+                           const std::string& path, const seed::HttpHeaders& headers = {}) {
   try {
     return seed::s3_request(t, method, path, "", headers);
   } catch (const seed::HttpError& e) {
@@ -156,16 +160,18 @@ std::vector<std::string> s3_keys(const seed::S3Target& t, const std::string& buc
 void s3_drop_bucket(const seed::S3Target& t, const std::string& bucket) {
   for (const auto& key : s3_keys(t, bucket)) {
     auto r = s3_call(t, "DELETE", "/" + bucket + "/" + key);
-    if (r.status != 204 && r.status != 200 && r.status != 404) s3_failed("deleting " + bucket + "/" + key, r);
+    if (r.status != 204 && r.status != 200 && r.status != 404)
+      s3_failed("deleting " + bucket + "/" + key, r);
   }
   auto r = s3_call(t, "DELETE", "/" + bucket);
-  if (r.status != 204 && r.status != 200 && r.status != 404) s3_failed("deleting bucket " + bucket, r);
+  if (r.status != 204 && r.status != 200 && r.status != 404)
+    s3_failed("deleting bucket " + bucket, r);
 }
 
 // ---- Qdrant ----
 
-seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method, const std::string& path,
-                               const std::string& body = "") {
+seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method,
+                               const std::string& path, const std::string& body = "") {
   seed::HttpRequest req;
   req.method = method;
   req.target = path;
@@ -181,7 +187,8 @@ seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method, 
 
 // Runs `fn` for every bucket at once, one thread each: each S3 request is a connection
 // of its own, and the server answers them in parallel. Rethrows the first failure.
-void for_each_bucket(const std::vector<std::string>& buckets, const std::function<void(const std::string&)>& fn) {
+void for_each_bucket(const std::vector<std::string>& buckets,
+                     const std::function<void(const std::string&)>& fn) {
   std::vector<std::exception_ptr> errors(buckets.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < buckets.size(); ++i)
@@ -212,10 +219,24 @@ void lap(std::string& out, const char* store, std::chrono::steady_clock::time_po
 struct Stores::Postgres {
   explicit Postgres(const PostgresStore& s) : store(s) {
     const std::string port = std::to_string(s.port);
-    const char* keys[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout",
-                          "application_name", nullptr};
-    const char* values[] = {s.host.c_str(), port.c_str(), s.user.c_str(), s.password.c_str(), s.database.c_str(),
-                            "disable", "5", "biodev-leases", nullptr};
+    const char* keys[] = {"host",
+                          "port",
+                          "user",
+                          "password",
+                          "dbname",
+                          "sslmode",
+                          "connect_timeout",
+                          "application_name",
+                          nullptr};
+    const char* values[] = {s.host.c_str(),
+                            port.c_str(),
+                            s.user.c_str(),
+                            s.password.c_str(),
+                            s.database.c_str(),
+                            "disable",
+                            "5",
+                            "biodev-leases",
+                            nullptr};
     conn = PQconnectdbParams(keys, values, 0);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
       std::string why = conn ? trim(PQerrorMessage(conn)) : "out of memory";
@@ -229,7 +250,8 @@ struct Stores::Postgres {
   ResultPtr run(const std::string& sql, const std::vector<std::string>& params = {}) {
     std::vector<const char*> p;
     for (const auto& s : params) p.push_back(s.c_str());
-    ResultPtr r(PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0),
+    ResultPtr r(PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
+                             nullptr, nullptr, 0),
                 &PQclear);
     ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -254,9 +276,11 @@ Stores::Postgres& Stores::pg() {
 
 bool Stores::template_current() {
   if (!config_->postgres) return true;
-  auto r = pg().run("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-                    {kTemplateDatabase});
-  return PQntuples(r.get()) == 1 && template_digest(*config_->postgres) == PQgetvalue(r.get(), 0, 0);
+  auto r =
+      pg().run("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+               {kTemplateDatabase});
+  return PQntuples(r.get()) == 1 &&
+         template_digest(*config_->postgres) == PQgetvalue(r.get(), 0, 0);
 }
 
 void Stores::build_template() {
@@ -275,7 +299,8 @@ void Stores::build_template() {
   // same errors) as the seeded database.
   char dir_template[] = "/tmp/biodev-lease-seed-XXXXXX";
   const char* dir = mkdtemp(dir_template);
-  if (!dir) throw LeaseFailure("postgres template: cannot make a folder in /tmp for the seed scripts");
+  if (!dir)
+    throw LeaseFailure("postgres template: cannot make a folder in /tmp for the seed scripts");
   struct Cleanup {
     std::string d;
     ~Cleanup() {
@@ -316,10 +341,11 @@ void Stores::create_slice(const std::string& id, int redis_db) {
       // files; the default WAL_LOG writes every block to the WAL, 3-10x slower for a
       // small template here.
       auto& c = pg();
-      if (c.version == 0) c.version = std::stoi(PQgetvalue(c.run("SHOW server_version_num").get(), 0, 0));
+      if (c.version == 0)
+        c.version = std::stoi(PQgetvalue(c.run("SHOW server_version_num").get(), 0, 0));
       std::string strategy = c.version >= 150000 ? " STRATEGY FILE_COPY" : "";
-      c.run("CREATE DATABASE " + quote_ident(database_name(id)) + " TEMPLATE " + quote_ident(kTemplateDatabase) +
-            strategy);
+      c.run("CREATE DATABASE " + quote_ident(database_name(id)) + " TEMPLATE " +
+            quote_ident(kTemplateDatabase) + strategy);
       lap(timings_, "postgres", t0);
     }
     if (c.redis) {
@@ -344,9 +370,11 @@ void Stores::create_slice(const std::string& id, int redis_db) {
       for (const auto& col : c.qdrant->collections) {
         const std::string name = collection_prefix(id) + col.name;
         json body = {{"vectors", {{"size", col.size}, {"distance", col.distance}}}};
-        auto r = qdrant_call(*c.qdrant, "PUT", "/collections/" + seed::sigv4::uri_encode(name, true), body.dump());
-        if (r.status != 200) throw LeaseFailure("qdrant: creating collection " + name + ": HTTP " +
-                                                std::to_string(r.status) + " " + r.body.substr(0, 200));
+        auto r = qdrant_call(*c.qdrant, "PUT",
+                             "/collections/" + seed::sigv4::uri_encode(name, true), body.dump());
+        if (r.status != 200)
+          throw LeaseFailure("qdrant: creating collection " + name + ": HTTP " +
+                             std::to_string(r.status) + " " + r.body.substr(0, 200));
       }
       lap(timings_, "qdrant", t0);
     }
@@ -374,15 +402,18 @@ void Stores::drop_slice(const std::string& id, int redis_db) {
   }
   if (c.s3) {
     auto t = s3_target(*c.s3);
-    for_each_bucket(c.s3->buckets, [&](const std::string& seeded) { s3_drop_bucket(t, bucket_name(id, seeded)); });
+    for_each_bucket(c.s3->buckets,
+                    [&](const std::string& seeded) { s3_drop_bucket(t, bucket_name(id, seeded)); });
     lap(timings_, "s3", t0);
   }
   if (c.qdrant) {
     for (const auto& col : c.qdrant->collections) {
       const std::string name = collection_prefix(id) + col.name;
-      auto r = qdrant_call(*c.qdrant, "DELETE", "/collections/" + seed::sigv4::uri_encode(name, true));
+      auto r =
+          qdrant_call(*c.qdrant, "DELETE", "/collections/" + seed::sigv4::uri_encode(name, true));
       if (r.status != 200 && r.status != 404)
-        throw LeaseFailure("qdrant: deleting collection " + name + ": HTTP " + std::to_string(r.status));
+        throw LeaseFailure("qdrant: deleting collection " + name + ": HTTP " +
+                           std::to_string(r.status));
     }
     lap(timings_, "qdrant", t0);
   }
@@ -406,7 +437,8 @@ std::set<std::string> Stores::existing_ids() {
   if (c.qdrant) {
     auto r = qdrant_call(*c.qdrant, "GET", "/collections");
     json j = json::parse(r.body, nullptr, false);
-    if (r.status != 200 || !j.is_object()) throw LeaseFailure("qdrant: listing collections: HTTP " + std::to_string(r.status));
+    if (r.status != 200 || !j.is_object())
+      throw LeaseFailure("qdrant: listing collections: HTTP " + std::to_string(r.status));
     for (const auto& col : j.value("/result/collections"_json_pointer, json::array()))
       add(id_of_collection(col.value("name", "")));
   }

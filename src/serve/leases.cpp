@@ -19,8 +19,8 @@ namespace biodev::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using nlohmann::json;
 using lease::LeaseConfig;
+using nlohmann::json;
 
 struct Slice {
   std::string id;
@@ -71,7 +71,8 @@ LeaseServerConfig LeaseServerConfig::from_env() {
   c.workers = static_cast<int>(env_int("BIODEV_LEASES_WORKERS", c.workers, 1, 64));
   c.pool_min = static_cast<int>(env_int("BIODEV_LEASES_POOL_MIN", c.pool_min, 0, 1024));
   c.pool_max = static_cast<int>(env_int("BIODEV_LEASES_POOL_MAX", c.pool_max, 0, 1024));
-  c.default_ttl = std::chrono::seconds(env_int("BIODEV_LEASES_TTL_S", c.default_ttl.count(), 0, 86400 * 30));
+  c.default_ttl =
+      std::chrono::seconds(env_int("BIODEV_LEASES_TTL_S", c.default_ttl.count(), 0, 86400 * 30));
   if (c.pool_max < c.pool_min) c.pool_max = c.pool_min;
   c.trace = env_int("BIODEV_LEASES_TRACE", 0, 0, 1) == 1;
   return c;
@@ -154,7 +155,8 @@ struct LeasePool::State {
   // A worker keeps its Stores (and so its Postgres connection) while the configuration
   // stays the same.
   using StoresCache = std::unique_ptr<lease::Stores>;
-  static lease::Stores& stores_for(StoresCache& cache, const std::shared_ptr<const LeaseConfig>& config);
+  static lease::Stores& stores_for(StoresCache& cache,
+                                   const std::shared_ptr<const LeaseConfig>& config);
   void make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
   void drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
   void fail_waiters(const std::string& why);
@@ -165,7 +167,8 @@ void LeasePool::State::fail_waiters(const std::string& why) {
   waiters.clear();
 }
 
-lease::Stores& LeasePool::State::stores_for(StoresCache& cache, const std::shared_ptr<const LeaseConfig>& config) {
+lease::Stores& LeasePool::State::stores_for(StoresCache& cache,
+                                            const std::shared_ptr<const LeaseConfig>& config) {
   if (!cache || &cache->config() != config.get()) cache = std::make_unique<lease::Stores>(config);
   return *cache;
 }
@@ -183,7 +186,8 @@ void LeasePool::State::worker() {
       prepare(lock);
     } else if (can_make() && ready.size() + making < target()) {
       make_one(lock, cache);
-    } else if (config && template_ok && config->redis && free_dbs.empty() && making == 0 && !waiters.empty()) {
+    } else if (config && template_ok && config->redis && free_dbs.empty() && making == 0 &&
+               !waiters.empty()) {
       fail_waiters("every Redis logical database is taken (" + std::to_string(leases.size()) +
                    " leases held): release leases or raise Redis's `databases` setting");
     }
@@ -206,8 +210,8 @@ void LeasePool::State::prepare(std::unique_lock<std::mutex>& lock) {
     std::unique_lock tpl(template_mu);
     lease::Stores stores(cfg);
     if (!stores.template_current()) {
-      log_info("building the template database from " + std::to_string(cfg->postgres ? cfg->postgres->scripts.size() : 0) +
-               " seed scripts");
+      log_info("building the template database from " +
+               std::to_string(cfg->postgres ? cfg->postgres->scripts.size() : 0) + " seed scripts");
       stores.build_template();
     }
     if (cfg->redis) databases = stores.redis_databases();
@@ -314,13 +318,16 @@ void LeasePool::State::drop_one(std::unique_lock<std::mutex>& lock, StoresCache&
   auto it = drop_waiters.find(s.id);
   if (it != drop_waiters.end()) {
     for (auto& sink : it->second)
-      sink(failure.empty() ? Reply::text(204, "", "") : error(500, "lease " + s.id + ": " + failure));
+      sink(failure.empty() ? Reply::text(204, "", "")
+                           : error(500, "lease " + s.id + ": " + failure));
     drop_waiters.erase(it);
   }
   cv.notify_all();
 }
 
-LeasePool::LeasePool(const LeaseServerConfig& config) : s_(std::make_unique<State>()) { s_->opt = config; }
+LeasePool::LeasePool(const LeaseServerConfig& config) : s_(std::make_unique<State>()) {
+  s_->opt = config;
+}
 
 LeasePool::~LeasePool() {
   {
@@ -399,16 +406,18 @@ Reply LeasePool::handle(const Request& req) {
     if (!ttl_text.empty()) {
       char* end = nullptr;
       long long v = std::strtoll(ttl_text.c_str(), &end, 10);
-      if (*end || v < 0) return error(400, "ttl=" + ttl_text + ": expected whole seconds, 0 for none");
+      if (*end || v < 0)
+        return error(400, "ttl=" + ttl_text + ": expected whole seconds, 0 for none");
       ttl = std::chrono::seconds(v);
     }
     std::string keep = query_value(req.query(), "keepalive");
     unsigned long long connection = (keep == "1" || keep == "true") ? req.connection : 0;
     std::lock_guard lock(s.mu);
     if (!s.config)
-      return error(503, s.last_error.empty()
-                            ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
-                            : "the lease service could not prepare: " + s.last_error);
+      return error(503,
+                   s.last_error.empty()
+                       ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
+                       : "the lease service could not prepare: " + s.last_error);
     if (!s.ready.empty() && s.template_ok) {
       Slice slice = std::move(s.ready.front());
       s.ready.pop_front();
@@ -430,9 +439,14 @@ Reply LeasePool::handle(const Request& req) {
     std::lock_guard lock(s.mu);
     json list = json::array();
     for (const auto& [id, l] : s.leases) list.push_back(s.lease_json(l));
-    json pool = {{"ready", s.ready.size()},     {"making", s.making},     {"target", s.target()},
-                 {"waiting", s.waiters.size()}, {"dropping", s.to_drop.size() + s.dropping.size()},
-                 {"served", s.served},          {"made", s.made},         {"dropped", s.dropped},
+    json pool = {{"ready", s.ready.size()},
+                 {"making", s.making},
+                 {"target", s.target()},
+                 {"waiting", s.waiters.size()},
+                 {"dropping", s.to_drop.size() + s.dropping.size()},
+                 {"served", s.served},
+                 {"made", s.made},
+                 {"dropped", s.dropped},
                  {"free_redis_databases", s.free_dbs.size()}};
     return Reply::json(200, json{{"leases", list}, {"pool", pool}}.dump());
   }
@@ -453,8 +467,10 @@ Reply LeasePool::handle(const Request& req) {
     Reply r;
     r.deferred = [&s, id](ReplySink sink) {
       std::lock_guard lock(s.mu);
-      bool queued = std::any_of(s.to_drop.begin(), s.to_drop.end(), [&](const Slice& x) { return x.id == id; });
-      if (!queued && !s.dropping.count(id)) return sink(Reply::text(204, "", ""));  // already dropped
+      bool queued = std::any_of(s.to_drop.begin(), s.to_drop.end(),
+                                [&](const Slice& x) { return x.id == id; });
+      if (!queued && !s.dropping.count(id))
+        return sink(Reply::text(204, "", ""));  // already dropped
       s.drop_waiters[id].push_back(std::move(sink));
     };
     return r;

@@ -15,7 +15,8 @@ namespace {
 
 lease::LeaseConfig sample() {
   lease::LeaseConfig c;
-  c.postgres = lease::PostgresStore{"postgres", 5432, "bio", "pw", "bio", {{"01_a.sql", "SELECT 1;"}}};
+  c.postgres =
+      lease::PostgresStore{"postgres", 5432, "bio", "pw", "bio", {{"01_a.sql", "SELECT 1;"}}};
   c.redis = lease::RedisStore{"redis", 6379, ""};
   c.s3 = lease::S3Store{"minio", 9000, "AK", "SK", "us-east-1", {"raw", "logs"}};
   c.qdrant = lease::QdrantStore{"qdrant", 6333, "", {{"documents", 384, "Cosine"}}};
@@ -53,9 +54,11 @@ TEST_CASE("lease config: JSON round trip keeps every store") {
 TEST_CASE("lease config: errors name the field") {
   CHECK_THROWS_WITH(lease::config_from_json(json::parse(R"({"postgres": {"host": "p"}})")),
                     "postgres.port is missing");
-  CHECK_THROWS_WITH(lease::config_from_json(json::parse(R"({"redis": {"host": "r", "port": "x"}})")),
-                    "redis.port has the wrong type");
-  CHECK_THROWS_WITH(lease::config_from_json(json::parse("[]")), "the configuration must be a JSON object");
+  CHECK_THROWS_WITH(
+      lease::config_from_json(json::parse(R"({"redis": {"host": "r", "port": "x"}})")),
+      "redis.port has the wrong type");
+  CHECK_THROWS_WITH(lease::config_from_json(json::parse("[]")),
+                    "the configuration must be a JSON object");
   std::string long_bucket(47, 'b');
   json j = lease::to_json(sample());
   j["s3"]["buckets"] = {long_bucket};
