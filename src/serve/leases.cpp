@@ -104,6 +104,35 @@ struct LeasePool::State {
   bool stopping = false;
   std::vector<std::thread> workers;
 
+  // Connections gone, for the workers to reclaim their leases. Apart from `mu`: a
+  // session can end while `mu` is held (the last copy of its reply sink destroyed by a
+  // worker), and its end must not wait for `mu`.
+  std::mutex closed_mu;
+  std::vector<unsigned long long> closed;
+
+  // Under mu: the leases bound to connections that closed go to be dropped.
+  void reclaim_closed() {
+    std::vector<unsigned long long> gone;
+    {
+      std::lock_guard c(closed_mu);
+      gone.swap(closed);
+    }
+    for (unsigned long long connection : gone)
+      for (auto it = leases.begin(); it != leases.end();) {
+        if (it->second.connection == connection) {
+          log_info("lease " + it->first + ": its connection closed, reclaimed");
+          to_drop.push_back(std::move(it->second.slice));
+          it = leases.erase(it);
+        } else {
+          ++it;
+        }
+      }
+  }
+  bool any_closed() {
+    std::lock_guard c(closed_mu);
+    return !closed.empty();
+  }
+
   size_t target() {
     auto cutoff = Clock::now() - std::chrono::seconds(5);
     while (!handed.empty() && handed.front() < cutoff) handed.pop_front();
@@ -112,7 +141,7 @@ struct LeasePool::State {
   }
   bool can_make() const { return config && template_ok && (!config->redis || !free_dbs.empty()); }
   bool has_work() {
-    return stopping || !to_drop.empty() || (config && !template_ok && !building) ||
+    return stopping || any_closed() || !to_drop.empty() || (config && !template_ok && !building) ||
            (can_make() && ready.size() + making < target());
   }
 
@@ -179,6 +208,7 @@ void LeasePool::State::worker() {
   while (!stopping) {
     cv.wait_for(lock, std::chrono::milliseconds(500), [this] { return has_work(); });
     if (stopping) break;
+    reclaim_closed();
     expire(Clock::now());
     if (!to_drop.empty()) {
       drop_one(lock, cache);
@@ -344,19 +374,11 @@ void LeasePool::start() {
 }
 
 void LeasePool::disconnected(unsigned long long connection) {
-  std::lock_guard lock(s_->mu);
-  bool any = false;
-  for (auto it = s_->leases.begin(); it != s_->leases.end();) {
-    if (it->second.connection == connection) {
-      log_info("lease " + it->first + ": its connection closed, reclaimed");
-      s_->to_drop.push_back(std::move(it->second.slice));
-      it = s_->leases.erase(it);
-      any = true;
-    } else {
-      ++it;
-    }
+  {
+    std::lock_guard c(s_->closed_mu);
+    s_->closed.push_back(connection);
   }
-  if (any) s_->cv.notify_all();
+  s_->cv.notify_all();
 }
 
 Reply LeasePool::handle(const Request& req) {
