@@ -12,10 +12,11 @@ BUILD_PACKAGES=(g++ cmake make pkg-config git
 # S3 clients the offline S3 is held to (tests/integration/test_s3_clients.sh); redis-py,
 # Psycopg 3 and psycopg2 as the clients the offline Redis and Postgres are held to
 # (tests/integration/test_db_clients.sh); openssl, ssh and sshd, and psql for the TLS and
-# ssh engines (tests/integration/test_engine_remote.sh).
+# ssh engines (tests/integration/test_engine_remote.sh); pytest for the lease fixture
+# example (examples/leases/, tests/integration/test_leases.sh).
 RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python3-yaml
   nodejs python3-boto3 awscli python3-redis python3-psycopg python3-psycopg2
-  openssl openssh-client openssh-server postgresql-client)
+  openssl openssh-client openssh-server postgresql-client python3-pytest)
 # npm for the official Qdrant JS client the Qdrant stand-in is held to
 # (tests/integration/test_qdrant_js_client.sh). Debian ships it apart from nodejs; a
 # nodejs that brings its own (NodeSource's) conflicts with Debian's npm package.

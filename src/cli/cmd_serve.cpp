@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "serve/gateway.h"
 #include "serve/inference.h"
+#include "serve/leases.h"
 #include "serve/qdrant_standin.h"
 #include "serve/reaper.h"
 
@@ -17,9 +18,15 @@ Runner setup_serve(CLI::App& sub, Context& ctx) {
   auto gateway = sub.add_subcommand("gateway", "Health gateway: /api/v1/health, routes, /metrics (:8080)");
   auto qdrant = sub.add_subcommand("qdrant-standin", "Offline stand-in for Qdrant's REST API (:6333); not Qdrant");
   auto reaper = sub.add_subcommand("reaper", "Removes a project's objects when `biodev run` goes away (:8080)");
-  for (CLI::App* s : {inference, gateway, qdrant, reaper}) s->add_option("--port", *port, "Port to listen on");
-  return [&sub, inference, gateway, qdrant, reaper, port]() -> int {
+  auto leases = sub.add_subcommand("leases", "Leases: isolated, seeded slices of the stack per test (:8090)");
+  for (CLI::App* s : {inference, gateway, qdrant, reaper, leases}) s->add_option("--port", *port, "Port to listen on");
+  return [&sub, inference, gateway, qdrant, reaper, leases, port]() -> int {
     spdlog::set_level(spdlog::level::info);  // servers log their start and stop
+    if (leases->parsed()) {
+      auto c = serve::LeaseServerConfig::from_env();
+      if (*port) c.port = *port;
+      return serve::run_lease_server(c);
+    }
     if (reaper->parsed()) {
       auto c = serve::ReaperConfig::from_env();
       if (*port) c.port = *port;

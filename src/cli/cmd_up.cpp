@@ -10,6 +10,7 @@
 #include "cli/reaper_client.h"
 #include "cli/table.h"
 #include "cli/up.h"
+#include "cli/leases.h"
 #include "docker/disconnects.h"
 #include "docker/engine_config.h"
 #include "docker/errors.h"
@@ -213,6 +214,21 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   return result;
 }
 
+// The lease service learns the stack's stores and host-facing env only now, with
+// every port published (docs/leases.md).
+void configure_leases(Context& ctx, const UpRequest& req) {
+  const profile::Profile& p = ctx.profile();
+  const profile::Service* leases = lease_service(p);
+  if (!leases || (!req.services.empty() && !with_dependencies(p, req.services).count(leases->name))) return;
+  // The stack itself is up and usable: a lease service that cannot be configured is a
+  // warning here, and the error of every `biodev lease` until it is fixed.
+  try {
+    send_lease_config(ctx);
+  } catch (const Error& e) {
+    ctx.reporter().message(ui::Level::kWarn, std::string("leases are not available: ") + e.what());
+  }
+}
+
 }  // namespace
 
 UpResult bring_up(Context& ctx, const UpRequest& req) {
@@ -226,6 +242,7 @@ UpResult bring_up(Context& ctx, const UpRequest& req) {
     UpResult r = up_once(ctx, req, t0, not_ready);
     r.changed |= changed;
     changed = r.changed;
+    if (r.ok) configure_leases(ctx, req);
     if (r.ok || r.cancelled || r.unreachable || attempt == 3) return r;
     // Stop requests of a killed `down` or `restart` can reach the engine after this `up`
     // looked (and a `docker stop` can come at any time): containers it kept or started

@@ -45,6 +45,11 @@ const std::vector<Command>& commands() {
        "  biodev env --format dotenv > .env.local\n"
        "  biodev env --format github     # in GitHub Actions: appends to $GITHUB_ENV",
        setup_env},
+      {"lease", "Lease an isolated, seeded slice of the running stack (database, Redis db, buckets, collections)",
+       "  eval \"$(biodev lease)\"          # DATABASE_URL, REDIS_URL, S3_BUCKETS, ... and BIODEV_LEASE_ID\n"
+       "  biodev lease release \"$BIODEV_LEASE_ID\"\n"
+       "  biodev lease ls",
+       setup_lease},
       {"exec", "Run a command in a service's container (a terminal when stdin is one)",
        "  biodev exec postgres -- psql -U bio bio\n"
        "  biodev exec -T redis -- redis-cli info < /dev/null\n"

@@ -106,6 +106,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   size_t next_context = 0;  // round-robin for accepted connections (acceptor's thread only)
   int bound_port = 0;
+  std::atomic<unsigned long long> connections{0};  // ids handed to sessions
 
   Impl(ServerOptions o, Handler h) : opt(std::move(o)), handler(std::move(h)) {
     int n = opt.threads > 0 ? opt.threads : default_threads();
@@ -131,8 +132,11 @@ class Session : public std::enable_shared_from_this<Session> {
         idle_timer_(socket_.get_executor()) {}
 
   ~Session() {
-    std::lock_guard lock(srv_.mu);
-    srv_.sessions.erase(this);
+    {
+      std::lock_guard lock(srv_.mu);
+      srv_.sessions.erase(this);
+    }
+    if (srv_.opt.on_disconnect) srv_.opt.on_disconnect(req_.connection);
   }
 
   void start() {
@@ -143,6 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     auto peer = socket_.remote_endpoint(ec);
     if (!ec) req_.client_ip = peer.address().to_string();
+    req_.connection = ++srv_.connections;
     net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       if (self->srv_.stopping) return self->close();
       self->arm_idle_timer(self->srv_.opt.idle_timeout);

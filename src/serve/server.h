@@ -26,6 +26,9 @@ struct Request {
   Headers headers;     // names lowercased, in arrival order
   std::string body;
   std::string client_ip;  // peer address, "" when unknown (tests)
+  // The connection it came on: unique for the server's life, 0 in tests. Pairs with
+  // ServerOptions::on_disconnect.
+  unsigned long long connection = 0;
 
   std::string_view path() const;   // target up to '?'
   std::string_view query() const;  // after '?', "" when none
@@ -94,6 +97,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  // keep-alive connections idle longer are closed
   // On stop, requests still running after this long are abandoned.
   std::chrono::milliseconds drain_limit{1500};
+  // Called (on a server thread, after its last reply) with Request::connection when a
+  // client connection is gone: closed by either side or timed out. Must not block.
+  std::function<void(unsigned long long connection)> on_disconnect;
 };
 
 class Server {

@@ -1,0 +1,102 @@
+// `biodev lease`, `lease release ID`, `lease ls`: the lease service's HTTP API
+// (docs/leases.md) for shell scripts.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/env_format.h"
+#include "cli/leases.h"
+#include "cli/table.h"
+#include "plan/state.h"
+
+namespace biodev::cli {
+namespace {
+
+using nlohmann::json;
+
+json parse_body(const seed::HttpResponse& r, const LeaseApi& api) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded())
+    throw Error(ExitCode::kFailed, "the lease service at " + api.url() + " answered no JSON");
+  return j;
+}
+
+[[noreturn]] void refused(const seed::HttpResponse& r, const std::string& what) {
+  json j = json::parse(r.body, nullptr, false);
+  std::string msg = j.is_object() && j.contains("error") && j["error"].is_string()
+                        ? j["error"].get<std::string>()
+                        : r.body;
+  throw Error(ExitCode::kFailed, what + ": HTTP " + std::to_string(r.status) + ": " + msg);
+}
+
+std::string seconds_text(const json& v) {
+  if (!v.is_number()) return "-";
+  long long s = static_cast<long long>(v.get<double>());
+  if (s >= 3600) return std::to_string(s / 3600) + "h" + std::to_string(s % 3600 / 60) + "m";
+  if (s >= 60) return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+  return std::to_string(s) + "s";
+}
+
+}  // namespace
+
+Runner setup_lease(CLI::App& sub, Context& ctx) {
+  auto ttl = std::make_shared<int>(-1);
+  auto format = std::make_shared<std::string>("shell");
+  auto id = std::make_shared<std::string>();
+  sub.add_option("--ttl", *ttl,
+                 "Seconds until the lease is reclaimed if not released (0: never; default: the "
+                 "service's, 3600)");
+  sub.add_option("--format", *format, "shell (export K=V), dotenv, or json")
+      ->check(CLI::IsMember({"shell", "dotenv", "json"}));
+  auto release =
+      sub.add_subcommand("release", "Release a lease: every part of its slice is dropped");
+  release->add_option("id", *id, "The lease id (BIODEV_LEASE_ID)")->required();
+  auto ls = sub.add_subcommand("ls", "List the leases held and the warm pool");
+  return [&ctx, ttl, format, id, release, ls]() -> int {
+    const profile::Profile& p = ctx.profile();
+    plan::ObservedState obs = plan::observe(ctx.client(), p.project);
+    LeaseApi api = find_lease_api(p, obs);
+    if (release->parsed()) {
+      auto r = lease_call(api, "DELETE", "/leases/" + *id);
+      if (r.status != 204) refused(r, "lease " + *id);
+      std::cerr << "released lease " << *id << "\n";
+      return 0;
+    }
+    if (ls->parsed()) {
+      auto r = lease_call(api, "GET", "/leases");
+      if (r.status != 200) refused(r, "listing leases");
+      json j = parse_body(r, api);
+      if (ctx.options.json) {
+        std::cout << j.dump() << "\n";
+        return 0;
+      }
+      Table t({"ID", "AGE", "EXPIRES IN", "KEEPALIVE", "DATABASE_URL"});
+      for (const auto& l : j["leases"])
+        t.add({l.value("id", ""), seconds_text(l.value("age_s", json())),
+               seconds_text(l.value("expires_in_s", json())),
+               l.value("keepalive", false) ? "yes" : "no", l["env"].value("DATABASE_URL", "-")});
+      std::cout << t.render();
+      const json& pool = j["pool"];
+      std::cout << "pool: " << pool.value("ready", 0) << " ready, " << pool.value("making", 0)
+                << " being made, target " << pool.value("target", 0) << "; "
+                << pool.value("served", 0) << " leases served\n";
+      return 0;
+    }
+    std::string target = "/leases";
+    if (*ttl >= 0) target += "?ttl=" + std::to_string(*ttl);
+    auto r = lease_call(api, "POST", target);
+    if (r.status == 503 && r.body.find("no configuration") != std::string::npos) {
+      // The service restarted since `up` configured it: configure it again.
+      send_lease_config(ctx);
+      r = lease_call(api, "POST", target);
+    }
+    if (r.status != 201) refused(r, "a new lease");
+    json j = parse_body(r, api);
+    std::vector<std::pair<std::string, std::string>> vars{{"BIODEV_LEASE_ID", j.value("id", "")}};
+    for (const auto& [k, v] : j["env"].items()) vars.emplace_back(k, v.get<std::string>());
+    std::cout << format_env(vars, ctx.options.json ? "json" : *format);
+    return 0;
+  };
+}
+
+}  // namespace biodev::cli

@@ -1,0 +1,516 @@
+#include "serve/leases.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+
+#include "serve/lease_config.h"
+#include "serve/lease_stores.h"
+#include "util/strings.h"
+
+namespace biodev::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using lease::LeaseConfig;
+using nlohmann::json;
+
+struct Slice {
+  std::string id;
+  int redis_db = 0;
+  std::shared_ptr<const LeaseConfig> config;  // what it was cut from
+  std::string digest;
+};
+
+struct Lease {
+  Slice slice;
+  std::map<std::string, std::string> env;
+  Clock::time_point created;
+  std::optional<Clock::time_point> expires;
+  unsigned long long connection = 0;  // keepalive: ends with this connection
+};
+
+struct Waiter {
+  ReplySink sink;
+  std::chrono::seconds ttl{0};
+  unsigned long long connection = 0;
+};
+
+Reply error(int status, const std::string& message) {
+  return Reply::json(status, json{{"error", message}}.dump());
+}
+
+std::string query_value(std::string_view query, std::string_view key) {
+  for (const auto& part : split(query, '&')) {
+    size_t eq = part.find('=');
+    if (part.substr(0, eq) == key) return eq == std::string::npos ? "1" : part.substr(eq + 1);
+  }
+  return {};
+}
+
+std::string new_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* digits = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 10; ++i) id += digits[rng() % 16];
+  return id;
+}
+
+}  // namespace
+
+LeaseServerConfig LeaseServerConfig::from_env() {
+  LeaseServerConfig c;
+  c.port = static_cast<int>(env_int("BIODEV_LEASES_PORT", c.port, 1, 65535));
+  c.workers = static_cast<int>(env_int("BIODEV_LEASES_WORKERS", c.workers, 1, 64));
+  c.pool_min = static_cast<int>(env_int("BIODEV_LEASES_POOL_MIN", c.pool_min, 0, 1024));
+  c.pool_max = static_cast<int>(env_int("BIODEV_LEASES_POOL_MAX", c.pool_max, 0, 1024));
+  c.default_ttl =
+      std::chrono::seconds(env_int("BIODEV_LEASES_TTL_S", c.default_ttl.count(), 0, 86400 * 30));
+  if (c.pool_max < c.pool_min) c.pool_max = c.pool_min;
+  c.trace = env_int("BIODEV_LEASES_TRACE", 0, 0, 1) == 1;
+  return c;
+}
+
+struct LeasePool::State {
+  LeaseServerConfig opt;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::shared_mutex template_mu;  // slices are cut under shared, the template rebuilt under unique
+
+  std::shared_ptr<const LeaseConfig> config;
+  std::string digest;
+  bool template_ok = false, building = false, first_config = true;
+  std::string last_error;
+
+  std::deque<Slice> ready;
+  int making = 0;
+  std::map<std::string, Lease> leases;
+  std::deque<Slice> to_drop;
+  std::map<std::string, std::vector<ReplySink>> drop_waiters;  // id -> DELETEs waiting
+  std::set<std::string> dropping;
+  std::deque<Waiter> waiters;
+  std::set<int> free_dbs;
+  bool redis_sized = false;
+  std::deque<Clock::time_point> handed;  // recent hand-outs, for the pool's target
+  long long served = 0, made = 0, dropped = 0;
+
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  // Connections gone, for the workers to reclaim their leases. Apart from `mu`: a
+  // session can end while `mu` is held (the last copy of its reply sink destroyed by a
+  // worker), and its end must not wait for `mu`.
+  std::mutex closed_mu;
+  std::vector<unsigned long long> closed;
+
+  // Under mu: the leases bound to connections that closed go to be dropped.
+  void reclaim_closed() {
+    std::vector<unsigned long long> gone;
+    {
+      std::lock_guard c(closed_mu);
+      gone.swap(closed);
+    }
+    for (unsigned long long connection : gone)
+      for (auto it = leases.begin(); it != leases.end();) {
+        if (it->second.connection == connection) {
+          log_info("lease " + it->first + ": its connection closed, reclaimed");
+          to_drop.push_back(std::move(it->second.slice));
+          it = leases.erase(it);
+        } else {
+          ++it;
+        }
+      }
+  }
+  bool any_closed() {
+    std::lock_guard c(closed_mu);
+    return !closed.empty();
+  }
+
+  size_t target() {
+    auto cutoff = Clock::now() - std::chrono::seconds(5);
+    while (!handed.empty() && handed.front() < cutoff) handed.pop_front();
+    size_t want = std::max<size_t>(opt.pool_min, handed.size());
+    return std::min<size_t>(want, opt.pool_max) + waiters.size();
+  }
+  bool can_make() const { return config && template_ok && (!config->redis || !free_dbs.empty()); }
+  bool has_work() {
+    return stopping || any_closed() || !to_drop.empty() || (config && !template_ok && !building) ||
+           (can_make() && ready.size() + making < target());
+  }
+
+  json lease_json(const Lease& l) const {
+    json j = {{"id", l.slice.id}, {"env", l.env}, {"keepalive", l.connection != 0}};
+    auto now = Clock::now();
+    j["age_s"] = std::chrono::duration<double>(now - l.created).count();
+    if (l.expires) j["expires_in_s"] = std::chrono::duration<double>(*l.expires - now).count();
+    return j;
+  }
+
+  // Turns a ready slice into a lease (under mu).
+  Lease& hand_out(Slice slice, std::chrono::seconds ttl, unsigned long long connection) {
+    Lease l;
+    l.env = lease::lease_env(*slice.config, slice.id, slice.redis_db);
+    l.slice = std::move(slice);
+    l.created = Clock::now();
+    if (ttl.count() > 0) l.expires = l.created + ttl;
+    l.connection = connection;
+    handed.push_back(l.created);
+    ++served;
+    std::string id = l.slice.id;
+    return leases[id] = std::move(l);
+  }
+
+  void expire(Clock::time_point now) {
+    for (auto it = leases.begin(); it != leases.end();) {
+      if (it->second.expires && *it->second.expires <= now) {
+        log_info("lease " + it->first + ": TTL passed, reclaimed");
+        to_drop.push_back(std::move(it->second.slice));
+        it = leases.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void worker();
+  void prepare(std::unique_lock<std::mutex>& lock);
+  // A worker keeps its Stores (and so its Postgres connection) while the configuration
+  // stays the same.
+  using StoresCache = std::unique_ptr<lease::Stores>;
+  static lease::Stores& stores_for(StoresCache& cache,
+                                   const std::shared_ptr<const LeaseConfig>& config);
+  void make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
+  void drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
+  void fail_waiters(const std::string& why);
+};
+
+void LeasePool::State::fail_waiters(const std::string& why) {
+  for (auto& w : waiters) w.sink(error(503, why));
+  waiters.clear();
+}
+
+lease::Stores& LeasePool::State::stores_for(StoresCache& cache,
+                                            const std::shared_ptr<const LeaseConfig>& config) {
+  if (!cache || &cache->config() != config.get()) cache = std::make_unique<lease::Stores>(config);
+  return *cache;
+}
+
+void LeasePool::State::worker() {
+  StoresCache cache;
+  std::unique_lock lock(mu);
+  while (!stopping) {
+    cv.wait_for(lock, std::chrono::milliseconds(500), [this] { return has_work(); });
+    if (stopping) break;
+    reclaim_closed();
+    expire(Clock::now());
+    if (!to_drop.empty()) {
+      drop_one(lock, cache);
+    } else if (config && !template_ok && !building) {
+      prepare(lock);
+    } else if (can_make() && ready.size() + making < target()) {
+      make_one(lock, cache);
+    } else if (config && template_ok && config->redis && free_dbs.empty() && making == 0 &&
+               !waiters.empty()) {
+      fail_waiters("every Redis logical database is taken (" + std::to_string(leases.size()) +
+                   " leases held): release leases or raise Redis's `databases` setting");
+    }
+  }
+}
+
+// The template database, the Redis database count and, on the first configuration,
+// the objects of slices a previous run of this service left behind.
+void LeasePool::State::prepare(std::unique_lock<std::mutex>& lock) {
+  building = true;
+  auto cfg = config;
+  bool first = first_config;
+  std::set<std::string> known;
+  for (const auto& s : ready) known.insert(s.id);
+  for (const auto& [id, l] : leases) known.insert(id);
+  lock.unlock();
+  std::string failure;
+  int databases = 0;
+  try {
+    std::unique_lock tpl(template_mu);
+    lease::Stores stores(cfg);
+    if (!stores.template_current()) {
+      log_info("building the template database from " +
+               std::to_string(cfg->postgres ? cfg->postgres->scripts.size() : 0) + " seed scripts");
+      stores.build_template();
+    }
+    if (cfg->redis) databases = stores.redis_databases();
+    if (first) {
+      for (const auto& id : stores.existing_ids()) {
+        if (known.count(id)) continue;
+        log_info("dropping slice " + id + ", left by an earlier run");
+        stores.drop_slice(id, 0);
+      }
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  lock.lock();
+  building = false;
+  if (cfg != config) return;  // configured again meanwhile: prepare for that one
+  if (!failure.empty()) {
+    last_error = failure;
+    log_error("cannot prepare leases: " + failure);
+    fail_waiters("cannot prepare leases: " + failure);
+    config.reset();  // until the next PUT /config
+    return;
+  }
+  first_config = false;
+  template_ok = true;
+  if (cfg->redis && !redis_sized) {
+    std::set<int> held;
+    for (const auto& [id, l] : leases) held.insert(l.slice.redis_db);
+    for (int db = 1; db < databases; ++db)
+      if (!held.count(db)) free_dbs.insert(db);
+    redis_sized = true;
+  }
+  cv.notify_all();
+}
+
+void LeasePool::State::make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache) {
+  Slice s;
+  s.id = new_id();
+  s.config = config;
+  s.digest = digest;
+  if (config->redis) {
+    s.redis_db = *free_dbs.begin();
+    free_dbs.erase(free_dbs.begin());
+  }
+  ++making;
+  lock.unlock();
+  std::string failure;
+  try {
+    std::shared_lock tpl(template_mu);
+    lease::Stores& stores = stores_for(cache, s.config);
+    stores.create_slice(s.id, s.redis_db);
+    if (opt.trace) log_info("made slice " + s.id + ": " + stores.last_timings());
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  lock.lock();
+  --making;
+  if (!failure.empty()) {
+    if (s.config->redis) free_dbs.insert(s.redis_db);
+    last_error = failure;
+    log_error("cannot make a slice: " + failure);
+    if (!waiters.empty()) {
+      waiters.front().sink(error(503, "cannot make a lease: " + failure));
+      waiters.pop_front();
+    }
+    // A store that fails now will likely fail again at once: do not spin on it.
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock.lock();
+    return;
+  }
+  ++made;
+  if (s.digest != digest) {
+    to_drop.push_back(std::move(s));
+  } else if (!waiters.empty()) {
+    Waiter w = std::move(waiters.front());
+    waiters.pop_front();
+    Lease& l = hand_out(std::move(s), w.ttl, w.connection);
+    w.sink(Reply::json(201, lease_json(l).dump()));
+  } else {
+    ready.push_back(std::move(s));
+  }
+  cv.notify_all();
+}
+
+void LeasePool::State::drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache) {
+  Slice s = std::move(to_drop.front());
+  to_drop.pop_front();
+  dropping.insert(s.id);
+  lock.unlock();
+  std::string failure;
+  try {
+    lease::Stores& stores = stores_for(cache, s.config);
+    stores.drop_slice(s.id, s.redis_db);
+    if (opt.trace) log_info("dropped slice " + s.id + ": " + stores.last_timings());
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  lock.lock();
+  dropping.erase(s.id);
+  if (s.config->redis && s.redis_db > 0 && (!config || config->redis)) free_dbs.insert(s.redis_db);
+  ++dropped;
+  if (!failure.empty()) log_error("dropping slice " + s.id + ": " + failure);
+  auto it = drop_waiters.find(s.id);
+  if (it != drop_waiters.end()) {
+    for (auto& sink : it->second)
+      sink(failure.empty() ? Reply::text(204, "", "")
+                           : error(500, "lease " + s.id + ": " + failure));
+    drop_waiters.erase(it);
+  }
+  cv.notify_all();
+}
+
+LeasePool::LeasePool(const LeaseServerConfig& config) : s_(std::make_unique<State>()) {
+  s_->opt = config;
+}
+
+LeasePool::~LeasePool() {
+  {
+    std::lock_guard lock(s_->mu);
+    s_->stopping = true;
+    s_->fail_waiters("the lease service is stopping");
+  }
+  s_->cv.notify_all();
+  for (auto& t : s_->workers) t.join();
+}
+
+void LeasePool::start() {
+  for (int i = 0; i < s_->opt.workers; ++i) s_->workers.emplace_back([this] { s_->worker(); });
+}
+
+void LeasePool::disconnected(unsigned long long connection) {
+  {
+    std::lock_guard c(s_->closed_mu);
+    s_->closed.push_back(connection);
+  }
+  s_->cv.notify_all();
+}
+
+Reply LeasePool::handle(const Request& req) {
+  State& s = *s_;
+  const std::string_view path = req.path();
+  const std::string_view prefix = "/leases/";
+
+  if (path == "/health" && req.method == "GET") {
+    std::lock_guard lock(s.mu);
+    json j = {{"status", "ok"}, {"configured", s.config != nullptr}, {"ready", s.ready.size()}};
+    if (!s.last_error.empty()) j["last_error"] = s.last_error;
+    return Reply::json(200, j.dump());
+  }
+
+  if (path == "/config") {
+    if (req.method != "PUT") return error(405, "use PUT /config");
+    json body = json::parse(req.body, nullptr, false);
+    std::shared_ptr<const LeaseConfig> cfg;
+    try {
+      if (body.is_discarded()) throw std::invalid_argument("the body is not JSON");
+      cfg = std::make_shared<const LeaseConfig>(lease::config_from_json(body));
+    } catch (const std::exception& e) {
+      return error(400, std::string("bad configuration: ") + e.what());
+    }
+    std::lock_guard lock(s.mu);
+    std::string digest = lease::slice_digest(*cfg);
+    bool same_slices = s.config && digest == s.digest;
+    if (!same_slices) {
+      // Slices cut from other scripts, buckets or collections are stale.
+      for (auto& slice : s.ready) s.to_drop.push_back(std::move(slice));
+      s.ready.clear();
+      s.template_ok = false;
+      s.digest = digest;
+    } else {
+      // Only where the host reaches the stores changed: re-derive the ready slices' env.
+      for (auto& slice : s.ready) slice.config = cfg;
+    }
+    s.config = cfg;
+    s.last_error.clear();
+    s.cv.notify_all();
+    return Reply::text(204, "", "");
+  }
+
+  if (path == "/leases" && req.method == "POST") {
+    std::string ttl_text = query_value(req.query(), "ttl");
+    std::chrono::seconds ttl = s.opt.default_ttl;
+    if (!ttl_text.empty()) {
+      char* end = nullptr;
+      long long v = std::strtoll(ttl_text.c_str(), &end, 10);
+      if (*end || v < 0)
+        return error(400, "ttl=" + ttl_text + ": expected whole seconds, 0 for none");
+      ttl = std::chrono::seconds(v);
+    }
+    std::string keep = query_value(req.query(), "keepalive");
+    unsigned long long connection = (keep == "1" || keep == "true") ? req.connection : 0;
+    std::lock_guard lock(s.mu);
+    if (!s.config)
+      return error(503,
+                   s.last_error.empty()
+                       ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
+                       : "the lease service could not prepare: " + s.last_error);
+    if (!s.ready.empty() && s.template_ok) {
+      Slice slice = std::move(s.ready.front());
+      s.ready.pop_front();
+      Lease& l = s.hand_out(std::move(slice), ttl, connection);
+      s.cv.notify_all();  // refill
+      return Reply::json(201, s.lease_json(l).dump());
+    }
+    Reply r;
+    r.deferred = [&s, ttl, connection](ReplySink sink) {
+      std::lock_guard lock(s.mu);
+      if (s.stopping) return sink(error(503, "the lease service is stopping"));
+      s.waiters.push_back({std::move(sink), ttl, connection});
+      s.cv.notify_all();
+    };
+    return r;
+  }
+
+  if (path == "/leases" && req.method == "GET") {
+    std::lock_guard lock(s.mu);
+    json list = json::array();
+    for (const auto& [id, l] : s.leases) list.push_back(s.lease_json(l));
+    json pool = {{"ready", s.ready.size()},
+                 {"making", s.making},
+                 {"target", s.target()},
+                 {"waiting", s.waiters.size()},
+                 {"dropping", s.to_drop.size() + s.dropping.size()},
+                 {"served", s.served},
+                 {"made", s.made},
+                 {"dropped", s.dropped},
+                 {"free_redis_databases", s.free_dbs.size()}};
+    return Reply::json(200, json{{"leases", list}, {"pool", pool}}.dump());
+  }
+
+  if (path.starts_with(prefix)) {
+    std::string id(path.substr(prefix.size()));
+    std::lock_guard lock(s.mu);
+    auto it = s.leases.find(id);
+    if (req.method == "GET") {
+      if (it == s.leases.end()) return error(404, "no lease " + id);
+      return Reply::json(200, s.lease_json(it->second).dump());
+    }
+    if (req.method != "DELETE") return error(405, "use GET or DELETE /leases/{id}");
+    if (it == s.leases.end()) return error(404, "no lease " + id);
+    s.to_drop.push_back(std::move(it->second.slice));
+    s.leases.erase(it);
+    s.cv.notify_all();
+    Reply r;
+    r.deferred = [&s, id](ReplySink sink) {
+      std::lock_guard lock(s.mu);
+      bool queued = std::any_of(s.to_drop.begin(), s.to_drop.end(),
+                                [&](const Slice& x) { return x.id == id; });
+      if (!queued && !s.dropping.count(id))
+        return sink(Reply::text(204, "", ""));  // already dropped
+      s.drop_waiters[id].push_back(std::move(sink));
+    };
+    return r;
+  }
+  return error(404, "no such endpoint: " + req.method + " " + std::string(path));
+}
+
+int run_lease_server(const LeaseServerConfig& config) {
+  LeasePool pool(config);
+  ServerOptions o;
+  o.port = config.port;
+  o.threads = config.threads;
+  // A keepalive holder may sit idle for a whole test run.
+  o.idle_timeout = std::chrono::hours(24);
+  o.on_disconnect = [&pool](unsigned long long c) { pool.disconnected(c); };
+  Server server(o, [&pool](const Request& r) { return pool.handle(r); });
+  pool.start();
+  return serve_until_signal(server, "biodev leases");
+}
+
+}  // namespace biodev::serve
