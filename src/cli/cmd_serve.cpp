@@ -6,6 +6,7 @@
 #include "serve/inference.h"
 #include "serve/qdrant_standin.h"
 #include "serve/reaper.h"
+#include "serve/sandbox_hold.h"
 
 namespace biodev::cli {
 
@@ -17,8 +18,10 @@ Runner setup_serve(CLI::App& sub, Context& ctx) {
   auto gateway = sub.add_subcommand("gateway", "Health gateway: /api/v1/health, routes, /metrics (:8080)");
   auto qdrant = sub.add_subcommand("qdrant-standin", "Offline stand-in for Qdrant's REST API (:6333); not Qdrant");
   auto reaper = sub.add_subcommand("reaper", "Removes a project's objects when `biodev run` goes away (:8080)");
+  auto sandbox = sub.add_subcommand("sandbox", "Holds a shared network sandbox for the services that join it");
   for (CLI::App* s : {inference, gateway, qdrant, reaper}) s->add_option("--port", *port, "Port to listen on");
-  return [&sub, inference, gateway, qdrant, reaper, port]() -> int {
+  return [&sub, inference, gateway, qdrant, reaper, sandbox, port]() -> int {
+    if (sandbox->parsed()) return serve::hold_sandbox();
     spdlog::set_level(spdlog::level::info);  // servers log their start and stop
     if (reaper->parsed()) {
       auto c = serve::ReaperConfig::from_env();
