@@ -195,7 +195,9 @@ TEST_CASE("a sandbox that starts anew takes its running members with it") {
           "10 start migrate (stopped) after 7,9\n"
           "11 await-completed migrate after 10\n"
           "12 start redis (recreate) after 6,7,8\n"
-          "13 await-ready redis after 12\n");
+          "13 await-ready redis after 12\n"
+          "14 await-ready api\n"
+          "15 await-ready gateway\n");
   }
 }
 
