@@ -9,13 +9,17 @@ Run through bench/run.sh (`make bench`). Settings come from the environment:
   COMPOSE=docker-compose
   SCALE_SERVICES=30   services in the generated profile; SCALE_ROUNDS (default ROUNDS)
   WRK_SECONDS=10      per wrk run; WRK_THREADS=2, WRK_CONNECTIONS=64
-  SKIP=               comma list of parts to leave out: compose, floor, scale, wrk,
+  SKIP=               comma list of parts to leave out: compose, floor, shared (the
+                      bench stack in shared network sandboxes), run (`biodev run -f ci
+                      -- true`, shared against separate sandboxes), scale, wrk,
                       team (bench/compose_team.py, run after this by run.sh)
+  BENCH_PREFIX=biodevbench-  prefix of every project and object name of the run
   BENCH_OUT=bench/out where the generated profile and results-*.json go
 
-Every engine object a run makes belongs to a project named biodevbench-<pid>-<part>,
-and is removed on exit, on Ctrl-C and on SIGTERM; objects of an earlier run whose
-process is gone are removed at start. Nothing else is touched.
+Every engine object a run makes belongs to a project named <prefix><pid>-<part>
+(prefix BENCH_PREFIX, default biodevbench-), and is removed on exit, on Ctrl-C and on
+SIGTERM; objects of an earlier run with the same prefix whose process is gone are
+removed at start. Nothing else is touched.
 """
 
 import json
@@ -35,7 +39,9 @@ import engine as eng  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PREFIX = "biodevbench-"
+PREFIX = os.environ.get("BENCH_PREFIX", "").strip() or "biodevbench-"
+if not re.match(r"^[a-z0-9][a-z0-9-]*-$", PREFIX):
+    sys.exit(f"bench: BENCH_PREFIX={PREFIX!r} must be lowercase letters, digits and dashes, ending in a dash")
 FLOOR_LABEL = "dev.biodevbench.run"
 PG = {"POSTGRES_USER": "bio", "POSTGRES_PASSWORD": "bio-local-only", "POSTGRES_DB": "bio"}
 COMPOSE_POLL = 0.05  # seconds between looks at compose's healthcheck states
@@ -90,6 +96,8 @@ class Bench:
         self.p_bio = f"{PREFIX}{pid}-bio"
         self.p_cmp = f"{PREFIX}{pid}-cmp"
         self.p_scale = f"{PREFIX}{pid}-scale"
+        self.p_shared = f"{PREFIX}{pid}-shared"
+        self.p_run = f"{PREFIX}{pid}-run"
         self.floor_name = f"{PREFIX}{pid}-floor"
         self.compose_file = os.path.join(HERE, "compose.yaml")
         self.scale_file = os.path.join(self.out, f"scale-{self.scale_services}.yaml")
@@ -226,7 +234,9 @@ class Bench:
             return True
 
     def cleanup(self):
-        for project, profile in ((self.p_bio, "bench"), (self.p_scale, self.scale_file)):
+        for project, profile in ((self.p_bio, "bench"), (self.p_scale, self.scale_file), (self.p_shared, "bench"),
+                                 (self.p_scale + "-shared", self.scale_file), (self.p_run, "ci"),
+                                 (self.p_run + "-sep", "ci")):
             if self.engine.containers(f"dev.biodev.project={project}") or \
                     self.engine.volumes(f"dev.biodev.project={project}"):
                 run(self.bio(project, "down", "-v", "--yes", profile=profile), check=False)
@@ -244,10 +254,11 @@ class Bench:
 
     # ---- biodev side -----------------------------------------------------------------
 
-    def bio_up(self, project, profile="bench", cold=True):
+    def bio_up(self, project, profile="bench", cold=True, extra=()):
         """`biodev up --json` under GNU time; returns (seconds, result dict, max RSS in KiB)."""
         with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-            cmd = ["/usr/bin/time", "-f", "%M", "-o", tf.name] + self.bio(project, "--json", "up", profile=profile)
+            cmd = ["/usr/bin/time", "-f", "%M", "-o", tf.name] + self.bio(project, "--json", "up", *extra,
+                                                                          profile=profile)
             secs, p = run(cmd)
             rss_kb = int(tf.read().strip().splitlines()[-1])
         result = next((json.loads(line) for line in p.stdout.splitlines() if '"type":"result"' in line), None)
@@ -278,6 +289,44 @@ class Bench:
                 self.add(f"bio.ready.{s['service']}", s.get("seconds", -1))
         log(f"biodev:  cold {cold:.2f}s  warm {warm * 1000:.0f}ms  health {health * 1000:.0f}ms  "
             f"down {down:.2f}s  rss {rss / 1024:.1f}MiB" + ("" if measured else "  (warm-up, not counted)"))
+
+    def shared_round(self, measured):
+        """The bench stack in shared network sandboxes (`up --shared-sandbox`): one
+        namespace for the four services, which share the bench stack's one network."""
+        p = self.p_shared
+        cold, result, _ = self.bio_up(p, extra=("--shared-sandbox",))
+        if any(not s.get("sandbox") for s in result["services"]):
+            raise Failed(f"up --shared-sandbox left a service out of the sandbox: {result}")
+        warm, _, _ = self.bio_up(p, cold=False)
+        down, _ = run(self.bio(p, "down", "-v", "--yes"))
+        if self.engine.containers(f"dev.biodev.project={p}") or self.engine.volumes(f"dev.biodev.project={p}"):
+            raise Failed("biodev down -v of the shared-sandbox stack left objects behind")
+        if measured:
+            self.add("shared.cold", cold)
+            self.add("shared.warm", warm)
+            self.add("shared.down", down)
+        log(f"shared:  cold {cold:.2f}s  warm {warm * 1000:.0f}ms  down {down:.2f}s"
+            + ("" if measured else "  (warm-up, not counted)"))
+
+    def run_round(self, measured, r=0):
+        """`biodev run -f ci -- true` from start to exit, in shared network sandboxes (its
+        default) and with --no-shared-sandbox, the order alternating; then how long until
+        the engine lists none of the run's containers (run removes them before it exits)."""
+        modes = [("shared", self.p_run, ()), ("separate", self.p_run + "-sep", ("--no-shared-sandbox",))]
+        if r % 2:
+            modes.reverse()
+        for mode, project, flags in modes:
+            t0 = time.perf_counter()
+            run(self.bio(project, "run", *flags, "--", "true", profile="ci"))
+            secs = time.perf_counter() - t0
+            eng.wait_until(lambda: not self.engine.containers(f"dev.biodev.project={project}"), timeout=60,
+                           every=0.05)
+            gone = time.perf_counter() - t0
+            if measured:
+                self.add(f"run.{mode}", secs)
+                self.add(f"run.{mode}_gone", gone)
+            log(f"run:     {mode:8} -f ci -- true: exit after {secs:.2f}s, containers gone after {gone:.2f}s"
+                + ("" if measured else "  (warm-up, not counted)"))
 
     # ---- compose side ----------------------------------------------------------------
 
@@ -438,6 +487,15 @@ class Bench:
                 self.extra.setdefault("scale.slowest", []).append([slowest["service"], slowest.get("seconds")])
             log(f"scale:   {n} services cold {cold:.2f}s  warm {warm * 1000:.0f}ms  down {down:.2f}s  "
                 f"rss {rss / 1024:.1f}MiB" + ("" if r else "  (warm-up, not counted)"))
+            if "shared" not in self.skip:
+                ps = self.p_scale + "-shared"
+                cold, _, _ = self.bio_up(ps, profile=self.scale_file, extra=("--shared-sandbox",))
+                down, _ = run(self.bio(ps, "down", "-v", "--yes", profile=self.scale_file))
+                if r > 0:
+                    self.add("scale.shared_cold", cold)
+                    self.add("scale.shared_down", down)
+                log(f"scale:   {n} services in shared sandboxes cold {cold:.2f}s  down {down:.2f}s"
+                    + ("" if r else "  (warm-up, not counted)"))
 
     # ---- wrk -------------------------------------------------------------------------
 
@@ -512,6 +570,10 @@ class Bench:
         if "floor" not in self.skip:
             self.floor_round(False)
             self.stack_floor_round("stack", self.p_bio, "bench", False)
+        if "shared" not in self.skip:
+            self.shared_round(False)
+        if "run" not in self.skip:
+            self.run_round(False)
 
         for r in range(self.rounds):
             order = ["bio", "cmp"] if r % 2 == 0 else ["cmp", "bio"]
@@ -523,6 +585,10 @@ class Bench:
             if "floor" not in self.skip:
                 self.floor_round(True)
                 self.stack_floor_round("stack", self.p_bio, "bench", True)
+            if "shared" not in self.skip:
+                self.shared_round(True)
+            if "run" not in self.skip:
+                self.run_round(True, r)
 
         if "scale" not in self.skip:
             self.scale()
@@ -564,6 +630,9 @@ class Bench:
             ("warm re-up, nothing changed", "bio.warm", "cmp.warm", "ms"),
             ("health of a healthy stack", "bio.health", "cmp.health", "ms"),
             ("down -v", "bio.down", "cmp.down", "s"),
+            ("shared sandboxes: cold up", "shared.cold", "cmp.cold", "s"),
+            ("shared sandboxes: warm re-up", "shared.warm", "cmp.warm", "ms"),
+            ("shared sandboxes: down -v", "shared.down", "cmp.down", "s"),
         ]
         for label, a, b, unit in rows:
             r = ratio(a, b) if a and b else None
@@ -572,6 +641,15 @@ class Bench:
         w(f"{'floor: postgres container -> ready':34} {fmt(S.get('floor'), 's'):>28}")
         w(f"{'floor: the 4 containers at once':34} {fmt(S.get('stack.floor'), 's'):>28}")
         w("")
+        if S.get("run.shared"):
+            w(f"  run -f ci -- true, shared sandboxes  exit {fmt(S['run.shared'], 's')}; "
+              f"containers gone {fmt(S['run.shared_gone'], 's')}")
+        if S.get("run.separate"):
+            w(f"  run -f ci -- true, --no-shared-sandbox  exit {fmt(S['run.separate'], 's')}; "
+              f"containers gone {fmt(S['run.separate_gone'], 's')}")
+        if S.get("scale.shared_cold"):
+            w(f"  scale: {self.scale_services} services in shared sandboxes cold up {fmt(S['scale.shared_cold'], 's')}; "
+              f"down -v {fmt(S['scale.shared_down'], 's')}")
         for svc in ("postgres", "redis", "inference", "gateway"):
             if S.get(f"bio.ready.{svc}"):
                 w(f"  biodev cold up, {svc:9} ready after  {fmt(S[f'bio.ready.{svc}'], 's')}")
@@ -615,8 +693,19 @@ class Bench:
                    S["bio.health"]["median"] <= 0.050)
         target("down / compose down", ratio("bio.down", "cmp.down"), "<= 0.5x", "{:.2f}x",
                (ratio("bio.down", "cmp.down") or 0) <= 0.5)
+        target("shared-sandbox cold up / the 4 at once", ratio("shared.cold", "stack.floor"), "<= 0.7x",
+               "{:.2f}x", (ratio("shared.cold", "stack.floor") or 0) <= 0.7)
+        target("shared-sandbox cold up / compose cold up", ratio("shared.cold", "cmp.cold"), "<= 0.35x",
+               "{:.2f}x", (ratio("shared.cold", "cmp.cold") or 0) <= 0.35)
+        target("shared-sandbox down / compose down", ratio("shared.down", "cmp.down"), "<= 0.5x", "{:.2f}x",
+               (ratio("shared.down", "cmp.down") or 0) <= 0.5)
+        target("run -f ci -- true / same run, separate", ratio("run.shared", "run.separate"), "<= 0.5x",
+               "{:.2f}x", (ratio("run.shared", "run.separate") or 0) <= 0.5)
         target(f"{self.scale_services}-service cold up / 4-service cold up", ratio("scale.cold", "bio.cold"),
                "<= 2x", "{:.2f}x", (ratio("scale.cold", "bio.cold") or 0) <= 2)
+        target(f"{self.scale_services}-service shared cold up / 4-service shared",
+               ratio("scale.shared_cold", "shared.cold"), "<= 2x", "{:.2f}x",
+               (ratio("scale.shared_cold", "shared.cold") or 0) <= 2)
         if S.get("scale.floor"):
             w(f"  info  {self.scale_services}-service cold up / its floor{'':22} "
               f"{ratio('scale.cold', 'scale.floor'):.2f}x (what the engine bounds)")

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "docker/errors.h"
+#include "plan/sandbox.h"
 #include "profile/graph.h"
 #include "profile/lint.h"
 
@@ -10,10 +11,17 @@ namespace biodev::cli {
 
 Runner setup_graph(CLI::App& sub, Context& ctx) {
   auto format = std::make_shared<std::string>("mermaid");
+  auto shared = std::make_shared<bool>(false);
   sub.add_option("--format", *format, "mermaid or dot")->check(CLI::IsMember({"mermaid", "dot"}));
-  return [&ctx, format] {
+  sub.add_flag("--shared-sandbox", *shared,
+               "Draw the shared network sandboxes `up --shared-sandbox` and `run` make (shown anyway when the "
+               "profile sets shared_sandbox)");
+  return [&ctx, format, shared] {
     const profile::Profile& p = ctx.profile();
-    std::cout << (*format == "dot" ? profile::graph_dot(p) : profile::graph_mermaid(p));
+    std::vector<profile::GraphSandbox> groups;
+    if (*shared || p.shared_sandbox)
+      for (const auto& g : plan::group_sandboxes(p).groups) groups.push_back({g.key, g.members});
+    std::cout << (*format == "dot" ? profile::graph_dot(p, groups) : profile::graph_mermaid(p, groups));
     return 0;
   };
 }

@@ -110,6 +110,8 @@ Runner setup_health(CLI::App& sub, Context& ctx) {
       prof = &ctx.profile();
     } catch (const profile::ProfileError&) {
     }
+    // Shared sandboxes hold namespaces, not services: their members' probes cover them.
+    std::erase_if(obs.containers, [](const plan::ObservedContainer& c) { return c.is_sandbox(); });
     std::vector<Row> rows(obs.containers.size());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < obs.containers.size(); ++i)

@@ -113,7 +113,7 @@ void remove_run_images(Context& ctx, const profile::Profile& p) {
 Runner setup_run(CLI::App& sub, Context& ctx) {
   struct Args {
     std::vector<std::string> command;
-    bool keep = false, no_seed = false, offline = false;
+    bool keep = false, no_seed = false, offline = false, no_shared_sandbox = false;
     int timeout = 300;
   };
   auto a = std::make_shared<Args>();
@@ -122,6 +122,9 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
   sub.add_option("--timeout", a->timeout, "Seconds to wait for readiness")->default_val(300);
   sub.add_flag("--no-seed", a->no_seed, "Skip seeding");
   sub.add_flag("--offline", a->offline, "Use the offline images");
+  sub.add_flag("--no-shared-sandbox", a->no_shared_sandbox,
+               "Give every service a network sandbox of its own, as `up` does; by default a run groups "
+               "services into shared network sandboxes (docs/sandboxes.md), which starts faster");
   return [&ctx, a]() -> int {
     // The folder's compose file when it has one, as `up` takes it; else the built-in ci
     // profile (tmpfs data, engine-picked ports), not the default one.
@@ -141,6 +144,7 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
     req.timeout_s = a->timeout;
     req.seed = !a->no_seed;
     req.image_mode = images::mode_from(a->offline);
+    req.shared_sandbox = !a->no_shared_sandbox;
     configure_up_request(ctx, req);
     UpResult up = bring_up(ctx, req);
     int code;

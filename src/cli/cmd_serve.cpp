@@ -7,6 +7,7 @@
 #include "serve/leases.h"
 #include "serve/qdrant_standin.h"
 #include "serve/reaper.h"
+#include "serve/sandbox_hold.h"
 
 namespace biodev::cli {
 
@@ -19,8 +20,10 @@ Runner setup_serve(CLI::App& sub, Context& ctx) {
   auto qdrant = sub.add_subcommand("qdrant-standin", "Offline stand-in for Qdrant's REST API (:6333); not Qdrant");
   auto reaper = sub.add_subcommand("reaper", "Removes a project's objects when `biodev run` goes away (:8080)");
   auto leases = sub.add_subcommand("leases", "Leases: isolated, seeded slices of the stack per test (:8090)");
+  auto sandbox = sub.add_subcommand("sandbox", "Holds a shared network sandbox for the services that join it");
   for (CLI::App* s : {inference, gateway, qdrant, reaper, leases}) s->add_option("--port", *port, "Port to listen on");
-  return [&sub, inference, gateway, qdrant, reaper, leases, port]() -> int {
+  return [&sub, inference, gateway, qdrant, reaper, leases, sandbox, port]() -> int {
+    if (sandbox->parsed()) return serve::hold_sandbox();
     spdlog::set_level(spdlog::level::info);  // servers log their start and stop
     if (leases->parsed()) {
       auto c = serve::LeaseServerConfig::from_env();

@@ -36,12 +36,20 @@ Runner setup_status(CLI::App& sub, Context& ctx) {
       if (std::find(order.begin(), order.end(), c.service) == order.end()) order.push_back(c.service);
 
     nlohmann::json out = {{"project", project}, {"services", nlohmann::json::array()}};
-    Table t({"SERVICE", "STATE", "HEALTH", "PORTS", "CONTAINER", "IMAGE"});
+    // Shared network sandboxes: a column naming each member's sandbox and each
+    // sandbox's members (a sandbox's ports are its members').
+    bool shared = std::any_of(obs.containers.begin(), obs.containers.end(),
+                              [](const plan::ObservedContainer& c) { return c.is_sandbox() || !c.sandbox.empty(); });
+    std::vector<std::string> columns{"SERVICE", "STATE", "HEALTH", "PORTS", "CONTAINER", "IMAGE"};
+    if (shared) columns.push_back("SANDBOX");
+    Table t(columns);
     for (const auto& name : order) {
       auto list = obs.for_service(name);
       if (list.empty()) {
         out["services"].push_back({{"service", name}, {"state", "not created"}});
-        t.add({name, "not created", "", "", "", ""});
+        std::vector<std::string> row{name, "not created", "", "", "", ""};
+        if (shared) row.push_back("");
+        t.add(row);
         continue;
       }
       for (const auto* c : list) {
@@ -59,10 +67,20 @@ Runner setup_status(CLI::App& sub, Context& ctx) {
         svc["ports"] = ports;
         if (!stand_in.empty()) svc["stand_in"] = stand_in;
         if (!substitute_for.empty()) svc["substitute_for"] = substitute_for;
+        std::string sandbox = c->sandbox;
+        if (c->is_sandbox()) {
+          std::vector<std::string> members = split(c->labels.at(labels::kSandboxMembers), ',');
+          svc["members"] = members;
+          sandbox = "holds " + join(members, ", ");
+        } else if (!c->sandbox.empty()) {
+          svc["sandbox"] = c->sandbox;
+        }
         out["services"].push_back(svc);
         std::string shown = name + (stand_in.empty() ? "" : " (stand-in for " + stand_in + ")");
-        t.add({shown, c->state, health, ports_text(c->ports), c->name,
-               profile::substitution_text(substitute_for, c->image)});
+        std::vector<std::string> row{shown, c->state, health, ports_text(c->ports), c->name,
+                                     profile::substitution_text(substitute_for, c->image)};
+        if (shared) row.push_back(sandbox);
+        t.add(row);
       }
     }
     if (ctx.options.json) std::cout << out.dump() << "\n";

@@ -14,6 +14,7 @@
 #include "docker/disconnects.h"
 #include "docker/engine_config.h"
 #include "docker/errors.h"
+#include "images/builder.h"
 #include "images/select.h"
 #include "plan/apply.h"
 #include "plan/engine_names.h"
@@ -21,6 +22,7 @@
 #include "plan/file_grants.h"
 #include "plan/host_ports.h"
 #include "plan/reconcile.h"
+#include "plan/sandbox.h"
 #include "plan/settle.h"
 #include "profile/loader.h"
 #include "profile/substitutes.h"
@@ -123,11 +125,25 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
                                       " is not on this machine: ports the profile binds to 127.0.0.1 are published on " +
                                       dopt.loopback_publish_ip + " of the engine's host, reached at " +
                                       client.reach_host());
+  dopt.shared_sandbox = req.shared_sandbox.value_or(
+      p.shared_sandbox || std::any_of(observed.containers.begin(), observed.containers.end(),
+                                      [](const plan::ObservedContainer& c) { return !c.sandbox.empty(); }));
+  // The sandboxes run this binary's `serve sandbox`: the runtime image, cached. Made
+  // before the services' images are chosen, so that services on the same image see
+  // the id it has now.
+  if (dopt.shared_sandbox && !plan::group_sandboxes(p).groups.empty()) {
+    images::BuildResult rt = images::build_runtime_image(client, images::BuildOptions{});
+    dopt.sandbox_image = {rt.image, rt.image_id, "offline"};
+  }
   images::EnsureOptions eo{req.image_mode, dopt.services, &observed, &Context::cancelled()};
   eo.force_build = req.build;
   eo.substitutes = p.substitutes;
   dopt.images = images::ensure_images(client, p, eo, rep);
-
+  if (dopt.shared_sandbox) {
+    std::vector<const profile::Service*> effective;
+    for (const auto& s : p.services) effective.push_back(&plan::effective_service(s, dopt));
+    if (dopt.sandbox_image.ref.empty() || plan::group_sandboxes(effective).groups.empty()) dopt.shared_sandbox = false;
+  }
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it; an engine elsewhere
   // is the judge of its own ports. The check may wait out a start of this project still
@@ -185,8 +201,10 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
     result.failures.push_back(docker::engine_went_away_message("up", "run `biodev up` again once it answers"));
   }
   for (const auto& c : desired.containers) {
+    if (c.is_sandbox) continue;  // no service: shown as its members' sandbox
     ServiceOutcome so;
     so.service = c.service;
+    so.sandbox = c.sandbox;
     so.container = c.name;
     so.published = ops.published(c.service);
     so.image = c.create_body["Image"].get<std::string>();
@@ -272,6 +290,7 @@ void print_up_result(Context& ctx, const UpResult& r) {
       if (s.seconds >= 0) j["seconds"] = s.seconds;
       if (!s.stand_in.empty()) j["stand_in"] = s.stand_in;
       if (!s.substitute_for.empty()) j["substitute_for"] = s.substitute_for;
+      if (!s.sandbox.empty()) j["sandbox"] = s.sandbox;
       services.push_back(j);
     }
     std::cout << nlohmann::json{{"type", "result"}, {"command", "up"}, {"project", r.project}, {"ok", r.ok},
@@ -311,6 +330,7 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
     std::vector<std::string> services;
     int timeout = 300;
     bool no_seed = false, force_recreate = false, offline = false, reseed = false, build = false;
+    bool shared_sandbox = false, no_shared_sandbox = false;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("services", a->services, "Services to bring up, with what they depend on (default: all)");
@@ -320,6 +340,13 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
   sub.add_flag("--force-recreate", a->force_recreate, "Recreate containers even if their config is unchanged");
   sub.add_flag("--build", a->build, "Build the images of build: services even when their context is unchanged");
   sub.add_flag("--offline", a->offline, "Use the offline images, built locally from Debian packages");
+  auto shared = sub.add_flag("--shared-sandbox", a->shared_sandbox,
+                             "Group services into shared network sandboxes, one per group (docs/sandboxes.md); "
+                             "it stays so until `down` or --no-shared-sandbox");
+  sub.add_flag("--no-shared-sandbox", a->no_shared_sandbox,
+               "Give every service a network sandbox of its own (the default) even when the profile says "
+               "shared_sandbox")
+      ->excludes(shared);
   return [&ctx, a] {
     UpRequest req;
     req.services = a->services;
@@ -328,6 +355,8 @@ Runner setup_up(CLI::App& sub, Context& ctx) {
     req.force_recreate = a->force_recreate;
     req.build = a->build;
     req.image_mode = images::mode_from(a->offline);
+    if (a->shared_sandbox) req.shared_sandbox = true;
+    if (a->no_shared_sandbox) req.shared_sandbox = false;
     configure_up_request(ctx, req, a->reseed);
     UpResult r = bring_up(ctx, req);
     print_up_result(ctx, r);

@@ -9,14 +9,18 @@ std::vector<const plan::ObservedContainer*> pick(const plan::ObservedState& obs,
                                                  const std::vector<std::string>& names,
                                                  const std::string& project) {
   std::vector<const plan::ObservedContainer*> out;
+  // A shared sandbox is never picked: its members would lose their namespace. They
+  // restart in it (`up` recreates a sandbox and its members together).
   if (names.empty()) {
-    for (const auto& c : obs.containers) out.push_back(&c);
+    for (const auto& c : obs.containers)
+      if (!c.is_sandbox()) out.push_back(&c);
     return out;
   }
   std::vector<std::string> known;
   for (const auto& c : obs.containers) known.push_back(c.service);
   for (const auto& n : names) {
     auto list = obs.for_service(n);
+    std::erase_if(list, [](const plan::ObservedContainer* c) { return c->is_sandbox(); });
     if (list.empty()) {
       std::string hint = closest_match(n, known);
       throw UsageError("no container for service \"" + n + "\" in project " + project +

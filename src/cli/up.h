@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct UpRequest {
   bool seed = true;
   bool force_recreate = false;
   bool build = false;  // --build: rebuild every build: service
+  // Shared network sandboxes (plan/sandbox.h): unset = the profile's shared_sandbox, or
+  // the mode the project already runs in.
+  std::optional<bool> shared_sandbox;
   images::Mode image_mode = images::Mode::kAuto;
   plan::Seeder seeder;                                              // set by configure_up_request
   std::function<std::string(const profile::Profile&)> gateway_spec;  // likewise
@@ -27,6 +31,7 @@ struct ServiceOutcome {
   std::string service, container, image, variant, stand_in;
   std::string substitute_for;  // upstream image the offline substitute runs for
   std::map<int, int> published;  // container port -> host port
+  std::string sandbox;           // the shared sandbox it joined ("sandbox:postgres"), if any
   bool ready = false;
   double seconds = -1;  // since the start of `up`
 };

@@ -341,7 +341,23 @@ void EngineOps::start(const Op& op) {
 }
 
 void EngineOps::record_ports(const std::string& service, const std::string& id) {
-  bool wants_ports = ctx_.profile && !this->service(service).ports.empty();
+  const DesiredContainer* d = ctx_.desired ? ctx_.desired->find(service) : nullptr;
+  if (d && !d->sandbox.empty()) {
+    // A member of a shared sandbox: its ports and address are the sandbox's, recorded
+    // when the sandbox started (its start is a dependency of this one).
+    std::string own = d->create_body["Labels"].value(labels::kSandboxPorts, "");
+    std::vector<std::string> mine = split(own, ',');
+    std::lock_guard lock(mu_);
+    std::vector<docker::PortBinding> bindings;
+    for (const auto& b : ports_[d->sandbox])
+      if (std::find(mine.begin(), mine.end(), std::to_string(b.container_port) + "/" + b.protocol) != mine.end())
+        bindings.push_back(b);
+    ports_[service] = bindings;
+    ips_[service] = ips_[d->sandbox];
+    return;
+  }
+  bool wants_ports = d ? !d->create_body["HostConfig"].value("PortBindings", docker::json::object()).empty()
+                       : ctx_.profile && !this->service(service).ports.empty();
   for (int attempt = 0; attempt < 20; ++attempt) {
     docker::json info = ctx_.client->inspect_container(id);
     std::vector<docker::PortBinding> bindings;

@@ -6,6 +6,9 @@
 #include "plan/engine_names.h"
 #include "plan/file_grants.h"
 #include "plan/labels.h"
+#include "plan/sandbox.h"
+#include "util/error.h"
+#include "util/strings.h"
 #include "util/crypto.h"
 #include "util/version.h"
 
@@ -142,13 +145,7 @@ void compose_host_config(json& hc, const Service& s) {
 
 bool is_loopback_ip(const std::string& ip) { return ip == "127.0.0.1" || ip == "::1" || ip == "localhost"; }
 
-json host_config(const profile::Profile& p, const Service& s, const DesiredOptions& o) {
-  json hc = {{"Init", s.init},
-             {"RestartPolicy", {{"Name", s.restart}}},
-             {"Mounts", mounts_json(p, s)},
-             {"NetworkMode", s.network_mode.empty() ? engine_network(p, s.networks.front().network)
-                                                    : network_mode(p, s)}};
-  json bindings = json::object();
+void add_port_bindings(json& bindings, const Service& s, const DesiredOptions& o) {
   for (const auto& port : s.ports) {
     std::string key = std::to_string(port.container_port) + "/" + port.protocol;
     // HostPort "" asks the engine to pick a free port.
@@ -157,6 +154,16 @@ json host_config(const profile::Profile& p, const Service& s, const DesiredOptio
                                                                                     : port.host_ip},
          {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
   }
+}
+
+json host_config(const profile::Profile& p, const Service& s, const DesiredOptions& o) {
+  json hc = {{"Init", s.init},
+             {"RestartPolicy", {{"Name", s.restart}}},
+             {"Mounts", mounts_json(p, s)},
+             {"NetworkMode", s.network_mode.empty() ? engine_network(p, s.networks.front().network)
+                                                    : network_mode(p, s)}};
+  json bindings = json::object();
+  add_port_bindings(bindings, s, o);
   hc["PortBindings"] = bindings;
   if (s.resources.cpus > 0) hc["NanoCpus"] = std::llround(s.resources.cpus * 1e9);
   if (s.resources.memory_bytes > 0) hc["Memory"] = s.resources.memory_bytes;
@@ -168,6 +175,73 @@ std::vector<std::string> aliases_for(const Service& s, const profile::NetworkAtt
   std::vector<std::string> out{s.name};
   for (const auto& x : a.aliases) out.push_back(x);
   return out;
+}
+
+std::string hash_of(const json& hashed) { return sha256_hex(hashed.dump()).substr(0, 16); }
+
+std::string sandbox_container(const profile::Profile& p, const SandboxGroup& g) {
+  return container_name(p.project, "sandbox-" + g.members.front());
+}
+
+// The sandbox of a group: the group's published ports, and every member's DNS names on
+// each of its networks; it runs `biodev serve sandbox`, which only holds the namespace.
+DesiredContainer sandbox_desired(const profile::Profile& p, const SandboxGroup& g,
+                                 const std::vector<const Service*>& members, const DesiredOptions& o) {
+  DesiredContainer c;
+  c.service = g.key;
+  c.name = sandbox_container(p, g);
+  c.is_sandbox = true;
+  c.stop_grace_s = 1;
+  json exposed = json::object(), bindings = json::object();
+  std::vector<std::vector<std::string>> aliases(g.networks.size());
+  for (const Service* s : members) {
+    add_port_bindings(bindings, *s, o);
+    for (const auto& port : container_ports(*s)) exposed[port] = json::object();
+    for (size_t i = 0; i < g.networks.size(); ++i)
+      for (const auto& a : s->networks)
+        if (a.network == g.networks[i]) {
+          auto names = aliases_for(*s, a);
+          aliases[i].insert(aliases[i].end(), names.begin(), names.end());
+        }
+  }
+  std::string first = engine_network(p, g.networks.front());
+  c.create_body = {{"Image", o.sandbox_image.ref},
+                   {"Cmd", {"serve", "sandbox"}},
+                   {"Hostname", "sandbox-" + g.members.front()},
+                   {"StopTimeout", c.stop_grace_s},
+                   {"ExposedPorts", exposed},
+                   {"HostConfig",
+                    {{"Init", false},
+                     {"RestartPolicy", {{"Name", "no"}}},
+                     {"Mounts", json::array()},
+                     {"NetworkMode", first},
+                     {"PortBindings", bindings}}},
+                   {"NetworkingConfig", {{"EndpointsConfig", {{first, {{"Aliases", aliases[0]}}}}}}},
+                   {"Labels", json::object()}};
+  for (size_t i = 1; i < g.networks.size(); ++i)
+    c.extra_networks.push_back({engine_network(p, g.networks[i]), aliases[i]});
+  json hashed = {{"body", c.create_body}, {"image_id", o.sandbox_image.id}, {"networks", json::array()}};
+  for (const auto& [net, names] : c.extra_networks) hashed["networks"].push_back({net, names});
+  c.config_hash = hash_of(hashed);
+  json& lbl = c.create_body["Labels"];
+  lbl[labels::kProject] = p.project;
+  lbl[labels::kService] = g.key;
+  lbl[labels::kConfigHash] = c.config_hash;
+  lbl[labels::kProfile] = p.name;
+  lbl[labels::kVersion] = kVersion;
+  lbl[labels::kRequired] = "false";
+  lbl[labels::kSandboxMembers] = join(g.members, ",");
+  return c;
+}
+
+// A member joins its sandbox's namespace: the engine refuses a hostname, exposed or
+// published ports and endpoints of its own there (they are the sandbox's).
+void join_sandbox(json& body, const std::string& sandbox_name) {
+  body.erase("Hostname");
+  body.erase("ExposedPorts");
+  body.erase("NetworkingConfig");
+  body["HostConfig"].erase("PortBindings");
+  body["HostConfig"]["NetworkMode"] = "container:" + sandbox_name;
 }
 
 }  // namespace
@@ -249,16 +323,47 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
   for (const auto& v : p.volumes)
     if (!v.external) d.volumes.push_back({v.name, engine_volume(p, v.name)});
 
+  // Grouped over every service of the profile, so that `up SERVICE` makes the same
+  // sandboxes (and config hashes) as a whole `up`.
+  SandboxGrouping grouping;
+  std::map<std::string, std::string> sandbox_hash;  // group key -> its config hash
+  if (o.shared_sandbox) {
+    std::vector<const Service*> effective;
+    for (const auto& base : p.services) effective.push_back(&effective_service(base, o));
+    grouping = group_sandboxes(effective);
+    for (const auto& g : grouping.groups) {
+      std::vector<const Service*> members;
+      bool wanted = o.services.empty();
+      for (const auto& m : g.members) {
+        members.push_back(&effective_service(*p.find(m), o));
+        wanted |= o.services.count(m) > 0;
+      }
+      DesiredContainer sb = sandbox_desired(p, g, members, o);
+      for (const auto& other : p.services)
+        if (service_container(p, other.name) == sb.name)
+          throw UsageError("service " + other.name + ": its container name " + sb.name +
+                           " is the name of the shared sandbox of " + join(g.members, ", ") +
+                           "; rename the service or set its container_name");
+      sandbox_hash[g.key] = sb.config_hash;
+      if (wanted) d.containers.push_back(std::move(sb));
+    }
+  }
+
   for (const auto& base : p.services) {
     if (!o.services.empty() && !o.services.count(base.name)) continue;
     const Service& s = effective_service(base, o);
+    const SandboxGroup* group = grouping.group_of(s.name);
     auto it = o.images.find(s.name);
     ImageChoice image = it != o.images.end() ? it->second : ImageChoice{s.image, "", "upstream"};
     DesiredContainer c;
     c.service = s.name;
     c.name = service_container(p, s.name);
     c.create_body = container_body(p, s, image, o);
-    for (size_t i = 1; i < s.networks.size() && s.network_mode.empty(); ++i)
+    if (group) {
+      c.sandbox = group->key;
+      join_sandbox(c.create_body, sandbox_container(p, *group));
+    }
+    for (size_t i = 1; i < s.networks.size() && s.network_mode.empty() && !group; ++i)
       c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
     // The hash covers what the engine receives plus the image id (a rebuilt image means a
     // new container) and the extra networks; not biodev's own bookkeeping labels.
@@ -267,7 +372,9 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     // Inline secret and config bytes: a changed value gives the service a new container.
     for (const auto& g : grant_files(p, s))
       if (g.source->kind != profile::FileSource::Kind::kFile) hashed["grants"][g.target] = sha256_hex(g.source->content);
-    c.config_hash = sha256_hex(hashed.dump()).substr(0, 16);
+    // A member's namespace is its sandbox's: a changed sandbox means new members.
+    if (group) hashed["sandbox"] = sandbox_hash[group->key];
+    c.config_hash = hash_of(hashed);
 
     json& lbl = c.create_body["Labels"];
     lbl[labels::kProject] = p.project;
@@ -280,6 +387,13 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     lbl[labels::kReady] = probe_label(s.ready).dump();
     if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
     if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
+    if (group) {
+      std::vector<std::string> published;
+      for (const auto& port : s.ports) published.push_back(std::to_string(port.container_port) + "/" + port.protocol);
+      lbl[labels::kSandbox] = group->key;
+      lbl[labels::kSandboxPorts] = join(published, ",");
+      c.depends_started.push_back(group->key);
+    }
 
     // network_mode: service:x needs x's container to exist and run first.
     if (s.network_mode.starts_with("service:")) {

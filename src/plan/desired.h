@@ -23,6 +23,10 @@ struct DesiredOptions {
   // For an engine elsewhere: the address ports bound to loopback are published on
   // instead (docker::remote_publish_ip); "" = as the profile says.
   std::string loopback_publish_ip;
+  // Shared network sandboxes (plan/sandbox.h): services grouped into one namespace per
+  // group, each group's sandbox a container of `sandbox_image` running `serve sandbox`.
+  bool shared_sandbox = false;
+  ImageChoice sandbox_image;
 };
 
 // The service definition in effect: the offline variant when its image choice says so.

@@ -17,5 +17,11 @@ inline constexpr const char* kNetwork = "dev.biodev.network";    // profile netw
 inline constexpr const char* kVolume = "dev.biodev.volume";      // profile volume name
 inline constexpr const char* kVersion = "dev.biodev.version";
 inline constexpr const char* kReaper = "dev.biodev.reaper";      // the run reaper container
+// Shared network sandboxes (plan/sandbox.h): on a member, the dev.biodev.service of the
+// sandbox it joins and its own container ports ("5432/tcp,..."); on a sandbox, its
+// members ("postgres,redis").
+inline constexpr const char* kSandbox = "dev.biodev.sandbox";
+inline constexpr const char* kSandboxPorts = "dev.biodev.sandbox-ports";
+inline constexpr const char* kSandboxMembers = "dev.biodev.sandbox-members";
 
 }  // namespace biodev::labels

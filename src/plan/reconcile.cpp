@@ -70,6 +70,9 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
 
   // Pass 1: everything that must happen before a service can start.
   std::map<std::string, Started> started;
+  // Shared sandboxes that start anew: the namespace their members joined is gone, so a
+  // member that runs is recreated into the new one. Sandboxes come first in `desired`.
+  std::set<std::string> sandbox_restarts;
   for (const auto& c : desired.containers) {
     std::vector<const ObservedContainer*> obs = observed.for_service(c.service);
     auto primary_it = std::find_if(obs.begin(), obs.end(),
@@ -83,13 +86,16 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     }
     Started& st = started[c.service];
     bool same = primary && primary->config_hash == c.config_hash && primary->name == c.name;
-    if (same && !o.force_recreate) {
+    bool sandbox_new = !c.sandbox.empty() && sandbox_restarts.count(c.sandbox) > 0;
+    if (same && !o.force_recreate && !(sandbox_new && is_running(*primary))) {
       if (!is_running(*primary)) st = {0, primary->id, "stopped", {}, true};
+      if (c.is_sandbox && st.needs_start) sandbox_restarts.insert(c.service);
       continue;
     }
+    if (c.is_sandbox) sandbox_restarts.insert(c.service);
     int removal = 0;
     if (primary) {
-      std::string why = o.force_recreate && same ? "forced" : "config changed";
+      std::string why = o.force_recreate && same ? "forced" : same ? "sandbox recreated" : "config changed";
       int stop = is_running(*primary) ? p.add(OpKind::kStopContainer, c.service, primary->id, why) : 0;
       removal = p.add(OpKind::kRemoveContainer, c.service, primary->id, why, {stop});
     }
@@ -116,14 +122,25 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
   // service that is slow to become ready after its start (Postgres making its cluster)
   // is what the whole up waits for; its start goes alone, and the other starts of the
   // first wave (services that wait on nothing) follow it.
+  // Sandboxes start first of all; a member that waits only on its sandbox is of the
+  // first wave.
   auto first_wave = [](const DesiredContainer& c) {
-    return c.depends_started.empty() && c.depends_healthy.empty() && c.depends_completed.empty();
+    bool only_sandbox = c.depends_started.empty() || (c.depends_started.size() == 1 && c.depends_started[0] == c.sandbox);
+    return !c.is_sandbox && only_sandbox && c.depends_healthy.empty() && c.depends_completed.empty();
   };
   std::vector<int> lead_starts;
+  for (const auto& c : desired.containers) {
+    Started& st = started[c.service];
+    if (!c.is_sandbox || !st.needs_start) continue;
+    st.start = p.add(OpKind::kStartContainer, c.service, st.target, st.reason, st.deps);
+    st.lead = true;  // started: the loops below add no second start
+  }
   for (const DesiredContainer* c : dependency_order(desired)) {
     Started& st = started[c->service];
     if (st.needs_start && c->slow_ready && first_wave(*c)) {
-      st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, st.deps);
+      std::vector<int> deps = st.deps;
+      if (!c->sandbox.empty()) deps.push_back(started[c->sandbox].start);
+      st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
       st.lead = true;
       lead_starts.push_back(st.start);
     }
@@ -138,6 +155,10 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     if (!st.lead && first_wave(*c)) deps.insert(deps.end(), lead_starts.begin(), lead_starts.end());
     if (st.needs_start && !st.lead) st.start = p.add(OpKind::kStartContainer, c->service, st.target, st.reason, deps);
     gate_started[c->service] = st.start;
+    if (c->is_sandbox) {  // holds a namespace: nothing to wait for once it runs
+      gate_healthy[c->service] = st.start;
+      continue;
+    }
     if (awaited_completion.count(c->service)) {
       int done = p.add(OpKind::kAwaitCompleted, c->service, "", "", {st.start});
       gate_completed[c->service] = gate_healthy[c->service] = done;

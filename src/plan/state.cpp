@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plan/labels.h"
+
 
 namespace biodev::plan {
 
@@ -10,6 +12,8 @@ const DesiredContainer* DesiredState::find(const std::string& service) const {
     if (c.service == service) return &c;
   return nullptr;
 }
+
+bool ObservedContainer::is_sandbox() const { return labels.count(labels::kSandboxMembers) > 0; }
 
 bool ObservedState::has_volume(const std::string& full_name) const {
   return std::find(volumes.begin(), volumes.end(), full_name) != volumes.end();

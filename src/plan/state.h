@@ -48,6 +48,10 @@ struct DesiredContainer {
   // its start goes to the engine before the others of its wave (see reconcile_up).
   bool slow_ready = false;
   int stop_grace_s = 2;
+  // Shared network sandboxes: on a member, the service key of its sandbox
+  // ("sandbox:postgres"); on a sandbox, is_sandbox (it has no probe and no gate).
+  std::string sandbox;
+  bool is_sandbox = false;
 };
 
 struct DesiredState {
@@ -70,6 +74,11 @@ struct ObservedContainer {
   std::string status;  // "Up 3 minutes (healthy)"
   std::string image;
   std::string ip;  // on its first network (by name), while it runs
+  // A member of a shared sandbox: the sandbox's service key; its ports and ip above are
+  // the sandbox's (its own container ports only).
+  std::string sandbox;
+  // A shared sandbox itself (it holds a namespace; no service of the profile).
+  bool is_sandbox() const;
 };
 
 struct ObservedState {
@@ -87,6 +96,8 @@ struct ObservedState {
 
 // One snapshot: three list calls filtered by dev.biodev.project=<project>.
 ObservedState observe(docker::Client& client, const std::string& project);
+// Gives each member of a shared sandbox its sandbox's ports and address (observe does).
+void inherit_sandbox_ports(ObservedState& s);
 
 // Engine object names.
 std::string container_name(const std::string& project, const std::string& service);

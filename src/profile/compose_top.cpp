@@ -162,6 +162,7 @@ void parse_biodev_top(const Node& n, ComposeParse& cp, Profile& out) {
   MapReader r(n, "x-biodev", d);
   if (auto* x = r.take("substitutes")) cp.substitutes = parse_substitutes(*x, d);
   if (auto* x = r.take("pools")) cp.pools = parse_pools(*x, d);
+  if (auto* x = r.take("shared_sandbox")) out.shared_sandbox = read_bool(*x, d, "x-biodev.shared_sandbox").value_or(false);
   if (auto* x = r.take("exports")) {
     MapReader er(*x, "exports", d);
     for (size_t i = 0; i < x->entries.size(); ++i) {

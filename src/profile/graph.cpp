@@ -24,6 +24,12 @@ std::string ports_label(const Service& s) {
   return join(parts, ", ");
 }
 
+const GraphSandbox* sandbox_of(const std::vector<GraphSandbox>& sandboxes, const std::string& service) {
+  for (const auto& g : sandboxes)
+    if (std::find(g.members.begin(), g.members.end(), service) != g.members.end()) return &g;
+  return nullptr;
+}
+
 std::string xml_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -137,15 +143,23 @@ std::string graph_svg(const Profile& p) {
   return out + edges + nodes + "</svg>\n";
 }
 
-std::string graph_mermaid(const Profile& p) {
+std::string graph_mermaid(const Profile& p, const std::vector<GraphSandbox>& sandboxes) {
   std::string out = "flowchart LR\n  host((\"host 127.0.0.1\"))\n";
   for (const auto& n : p.networks) out += "  net_" + id(n.name) + "{{\"" + n.name + "\"}}\n";
-  for (const auto& s : p.services) {
+  auto node = [&](const Service& s, const std::string& indent) {
     std::string label = s.name + "<br/>" + s.image;
     if (s.offline && s.offline->image != s.image) label += "<br/>offline: " + s.offline->image;
     if (!s.stand_in.empty() || (s.offline && !s.offline->stand_in.empty())) label += "<br/>(stand-in offline)";
-    out += "  " + id(s.name) + "[\"" + label + "\"]\n";
+    out += indent + id(s.name) + "[\"" + label + "\"]\n";
+  };
+  for (const auto& g : sandboxes) {
+    out += "  subgraph " + id(g.name) + "[\"" + g.name + ": one network namespace\"]\n";
+    for (const auto& m : g.members)
+      if (const Service* s = p.find(m)) node(*s, "    ");
+    out += "  end\n";
   }
+  for (const auto& s : p.services)
+    if (!sandbox_of(sandboxes, s.name)) node(s, "  ");
   for (const auto& s : p.services)
     for (const auto& a : s.networks) out += "  " + id(s.name) + " -.- net_" + id(a.network) + "\n";
   for (const auto& s : p.services)
@@ -159,7 +173,7 @@ std::string graph_mermaid(const Profile& p) {
   return out;
 }
 
-std::string graph_dot(const Profile& p) {
+std::string graph_dot(const Profile& p, const std::vector<GraphSandbox>& sandboxes) {
   std::string out = "digraph \"" + p.project + "\" {\n  rankdir=LR;\n  node [shape=box, fontname=\"sans-serif\"];\n"
                     "  host [shape=circle, label=\"host\\n127.0.0.1\"];\n";
   for (const auto& n : p.networks)
@@ -168,6 +182,11 @@ std::string graph_dot(const Profile& p) {
     std::string label = s.name + "\\n" + s.image;
     if (s.offline && s.offline->image != s.image) label += "\\noffline: " + s.offline->image;
     out += "  \"" + s.name + "\" [label=\"" + label + "\"];\n";
+  }
+  for (const auto& g : sandboxes) {
+    out += "  subgraph \"cluster_" + id(g.name) + "\" {\n    label=\"" + g.name + ": one network namespace\";\n";
+    for (const auto& m : g.members) out += "    \"" + m + "\";\n";
+    out += "  }\n";
   }
   for (const auto& s : p.services)
     for (const auto& a : s.networks)

@@ -276,6 +276,9 @@ struct Profile {
   std::vector<FileSource> secrets_defs, configs_defs;  // top-level secrets: / configs:
   // x-biodev.substitutes and the BIODEV_SUBSTITUTES file: also applied to FROM lines.
   std::vector<SubstituteRule> substitutes;
+  // `shared_sandbox: true` (compose: x-biodev.shared_sandbox): `up` groups services into
+  // shared network sandboxes (plan/sandbox.h). `run` does so unless told otherwise.
+  bool shared_sandbox = false;
   // Where the profile came from: "profile" (biodev's own format) or "compose".
   std::string format = "profile";
   std::vector<std::string> compose_files;  // compose: the -f files, in merge order

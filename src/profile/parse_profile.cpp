@@ -124,6 +124,7 @@ void parse_profile(const Node& root, const ParseContext& ctx, Profile& out) {
   r.take("extends");   // resolved by the loader
   r.take("env_file");  // read by the loader before interpolation
   if (auto* x = r.take("project")) out.project = read_string(*x, d, "project").value_or("");
+  if (auto* x = r.take("shared_sandbox")) out.shared_sandbox = read_bool(*x, d, "shared_sandbox").value_or(false);
   if (auto* x = r.take("networks")) {
     parse_named(*x, "networks", d, [&](const std::string& name, const Node& v, const SourceLoc& loc) {
       Network net;

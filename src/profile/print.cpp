@@ -139,6 +139,7 @@ json to_json(const Profile& p, const Redactor& redact) {
     }
   }
   for (const auto& e : p.exports) j["exports"][e.name] = redact(e.template_);
+  if (p.shared_sandbox) j["shared_sandbox"] = true;
   return j;
 }
 

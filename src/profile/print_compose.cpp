@@ -234,6 +234,7 @@ json to_compose_json(const Profile& p, const Redactor& redact) {
   if (!p.secrets_defs.empty()) j["secrets"] = file_sources_json(p.secrets_defs);
   if (!p.configs_defs.empty()) j["configs"] = file_sources_json(p.configs_defs);
   for (const auto& e : p.exports) j["x-biodev"]["exports"][e.name] = redact(e.template_);
+  if (p.shared_sandbox) j["x-biodev"]["shared_sandbox"] = true;
   escape_dollars(j);
   return j;
 }
