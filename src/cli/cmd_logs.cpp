@@ -22,21 +22,8 @@ class LinePrinter {
     static const char* colors[] = {"\033[36m", "\033[33m", "\033[32m", "\033[35m", "\033[34m", "\033[91m"};
     if (color) prefix_ = std::string(colors[color_index % 6]) + prefix_ + "\033[0m";
   }
-  void feed(docker::StreamId stream, std::string_view data) {
-    std::string& buf = stream == docker::StreamId::kStderr ? err_ : out_;
-    buf.append(data);
-    size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      emit(stream, buf.substr(0, nl));
-      buf.erase(0, nl + 1);
-    }
-  }
-  void flush() {
-    if (!out_.empty()) emit(docker::StreamId::kStdout, out_);
-    if (!err_.empty()) emit(docker::StreamId::kStderr, err_);
-    out_.clear();
-    err_.clear();
-  }
+  void feed(docker::StreamId stream, std::string_view data) { lines_.feed(stream, data); }
+  void flush() { lines_.flush(); }
 
  private:
   void emit(docker::StreamId stream, const std::string& line) {
@@ -52,9 +39,10 @@ class LinePrinter {
     os << prefix_ << global_redactor()(line) << "\n";
     os.flush();
   }
-  std::string service_, prefix_, out_, err_;
+  std::string service_, prefix_;
   std::mutex& mu_;
   bool json_;
+  docker::LineSplitter lines_{[this](docker::StreamId s, const std::string& line) { emit(s, line); }};
 };
 
 }  // namespace

@@ -47,19 +47,8 @@ std::string query_value(std::string_view query, std::string_view key) {
 class LogLines {
  public:
   explicit LogLines(std::shared_ptr<serve::StreamWriter> out) : out_(std::move(out)) {}
-  void feed(docker::StreamId stream, std::string_view data) {
-    std::string& buf = stream == docker::StreamId::kStderr ? err_ : out_buf_;
-    buf.append(data);
-    size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      emit(stream, buf.substr(0, nl));
-      buf.erase(0, nl + 1);
-    }
-  }
-  void flush() {
-    if (!out_buf_.empty()) emit(docker::StreamId::kStdout, std::exchange(out_buf_, {}));
-    if (!err_.empty()) emit(docker::StreamId::kStderr, std::exchange(err_, {}));
-  }
+  void feed(docker::StreamId stream, std::string_view data) { lines_.feed(stream, data); }
+  void flush() { lines_.flush(); }
 
  private:
   void emit(docker::StreamId stream, const std::string& line) {
@@ -68,7 +57,7 @@ class LogLines {
     out_->write(sse_frame("log", j.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   std::shared_ptr<serve::StreamWriter> out_;
-  std::string out_buf_, err_;
+  docker::LineSplitter lines_{[this](docker::StreamId s, const std::string& line) { emit(s, line); }};
 };
 
 }  // namespace

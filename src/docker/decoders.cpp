@@ -174,4 +174,20 @@ int PullProgress::layers_done() const {
   return n;
 }
 
+void LineSplitter::feed(StreamId stream, std::string_view data) {
+  std::string& buf = stream == StreamId::kStderr ? err_ : out_;
+  buf.append(data);
+  size_t start = 0, nl;
+  while ((nl = buf.find('\n', start)) != std::string::npos) {
+    sink_(stream, buf.substr(start, nl - start));
+    start = nl + 1;
+  }
+  buf.erase(0, start);
+}
+
+void LineSplitter::flush() {
+  if (!out_.empty()) sink_(StreamId::kStdout, std::exchange(out_, {}));
+  if (!err_.empty()) sink_(StreamId::kStderr, std::exchange(err_, {}));
+}
+
 }  // namespace biodev::docker

@@ -30,6 +30,20 @@ class FrameDecoder {
   std::string buffer_;
 };
 
+// Log frames (split anywhere) as whole lines, per stream: a line waits for its newline,
+// or for flush(), which hands over what is left of each stream without one.
+class LineSplitter {
+ public:
+  using Sink = std::function<void(StreamId stream, const std::string& line)>;
+  explicit LineSplitter(Sink sink) : sink_(std::move(sink)) {}
+  void feed(StreamId stream, std::string_view data);
+  void flush();
+
+ private:
+  Sink sink_;
+  std::string out_, err_;
+};
+
 // Newline-delimited JSON (pull/build progress, events). Blank lines are skipped;
 // a line that is not JSON throws EngineError(kProtocol).
 class JsonLinesDecoder {

@@ -27,19 +27,6 @@ std::string network_mode(const profile::Profile& p, const Service& s) {
   return s.network_mode;
 }
 
-// "8000", "8000/udp", "8000-8002" -> ExposedPorts keys.
-void add_exposed(json& exposed, const std::string& spec) {
-  std::string proto = "tcp", ports = spec;
-  if (auto slash = spec.find('/'); slash != std::string::npos) {
-    proto = spec.substr(slash + 1);
-    ports = spec.substr(0, slash);
-  }
-  auto dash = ports.find('-');
-  int lo = std::atoi(ports.substr(0, dash).c_str());
-  int hi = dash == std::string::npos ? lo : std::atoi(ports.substr(dash + 1).c_str());
-  for (int port = lo; port <= hi && port > 0; ++port) exposed[std::to_string(port) + "/" + proto] = json::object();
-}
-
 json probe_label(const profile::ProbeSpec& p) {
   json j = {{"type", profile::to_string(p.kind)}, {"port", p.port}};
   if (p.kind == profile::ProbeSpec::Kind::kHttp) {
@@ -276,7 +263,8 @@ json container_body(const profile::Profile& p, const Service& s, const ImageChoi
   if (!s.working_dir.empty()) body["WorkingDir"] = s.working_dir;
   json exposed = json::object();
   for (const auto& port : s.ports) exposed[std::to_string(port.container_port) + "/" + port.protocol] = json::object();
-  for (const auto& e : s.expose) add_exposed(exposed, e);
+  for (const auto& e : s.expose)
+    for (const auto& key : port_keys(e)) exposed[key] = json::object();
   body["ExposedPorts"] = exposed;
   if (s.healthcheck && s.healthcheck->test == std::vector<std::string>{"NONE"}) {
     body["Healthcheck"] = {{"Test", s.healthcheck->test}};  // the image's healthcheck, disabled

@@ -25,17 +25,6 @@ std::string needs_own(const profile::Service& s, const std::set<std::string>& jo
   return "";
 }
 
-void add_range(std::vector<std::string>& out, const std::string& spec) {
-  std::string proto = "tcp", ports = spec;
-  if (auto slash = spec.find('/'); slash != std::string::npos) {
-    proto = spec.substr(slash + 1);
-    ports = spec.substr(0, slash);
-  }
-  auto dash = ports.find('-');
-  int lo = std::atoi(ports.substr(0, dash).c_str());
-  int hi = dash == std::string::npos ? lo : std::atoi(ports.substr(dash + 1).c_str());
-  for (int port = lo; port <= hi && port > 0; ++port) out.push_back(std::to_string(port) + "/" + proto);
-}
 
 std::vector<std::string> network_names(const profile::Service& s) {
   std::vector<std::string> out;
@@ -45,10 +34,25 @@ std::vector<std::string> network_names(const profile::Service& s) {
 
 }  // namespace
 
+std::vector<std::string> port_keys(const std::string& spec) {
+  std::string proto = "tcp", ports = spec;
+  if (auto slash = spec.find('/'); slash != std::string::npos) {
+    proto = spec.substr(slash + 1);
+    ports = spec.substr(0, slash);
+  }
+  auto dash = ports.find('-');
+  int lo = std::atoi(ports.substr(0, dash).c_str());
+  int hi = dash == std::string::npos ? lo : std::atoi(ports.substr(dash + 1).c_str());
+  std::vector<std::string> out;
+  for (int port = lo; port <= hi && port > 0; ++port) out.push_back(std::to_string(port) + "/" + proto);
+  return out;
+}
+
 std::vector<std::string> container_ports(const profile::Service& s) {
   std::vector<std::string> out;
   for (const auto& p : s.ports) out.push_back(std::to_string(p.container_port) + "/" + p.protocol);
-  for (const auto& e : s.expose) add_range(out, e);
+  for (const auto& e : s.expose)
+    for (auto& key : port_keys(e)) out.push_back(std::move(key));
   using K = profile::ProbeSpec::Kind;
   if (s.ready.kind != K::kNone && s.ready.kind != K::kExec && s.ready.port > 0)
     out.push_back(std::to_string(s.ready.port) + "/tcp");

@@ -48,6 +48,10 @@ bool is_sandbox_key(const std::string& service);
 
 // The container ports a service listens on, as "5432/tcp": published, exposed and
 // its readiness probe's port.
+// An `expose` entry as the engine's port keys: "8000" -> 8000/tcp, "8000/udp" -> 8000/udp,
+// "8000-8002" -> 8000/tcp 8001/tcp 8002/tcp.
+std::vector<std::string> port_keys(const std::string& spec);
+
 std::vector<std::string> container_ports(const profile::Service& s);
 
 }  // namespace biodev::plan

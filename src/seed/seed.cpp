@@ -32,6 +32,21 @@ std::string first_set(std::initializer_list<std::string> values) {
   return {};
 }
 
+// The service's Postgres as the host reaches it. The official image's contract, which
+// biodev's own postgres image follows too: the server was initialized with exactly
+// these user, password and database.
+PostgresTarget postgres_target(const SeedContext& ctx) {
+  const profile::Service& s = *ctx.service;
+  PostgresTarget t;
+  t.host = ctx.host;
+  t.container_port = s.ready.port ? s.ready.port : 5432;
+  t.port = host_port(ctx, t.container_port);
+  t.user = first_set({s.env_value("POSTGRES_USER"), "postgres"});
+  t.password = s.env_value("POSTGRES_PASSWORD");
+  t.database = first_set({s.env_value("POSTGRES_DB"), t.user});
+  return t;
+}
+
 std::string current_dir() {
   std::error_code ec;
   auto p = std::filesystem::current_path(ec);
@@ -42,15 +57,7 @@ SeedSummary run_postgres(const SeedContext& ctx, const Progress& progress) {
   const profile::Service& s = *ctx.service;
   // Nothing to run needs no port and no connection (and leaves no ledger table behind).
   if (list_scripts(s.seed.scripts_dir).empty()) return {};
-  PostgresTarget t;
-  t.host = ctx.host;
-  t.container_port = s.ready.port ? s.ready.port : 5432;
-  t.port = host_port(ctx, t.container_port);
-  // The official image's contract, which biodev's own postgres image follows too: the
-  // server was initialized with exactly these.
-  t.user = first_set({s.env_value("POSTGRES_USER"), "postgres"});
-  t.password = s.env_value("POSTGRES_PASSWORD");
-  t.database = first_set({s.env_value("POSTGRES_DB"), t.user});
+  PostgresTarget t = postgres_target(ctx);
 
   PostgresSeedOptions o;
   o.scripts_dir = s.seed.scripts_dir;
@@ -117,13 +124,7 @@ std::string seed_result(const SeedContext& ctx) {
       break;
   }
   try {
-    PostgresTarget t;
-    t.host = ctx.host;
-    t.container_port = s.ready.port ? s.ready.port : 5432;
-    t.port = host_port(ctx, t.container_port);
-    t.user = first_set({s.env_value("POSTGRES_USER"), "postgres"});
-    t.password = s.env_value("POSTGRES_PASSWORD");
-    t.database = first_set({s.env_value("POSTGRES_DB"), t.user});
+    PostgresTarget t = postgres_target(ctx);
     t.connect_timeout_s = 2;
     auto rows = read_postgres_ledger(t);
     if (rows.empty()) return "not seeded yet";

@@ -170,3 +170,19 @@ TEST_CASE("PullProgress: sums layers and counts finished ones") {
   CHECK(p.layers() == 3);
   CHECK(p.last_status() == "Status: Downloaded newer image for postgres:16");
 }
+
+TEST_CASE("LineSplitter: lines split anywhere come whole, per stream; flush hands over the rest") {
+  std::vector<std::string> got;
+  LineSplitter lines([&](StreamId s, const std::string& line) {
+    got.push_back((s == StreamId::kStderr ? "err:" : "out:") + line);
+  });
+  lines.feed(StreamId::kStdout, "a\nb");
+  lines.feed(StreamId::kStderr, "x");
+  lines.feed(StreamId::kStdout, "c\n\nd");
+  lines.feed(StreamId::kStderr, "y\n");
+  CHECK(got == std::vector<std::string>{"out:a", "out:bc", "out:", "err:xy"});
+  lines.flush();
+  CHECK(got.back() == "out:d");
+  lines.flush();  // nothing left: nothing more
+  CHECK(got.size() == 5);
+}
