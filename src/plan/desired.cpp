@@ -166,6 +166,23 @@ std::vector<std::string> aliases_for(const Service& s, const profile::NetworkAtt
 
 std::string hash_of(const json& hashed) { return sha256_hex(hashed.dump()).substr(0, 16); }
 
+// What a container's config hash covers: its create body, the image it runs and the
+// networks it joins after create. Callers add whatever else must give a new container.
+json hash_input(const DesiredContainer& c, const std::string& image_id) {
+  json hashed = {{"body", c.create_body}, {"image_id", image_id}, {"networks", json::array()}};
+  for (const auto& [net, aliases] : c.extra_networks) hashed["networks"].push_back({net, aliases});
+  return hashed;
+}
+
+// The labels on every container biodev makes, service or sandbox.
+void stamp_labels(json& lbl, const profile::Profile& p, const std::string& service, const std::string& config_hash) {
+  lbl[labels::kProject] = p.project;
+  lbl[labels::kService] = service;
+  lbl[labels::kConfigHash] = config_hash;
+  lbl[labels::kProfile] = p.name;
+  lbl[labels::kVersion] = kVersion;
+}
+
 std::string sandbox_container(const profile::Profile& p, const SandboxGroup& g) {
   return container_name(p.project, "sandbox-" + g.members.front());
 }
@@ -207,15 +224,9 @@ DesiredContainer sandbox_desired(const profile::Profile& p, const SandboxGroup& 
                    {"Labels", json::object()}};
   for (size_t i = 1; i < g.networks.size(); ++i)
     c.extra_networks.push_back({engine_network(p, g.networks[i]), aliases[i]});
-  json hashed = {{"body", c.create_body}, {"image_id", o.sandbox_image.id}, {"networks", json::array()}};
-  for (const auto& [net, names] : c.extra_networks) hashed["networks"].push_back({net, names});
-  c.config_hash = hash_of(hashed);
+  c.config_hash = hash_of(hash_input(c, o.sandbox_image.id));
   json& lbl = c.create_body["Labels"];
-  lbl[labels::kProject] = p.project;
-  lbl[labels::kService] = g.key;
-  lbl[labels::kConfigHash] = c.config_hash;
-  lbl[labels::kProfile] = p.name;
-  lbl[labels::kVersion] = kVersion;
+  stamp_labels(lbl, p, g.key, c.config_hash);
   lbl[labels::kRequired] = "false";
   lbl[labels::kSandboxMembers] = join(g.members, ",");
   return c;
@@ -355,8 +366,7 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
       c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
     // The hash covers what the engine receives plus the image id (a rebuilt image means a
     // new container) and the extra networks; not biodev's own bookkeeping labels.
-    json hashed = {{"body", c.create_body}, {"image_id", image.id}, {"networks", json::array()}};
-    for (const auto& [net, aliases] : c.extra_networks) hashed["networks"].push_back({net, aliases});
+    json hashed = hash_input(c, image.id);
     // Inline secret and config bytes: a changed value gives the service a new container.
     for (const auto& g : grant_files(p, s))
       if (g.source->kind != profile::FileSource::Kind::kFile) hashed["grants"][g.target] = sha256_hex(g.source->content);
@@ -365,12 +375,8 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     c.config_hash = hash_of(hashed);
 
     json& lbl = c.create_body["Labels"];
-    lbl[labels::kProject] = p.project;
-    lbl[labels::kService] = s.name;
-    lbl[labels::kConfigHash] = c.config_hash;
+    stamp_labels(lbl, p, s.name, c.config_hash);
     lbl[labels::kVariant] = image.variant;
-    lbl[labels::kProfile] = p.name;
-    lbl[labels::kVersion] = kVersion;
     lbl[labels::kRequired] = s.required ? "true" : "false";
     lbl[labels::kReady] = probe_label(s.ready).dump();
     if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
