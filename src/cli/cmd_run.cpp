@@ -144,9 +144,7 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
     req.timeout_s = a->timeout;
     req.seed = !a->no_seed;
     req.image_mode = images::mode_from(a->offline);
-    // Podman refuses a member created before its sandbox exists (Docker accepts it, and
-    // the planner creates them together), so a run on Podman keeps separate sandboxes.
-    req.shared_sandbox = !a->no_shared_sandbox && !ctx.client().podman();
+    req.shared_sandbox = !a->no_shared_sandbox;
     configure_up_request(ctx, req);
     UpResult up = bring_up(ctx, req);
     int code;

@@ -73,6 +73,9 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
   // Shared sandboxes that start anew: the namespace their members joined is gone, so a
   // member that runs is recreated into the new one. Sandboxes come first in `desired`.
   std::set<std::string> sandbox_restarts;
+  // A member is created after its sandbox: an engine may resolve `container:<name>` at
+  // create (Podman does), and the sandbox's create is on the start path anyway.
+  std::map<std::string, int> sandbox_create;
   for (const auto& c : desired.containers) {
     std::vector<const ObservedContainer*> obs = observed.for_service(c.service);
     auto primary_it = std::find_if(obs.begin(), obs.end(),
@@ -104,7 +107,9 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
     deps.push_back(net_op[hc["NetworkMode"].get<std::string>()]);
     for (const auto& m : hc["Mounts"])
       if (m["Type"] == "volume") deps.push_back(vol_op[m["Source"].get<std::string>()]);
+    if (auto sb = sandbox_create.find(c.sandbox); sb != sandbox_create.end()) deps.push_back(sb->second);
     int create = p.add(OpKind::kCreateContainer, c.service, c.name, primary ? "recreate" : "new", deps);
+    if (c.is_sandbox) sandbox_create[c.service] = create;
     st = {0, c.name, primary ? "recreate" : "new", {create}, true};
     for (const auto& [net, aliases] : c.extra_networks)
       st.deps.push_back(p.add(OpKind::kConnectNetwork, c.service, net, "", {create, net_op[net]}));

@@ -42,7 +42,7 @@ PODMAN_PID=$!
 finish() {
   local rc=$?
   cd /
-  for p in "$PROJECT" "$PROJECT-run" "$DPROJECT"; do "$BIODEV" -p "$p" down -v --yes >/dev/null 2>&1 || true; done
+  for p in "$PROJECT" "$PROJECT-run" "$PROJECT-sb" "$DPROJECT"; do "$BIODEV" -p "$p" down -v --yes >/dev/null 2>&1 || true; done
   kill "$PODMAN_PID" 2>/dev/null || true
   wait "$PODMAN_PID" 2>/dev/null || true
   rm -rf "$WORK" "$PODMAN_DIR"
@@ -107,6 +107,19 @@ expect_exit 0 "$BIODEV" -p "$PROJECT-run" -f bench run -- true
 note "run in $(elapsed "$t")"
 wait_until 20 sh -c "[ \$(curl -fsS --unix-socket $SOCK 'http://localhost/containers/json?all=1&filters=%7B%22label%22%3A%5B%22dev.biodev.project%3D$PROJECT-run%22%5D%7D' | jq length) = 0 ]" ||
   fail "run left containers behind"
+
+note "bench: up --shared-sandbox (members join their sandbox's namespace on Podman too)"
+t=$(now_ms)
+expect_exit 0 "$BIODEV" -p "$PROJECT-sb" -f bench up --shared-sandbox --timeout 300
+note "shared-sandbox up in $(elapsed "$t")"
+expect_exit 0 "$BIODEV" -p "$PROJECT-sb" -f bench health
+expect_exit 0 "$BIODEV" -p "$PROJECT-sb" -f bench --json status
+jq -e '[.services[] | select(.sandbox != null and .sandbox != "")] | length > 0' <<<"$OUT" >/dev/null ||
+  fail "no service in a shared sandbox on Podman: $OUT"
+expect_exit 0 "$BIODEV" -p "$PROJECT-sb" -f bench --json up --shared-sandbox
+[[ $(grep '"type":"result"' <<<"$OUT" | jq -r .changed) == false ]] || fail "warm shared-sandbox up changed something: $OUT"
+expect_exit 0 "$BIODEV" -p "$PROJECT-sb" -f bench down -v --yes
+[[ $(labelled_count containers "$PROJECT-sb") -eq 0 ]] || fail "containers left after the shared-sandbox down"
 
 note "bench: down -v"
 expect_exit 0 "$BIODEV" -p "$PROJECT" -f bench down -v --yes

@@ -141,9 +141,9 @@ TEST_CASE("a service named like a sandbox is refused, naming both") {
                        doctest::Contains("service sandbox-postgres: its container name p-sandbox-postgres"), UsageError);
 }
 
-// The engine takes a member's create before its sandbox exists (container:<name> is
-// resolved at start), so members are created alongside it and started after it.
-TEST_CASE("cold up in shared sandboxes: members created alongside their sandbox, started in it") {
+// Members are created once their sandbox is (Podman resolves container:<name> at
+// create; Docker at start) and started after it.
+TEST_CASE("cold up in shared sandboxes: members created after their sandbox, started in it") {
   DesiredState d = desired_state(plan_profile("stack.yaml"), shared());
   Plan p = reconcile_up(d, ObservedState{}, UpOptions{});
   CHECK(p.to_string() ==
@@ -151,9 +151,9 @@ TEST_CASE("cold up in shared sandboxes: members created alongside their sandbox,
         "2 create-network data (new)\n"
         "3 create-volume pgdata (new)\n"
         "4 create sandbox:postgres (new) after 2\n"
-        "5 create postgres (new) after 3\n"
-        "6 create migrate (new)\n"
-        "7 create redis (new)\n"
+        "5 create postgres (new) after 3,4\n"
+        "6 create migrate (new) after 4\n"
+        "7 create redis (new) after 4\n"
         "8 create api (new) after 1\n"
         "9 connect api after 2,8\n"
         "10 create gateway (new) after 1\n"
