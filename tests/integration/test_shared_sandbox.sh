@@ -39,7 +39,9 @@ done
 for svc in postgres redis inference gateway; do
   id=$(jq -r --arg s "$svc" '.[] | select(.Labels["dev.biodev.service"]==$s) | .Id' <<<"$list")
   mode=$(engine_get "/containers/$id/json" | jq -r .HostConfig.NetworkMode)
-  [[ $mode == "container:${PROJECT}-sandbox-postgres" ]] || fail "$svc has NetworkMode $mode"
+  # Docker stores the sandbox's id when the sandbox exists at the member's create, its name otherwise.
+  [[ $mode == "container:${PROJECT}-sandbox-postgres" || $mode == "container:$(jq -r .Id <<<"$inspect")" ]] ||
+    fail "$svc has NetworkMode $mode"
 done
 
 note "published ports answer from the host; names resolve inside the namespace"
