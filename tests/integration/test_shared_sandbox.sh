@@ -39,9 +39,8 @@ done
 for svc in postgres redis inference gateway; do
   id=$(jq -r --arg s "$svc" '.[] | select(.Labels["dev.biodev.service"]==$s) | .Id' <<<"$list")
   mode=$(engine_get "/containers/$id/json" | jq -r .HostConfig.NetworkMode)
-  # Docker stores the sandbox's id when the sandbox exists at the member's create, its name otherwise.
-  [[ $mode == "container:${PROJECT}-sandbox-postgres" || $mode == "container:$(jq -r .Id <<<"$inspect")" ]] ||
-    fail "$svc has NetworkMode $mode"
+  # A member is created after its sandbox, and Docker stores the id of the container it joins.
+  [[ $mode == "container:$sandbox" ]] || fail "$svc has NetworkMode $mode, not container:$sandbox"
 done
 
 note "published ports answer from the host; names resolve inside the namespace"
