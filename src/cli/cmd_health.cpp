@@ -70,9 +70,8 @@ Row check(docker::Client& client, const plan::ObservedContainer& c, const profil
   }
   auto target = plan::host_probe_target(spec, c.ports, "", client.reach_host());
   if (!target) {
-    docker::json info = client.inspect_container(c.id);
-    for (auto& [name, net] : info["NetworkSettings"]["Networks"].items())
-      if (auto t = plan::host_probe_target(spec, c.ports, net.value("IPAddress", ""), client.reach_host())) {
+    for (const auto& [name, ip] : client.inspect_container(c.id).networks)
+      if (auto t = plan::host_probe_target(spec, c.ports, ip, client.reach_host())) {
         target = t;
         break;
       }

@@ -207,7 +207,7 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
     so.sandbox = c.sandbox;
     so.container = c.name;
     so.published = ops.published(c.service);
-    so.image = c.create_body["Image"].get<std::string>();
+    so.image = c.spec.image;
     so.variant = dopt.images.count(c.service) ? dopt.images[c.service].variant : "";
     auto it = ready_at.find(c.service);
     so.ready = it != ready_at.end();

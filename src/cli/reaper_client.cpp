@@ -64,22 +64,21 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
   if (publish_ip.empty()) publish_ip = "127.0.0.1";
   images::BuildOptions bo;
   images::BuildResult img = images::build_runtime_image(client, bo);
-  docker::json body = {
-      {"Image", img.image},
-      {"Cmd", {"serve", "reaper"}},
-      {"Env", {"BIODEV_REAPER_PROJECT=" + project}},
-      {"User", "0:0"},  // the engine's socket is root's
-      {"Labels", {{labels::kProject, project}, {labels::kReaper, "true"}}},
-      {"ExposedPorts", {{"8080/tcp", docker::json::object()}}},
-      {"HostConfig",
-       {{"AutoRemove", true},
-        {"Init", true},
-        {"Mounts", {{{"Type", "bind"}, {"Source", sock}, {"Target", "/var/run/docker.sock"}}}},
-        {"PortBindings", {{"8080/tcp", {{{"HostIp", publish_ip}, {"HostPort", ""}}}}}}}}};
+  docker::ContainerSpec spec;
+  spec.image = img.image;
+  spec.cmd = {"serve", "reaper"};
+  spec.env = std::vector<std::string>{"BIODEV_REAPER_PROJECT=" + project};
+  spec.user = "0:0";  // the engine's socket is root's
+  spec.labels = {{labels::kProject, project}, {labels::kReaper, "true"}};
+  spec.exposed_ports = std::vector<std::string>{"8080/tcp"};
+  spec.host.auto_remove = true;
+  spec.host.init = true;
+  spec.host.mounts = {{docker::MountSpec::Type::kBind, sock, "/var/run/docker.sock"}};
+  spec.host.port_bindings = std::map<std::string, std::vector<docker::HostPortSpec>>{{"8080/tcp", {{publish_ip, ""}}}};
   std::string name = project + "-reaper";
   std::string id;
   try {
-    id = client.create_container(name, body);
+    id = client.create_container(name, spec);
   } catch (const docker::EngineError& e) {
     if (e.kind() != docker::ErrorKind::kConflict) throw;
     throw Error(ExitCode::kFailed, "project " + project + " already has a reaper (another `biodev run` with -p " +

@@ -15,10 +15,12 @@ void restart_and_wait(Context& ctx, const profile::Profile& p, const plan::Obser
   const profile::Service* s = base && c.variant == "offline" && base->offline ? base->offline.get() : base;
   int grace = s ? s->stop_grace_s : 2;
   ctx.reporter().event({c.service, "restarting"});
-  auto r = client.call("POST", "/containers/" + c.id + "/restart?t=" + std::to_string(grace), nullptr,
-                       std::chrono::seconds(grace + 30));
-  if (r.status >= 300)
-    throw Error(ExitCode::kFailed, "service " + c.service + ": restart failed: " + docker::message_from_body(r.body));
+  try {
+    client.restart_container(c.id, grace);
+  } catch (const docker::EngineError& e) {
+    if (e.kind() == docker::ErrorKind::kUnreachable) throw;
+    throw Error(ExitCode::kFailed, "service " + c.service + ": restart failed: " + e.what());
+  }
   if (s && s->ready.kind != profile::ProbeSpec::Kind::kNone) {
     std::vector<docker::PortBinding> ports;
     for (const auto& x : client.list_containers({{"id", {c.id}}}, true)) ports = x.ports;

@@ -356,6 +356,10 @@ std::string Client::create_container(const std::string& name, const json& body_i
   return id;
 }
 
+std::string Client::create_container(const std::string& name, const ContainerSpec& spec) {
+  return create_container(name, create_body(spec));
+}
+
 void Client::start_container(const std::string& id) {
   HttpResponse r = call("POST", "/containers/" + url_encode(id) + "/start");
   if (r.status == 304) return;  // already running
@@ -416,10 +420,10 @@ void Client::rename_container(const std::string& id, const std::string& new_name
   check(r, fmt::format("rename container {} to {}", id, new_name));
 }
 
-json Client::inspect_container(const std::string& id) {
+ContainerInfo Client::inspect_container(const std::string& id) {
   HttpResponse r = call("GET", "/containers/" + url_encode(id) + "/json");
   check(r, fmt::format("inspect container {}", id));
-  return detail::parse_json(r, "inspect container");
+  return decode_container_info(detail::parse_json(r, "inspect container"));
 }
 
 int Client::wait_container(const std::string& id, const std::string& condition) {

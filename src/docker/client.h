@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "docker/container_info.h"
+#include "docker/container_spec.h"
 #include "docker/decoders.h"
 #include "docker/transport.h"
 
@@ -25,13 +27,6 @@ using json = nlohmann::json;
 
 // Label filters: {"label": ["dev.biodev.project=foo"]} -> ?filters=<urlencoded json>.
 using Filters = std::map<std::string, std::vector<std::string>>;
-
-struct PortBinding {
-  int container_port = 0;
-  std::string protocol = "tcp";
-  std::string host_ip;  // "" when not published
-  int host_port = 0;    // 0 when not published
-};
 
 struct ContainerSummary {
   std::string id;
@@ -76,6 +71,11 @@ struct ImageInfo {
   std::vector<std::string> tags;
   std::map<std::string, std::string> labels;
   long long size = 0;
+  std::string created;  // RFC 3339, as the engine reports it
+  std::vector<std::string> onbuild;  // Config.OnBuild triggers
+  // The image's Config document as the engine keeps it (Env, Cmd, Entrypoint, OnBuild,
+  // ...): what a container of it starts from, for the Dockerfile assembler to extend.
+  json config = json::object();
 };
 
 struct LogOptions {
@@ -171,6 +171,7 @@ class Client {
   // Containers
   std::vector<ContainerSummary> list_containers(const Filters& filters, bool all = true);
   std::string create_container(const std::string& name, const json& body);  // returns id
+  std::string create_container(const std::string& name, const ContainerSpec& spec);
   void start_container(const std::string& id);  // 304 (already started) is not an error
   void stop_container(const std::string& id, int timeout_s);  // 304 is not an error
   void kill_container(const std::string& id, const std::string& signal = "KILL");
@@ -181,7 +182,7 @@ class Client {
   void unpause_container(const std::string& id);
   void remove_container(const std::string& id, bool force, bool volumes = false);
   void rename_container(const std::string& id, const std::string& new_name);
-  json inspect_container(const std::string& id);
+  ContainerInfo inspect_container(const std::string& id);
   // Long poll: blocks until the container is not running; returns its exit code.
   int wait_container(const std::string& id, const std::string& condition = "not-running");
   // One sample (?stream=false: the engine takes two readings a moment apart for CPU).
@@ -195,6 +196,7 @@ class Client {
   // Networks
   std::vector<NetworkSummary> list_networks(const Filters& filters);
   std::string create_network(const std::string& name, const json& body);  // returns id
+  std::string create_network(const NetworkSpec& spec);
   void remove_network(const std::string& id);
   void connect_network(const std::string& network, const std::string& container,
                        const std::vector<std::string>& aliases);
@@ -203,11 +205,19 @@ class Client {
 
   // Volumes
   std::vector<VolumeSummary> list_volumes(const Filters& filters);
-  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels);
+  // driver "" = the engine's default ("local").
+  void create_volume(const std::string& name, const std::map<std::string, std::string>& labels,
+                     const std::string& driver = "", const std::map<std::string, std::string>& driver_opts = {});
+  // Whether a network / volume of that name (or id) exists.
+  bool network_exists(const std::string& name);
+  bool volume_exists(const std::string& name);
   void remove_volume(const std::string& name, bool force = false);
 
   // Images
   std::optional<ImageInfo> inspect_image(const std::string& ref);  // nullopt on 404
+  // DELETE /images/{ref}: the engine refuses (kConflict) while a tag, a child image or
+  // a container refers to it.
+  void remove_image(const std::string& ref);
   // POST /images/create?fromImage=&tag= ; progress to sink. Every failure the engine
   // reports (errorDetail in the stream, or an HTTP error status) -> kPullFailed, with the
   // HTTP status kept (200 for in-stream errors).
@@ -251,6 +261,9 @@ class Client {
   // engine ends the stream (it went away: the caller reconnects).
   void container_events(const Filters& filters, const std::function<bool(const ContainerEvent&)>& sink,
                         long long since_s = 0);
+  // The container events from since_s until now: a bounded query (the stream ends at
+  // now). Empty when the engine refuses the query.
+  std::vector<ContainerEvent> recent_container_events(const Filters& filters, long long since_s);
 
   // Request helpers for endpoints without a typed function: `path` gets the version
   // prefix, `body` is sent as JSON. Transport failures throw; HTTP error statuses are

@@ -75,6 +75,8 @@ std::string Client::create_network(const std::string& name, const json& body) {
   return detail::str(detail::parse_json(r, "create network"), "Id");
 }
 
+std::string Client::create_network(const NetworkSpec& spec) { return create_network(spec.name, create_body(spec)); }
+
 void Client::remove_network(const std::string& id) {
   HttpResponse r = call("DELETE", "/networks/" + url_encode(id));
   check(r, fmt::format("remove network {}", id));
@@ -124,11 +126,31 @@ std::vector<VolumeSummary> Client::list_volumes(const Filters& filters) {
   return out;
 }
 
-void Client::create_volume(const std::string& name,
-                           const std::map<std::string, std::string>& labels) {
+void Client::create_volume(const std::string& name, const std::map<std::string, std::string>& labels,
+                           const std::string& driver, const std::map<std::string, std::string>& driver_opts) {
   json body = {{"Name", name}, {"Labels", labels}};
+  if (!driver.empty()) body["Driver"] = driver;
+  if (!driver_opts.empty()) body["DriverOpts"] = driver_opts;
   HttpResponse r = call("POST", "/volumes/create", &body);
   check(r, fmt::format("create volume {}", name));
+}
+
+namespace {
+bool exists(Client& c, const std::string& what, const std::string& path) {
+  HttpResponse r = c.call("GET", path);
+  if (r.status == 404) return false;
+  if (r.status >= 200 && r.status < 300) return true;
+  std::string message = message_from_body(r.body);
+  throw EngineError(classify(r.status, message), r.status, fmt::format("inspect {}: {}", what, message));
+}
+}  // namespace
+
+bool Client::network_exists(const std::string& name) {
+  return exists(*this, "network " + name, "/networks/" + url_encode(name));
+}
+
+bool Client::volume_exists(const std::string& name) {
+  return exists(*this, "volume " + name, "/volumes/" + url_encode(name));
 }
 
 void Client::remove_volume(const std::string& name, bool force) {
@@ -155,7 +177,17 @@ std::optional<ImageInfo> Client::inspect_image(const std::string& ref) {
     info.labels = detail::string_map(*config, "Labels");
   }
   info.size = doc.value("Size", 0LL);
+  info.created = detail::str(doc, "Created");
+  if (auto config = doc.find("Config"); config != doc.end() && config->is_object()) {
+    info.config = *config;
+    info.onbuild = detail::string_list(*config, "OnBuild");
+  }
   return info;
+}
+
+void Client::remove_image(const std::string& ref) {
+  HttpResponse r = call("DELETE", "/images/" + ref);
+  check(r, fmt::format("remove image {}", ref));
 }
 
 void Client::pull_image(const std::string& ref, const ProgressSink& sink) {
@@ -440,6 +472,32 @@ std::optional<ContainerEvent> parse_container_event(const json& event) {
   if (auto t = event.find("timeNano"); t != event.end() && t->is_number()) e.time_ns = t->get<long long>();
   if (e.id.empty() || e.action.empty()) return std::nullopt;
   return e;
+}
+
+std::vector<ContainerEvent> Client::recent_container_events(const Filters& filters, long long since_s) {
+  // `until` as seconds.nanoseconds of now: a whole second rounded up makes the engine
+  // hold the stream open until that second has passed (up to a second per call).
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  Filters f = filters;
+  f["type"] = {"container"};
+  Query q;
+  q.add("since", std::to_string(since_s));
+  q.add("until", fmt::format("{}.{:09d}", ns / 1'000'000'000, ns % 1'000'000'000));
+  q.add_encoded("filters", encode_filters(f));
+  HttpResponse r = call("GET", "/events" + q.str(), nullptr, std::chrono::seconds(10));
+  std::vector<ContainerEvent> out;
+  if (r.status >= 300) return out;
+  JsonLinesDecoder decoder([&](const json& event) {
+    if (auto e = parse_container_event(event)) out.push_back(std::move(*e));
+  });
+  try {
+    decoder.feed(r.body);
+    decoder.finish();
+  } catch (const EngineError&) {
+    // A malformed line: the events before it are what the engine said.
+  }
+  return out;
 }
 
 void Client::container_events(const Filters& filters, const std::function<bool(const ContainerEvent&)>& sink,

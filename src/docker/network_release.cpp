@@ -32,11 +32,9 @@ bool remove_network_when_free(Client& client, const std::string& id, std::chrono
     bool freed = false;                // an endpoint of a gone container disconnected
     for (const auto& [cid, endpoint_name] : net.endpoints) {
       try {
-        json info = client.inspect_container(cid);
-        std::string name = info.value("Name", cid);
-        if (!name.empty() && name[0] == '/') name.erase(0, 1);
-        json state = info.value("State", json::object());
-        holders.push_back(fmt::format("{} ({})", name, state.is_object() ? state.value("Status", "unknown") : "unknown"));
+        ContainerInfo info = client.inspect_container(cid);
+        holders.push_back(fmt::format("{} ({})", info.name.empty() ? cid : info.name,
+                                      info.status.empty() ? "unknown" : info.status));
       } catch (const EngineError& e) {
         if (e.kind() != ErrorKind::kNotFound) throw;
         // An endpoint left behind by a container that is gone. With its container gone,

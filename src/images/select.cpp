@@ -33,22 +33,19 @@ bool is_runtime(const std::string& ref) { return ref.starts_with("biodev/runtime
 
 // True when the runtime image is older than the binary that would package itself:
 // checked by timestamps so a warm `up` does not hash a large binary every time.
-bool runtime_stale(const docker::ImageInfo& info, docker::Client& client) {
+bool runtime_stale(const docker::ImageInfo& info) {
   struct stat st {};
   if (stat("/proc/self/exe", &st) != 0) return false;
-  auto j = client.call("GET", "/images/" + info.id + "/json");
-  auto body = nlohmann::json::parse(j.body, nullptr, false);
-  if (body.is_discarded()) return true;
   // "2026-11-25T15:01:02.123456789Z": compare as text against the binary's mtime.
-  std::string created = body.value("Created", "");
+  const std::string& created = info.created;
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&st.st_mtime));
   return created.substr(0, 19) < std::string(buf);
 }
 
 // A present image is current unless biodev builds it and its recipe has moved on.
-bool current(docker::Client& client, const std::string& ref, const docker::ImageInfo& info) {
-  if (is_runtime(ref)) return !runtime_stale(info, client);
+bool current(const std::string& ref, const docker::ImageInfo& info) {
+  if (is_runtime(ref)) return !runtime_stale(info);
   if (auto recipe = recipe_for_image(ref)) {
     auto it = info.labels.find(kRecipeLabel);
     return it != info.labels.end() && it->second == recipe->hash;
@@ -64,7 +61,7 @@ class Obtainer {
   // The image id of `ref`, building or pulling it when missing or stale. Throws.
   std::string obtain(const std::string& ref, bool allow_pull, bool always_pull = false) {
     bool own = is_runtime(ref) || recipe_for_image(ref);
-    if (auto info = client_.inspect_image(ref); info && current(client_, ref, *info) && !(always_pull && !own))
+    if (auto info = client_.inspect_image(ref); info && current(ref, *info) && !(always_pull && !own))
       return info->id;
     std::string subject = "image " + ref;
     auto t0 = std::chrono::steady_clock::now();

@@ -76,7 +76,7 @@ void remove_leftover(docker::Client& client, const std::string& image) {
   if (image.empty()) return;
   try {
     auto info = client.inspect_image(image);
-    if (info && info->tags.empty()) client.call("DELETE", "/images/" + image);
+    if (info && info->tags.empty()) client.remove_image(image);
   } catch (const std::exception&) {
     // Best effort: the build error is what the user needs to see.
   }
@@ -139,15 +139,12 @@ std::optional<std::string> try_assemble(docker::Client& client, const BuildConte
     const std::map<std::string, std::string> args(spec.args.begin(), spec.args.end());
     std::string base = assembly_base(instructions, args);
     if (base.empty() || base == "scratch") return std::nullopt;
-    docker::HttpResponse r = client.call("GET", "/images/" + base + "/json");
-    if (r.status >= 300) return std::nullopt;  // not here (404): the builder pulls it, or names it missing
-    auto info = nlohmann::json::parse(r.body, nullptr, false);
-    if (!info.is_object() || !info.contains("Config") || !info["Config"].is_object()) return std::nullopt;
-    const auto& onbuild = info["Config"].value("OnBuild", nlohmann::json());
-    if (onbuild.is_array() && !onbuild.empty()) return std::nullopt;  // triggers only the builder runs
-    Assembly a = plan_assembly(instructions, args, info["Config"]);
+    auto info = client.inspect_image(base);
+    if (!info) return std::nullopt;  // not here: the builder pulls it, or names it missing
+    if (!info->onbuild.empty()) return std::nullopt;  // triggers only the builder runs
+    Assembly a = plan_assembly(instructions, args, info->config);
     rep.event({service, "building", "assembling " + tag + " on " + base + " (no RUN: no builder needed)"});
-    return assemble_image(client, ctx, a, info.value("Id", base), tag, image_labels, temp_root());
+    return assemble_image(client, ctx, a, info->id.empty() ? base : info->id, tag, image_labels, temp_root());
   } catch (const AssemblyError& e) {
     throw Error(ExitCode::kFailed, build_failure_at(service, dockerfile, instructions, e.line, e.what()));
   }

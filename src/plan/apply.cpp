@@ -20,17 +20,6 @@ using namespace std::chrono;
 
 namespace {
 
-// The first address (networks by name) of a container's inspect document; "" when it
-// has none (not running).
-std::string first_network_ip(const docker::json& inspect) {
-  auto settings = inspect.find("NetworkSettings");
-  if (settings == inspect.end() || !settings->is_object()) return "";
-  auto nets = settings->find("Networks");
-  if (nets == settings->end() || !nets->is_object()) return "";
-  for (const auto& [name, net] : nets->items())
-    if (net.is_object() && !net.value("IPAddress", "").empty()) return net.value("IPAddress", "");
-  return "";
-}
 
 }  // namespace
 
@@ -155,18 +144,10 @@ void EngineOps::create_volume(const Op& op) {
   lbl[labels::kProject] = ctx_.desired->project;
   lbl[labels::kVolume] = op.subject;
   if (spec && !spec->service.empty()) lbl[labels::kService] = spec->service;  // an anonymous volume
-  if (!spec || (spec->driver.empty() && spec->driver_opts.empty())) {
+  if (spec)
+    ctx_.client->create_volume(op.target, lbl, spec->driver, spec->driver_opts);
+  else
     ctx_.client->create_volume(op.target, lbl);
-  } else {
-    // A driver and its options: the typed call sends neither.
-    docker::json body = {{"Name", op.target}, {"Labels", lbl}, {"Driver", spec->driver.empty() ? "local" : spec->driver}};
-    if (!spec->driver_opts.empty()) body["DriverOpts"] = spec->driver_opts;
-    docker::HttpResponse r = ctx_.client->call("POST", "/volumes/create", &body);
-    if (r.status < 200 || r.status >= 300) {
-      std::string message = docker::message_from_body(r.body);
-      throw EngineError(docker::classify(r.status, message), r.status, "create volume " + op.target + ": " + message);
-    }
-  }
   report("volume " + op.subject, "created");
 }
 
@@ -177,7 +158,7 @@ void EngineOps::create_network(const Op& op) {
   docker::Client& c = *ctx_.client;
   std::string id, how = "created";
   try {
-    id = c.create_network(n->full_name, n->create_body);
+    id = c.create_network(n->spec);
   } catch (const EngineError& e) {
     // An up killed while its create was in flight: the engine finishes the create
     // after the snapshot of this up was taken. Ours by label: adopt it.
@@ -207,21 +188,17 @@ std::string EngineOps::network_id(const std::string& full_name) const {
 
 // The create body with networks named by id: names can be ambiguous (the engine allows
 // two networks of one name), ids cannot. The config hash stays on the names.
-docker::json EngineOps::body_with_network_ids(const DesiredContainer& d) const {
-  docker::json body = d.create_body;
-  auto& hc = body["HostConfig"];
-  std::string first = hc["NetworkMode"].get<std::string>();
-  hc["NetworkMode"] = network_id(first);
-  docker::json endpoints = docker::json::object();
-  for (auto& [name, cfg] : body["NetworkingConfig"]["EndpointsConfig"].items()) endpoints[network_id(name)] = cfg;
-  body["NetworkingConfig"]["EndpointsConfig"] = endpoints;
-  return body;
+docker::ContainerSpec EngineOps::spec_with_network_ids(const DesiredContainer& d) const {
+  docker::ContainerSpec spec = d.spec;
+  spec.host.network_mode = network_id(spec.host.network_mode);
+  if (spec.endpoint) spec.endpoint->network = network_id(spec.endpoint->network);
+  return spec;
 }
 
 void EngineOps::create(const Op& op) {
   const DesiredContainer* d = ctx_.desired->find(op.subject);
   report(op.subject, "creating", op.reason);
-  docker::json body = body_with_network_ids(*d);
+  docker::ContainerSpec spec = spec_with_network_ids(*d);
   std::string id;
   // The name can be taken by an `up` that was killed after this one observed the engine:
   // its container is ours to replace. If that up was killed while its create was still
@@ -230,7 +207,7 @@ void EngineOps::create(const Op& op) {
   auto deadline = steady_clock::now() + 10s;
   for (;;) {
     try {
-      id = ctx_.client->create_container(d->name, body);
+      id = ctx_.client->create_container(d->name, spec);
       break;
     } catch (const EngineError& e) {
       if (e.kind() == ErrorKind::kConflict) {
@@ -258,7 +235,7 @@ void EngineOps::create(const Op& op) {
       }
       if (e.kind() == ErrorKind::kNotFound)
         throw EngineError(e.kind(), e.status(),
-                          "service " + op.subject + ": image " + body["Image"].get<std::string>() +
+                          "service " + op.subject + ": image " + spec.image +
                               " not found: run `biodev images build`, or `biodev up` with a registry");
       throw EngineError(e.kind(), e.status(), "service " + op.subject + ": " + e.what());
     }
@@ -283,9 +260,7 @@ void EngineOps::remove_duplicate_networks() {
 
 EngineOps::NameHolder EngineOps::name_holder(const std::string& name) const {
   try {
-    docker::json info = ctx_.client->inspect_container(name);
-    const auto& lbl = info["Config"]["Labels"];
-    bool ours = lbl.is_object() && lbl.value(labels::kProject, "") == ctx_.desired->project;
+    bool ours = ctx_.client->inspect_container(name).label(labels::kProject) == ctx_.desired->project;
     return ours ? NameHolder::kThisProject : NameHolder::kOther;
   } catch (const EngineError& e) {
     if (e.kind() == ErrorKind::kUnreachable) throw;
@@ -345,7 +320,7 @@ void EngineOps::record_ports(const std::string& service, const std::string& id) 
   if (d && !d->sandbox.empty()) {
     // A member of a shared sandbox: its ports and address are the sandbox's, recorded
     // when the sandbox started (its start is a dependency of this one).
-    std::string own = d->create_body["Labels"].value(labels::kSandboxPorts, "");
+    std::string own = d->spec.label(labels::kSandboxPorts);
     std::vector<std::string> mine = split(own, ',');
     std::lock_guard lock(mu_);
     std::vector<docker::PortBinding> bindings;
@@ -356,32 +331,18 @@ void EngineOps::record_ports(const std::string& service, const std::string& id) 
     ips_[service] = ips_[d->sandbox];
     return;
   }
-  bool wants_ports = d ? !d->create_body["HostConfig"].value("PortBindings", docker::json::object()).empty()
+  bool wants_ports = d ? d->spec.host.port_bindings && !d->spec.host.port_bindings->empty()
                        : ctx_.profile && !this->service(service).ports.empty();
   for (int attempt = 0; attempt < 20; ++attempt) {
-    docker::json info = ctx_.client->inspect_container(id);
+    docker::ContainerInfo info = ctx_.client->inspect_container(id);
     std::vector<docker::PortBinding> bindings;
-    const auto& ports = info["NetworkSettings"]["Ports"];
-    if (ports.is_object()) {
-      for (auto it = ports.begin(); it != ports.end(); ++it) {
-        auto parts = split(it.key(), '/');
-        if (!it.value().is_array()) continue;
-        for (const auto& b : it.value()) {
-          docker::PortBinding pb;
-          pb.container_port = std::stoi(parts[0]);
-          pb.protocol = parts.size() > 1 ? parts[1] : "tcp";
-          pb.host_ip = b.value("HostIp", "");
-          pb.host_port = std::stoi(b.value("HostPort", "0"));
-          if (pb.host_ip == "::") continue;  // the IPv4 binding is enough for host probes
-          bindings.push_back(pb);
-        }
-      }
-    }
+    for (const auto& pb : info.published_ports)
+      if (pb.host_ip != "::") bindings.push_back(pb);  // the IPv4 binding is enough for host probes
     bool complete = !wants_ports || !bindings.empty();
     {
       std::lock_guard lock(mu_);
       ports_[service] = bindings;
-      ips_[service] = first_network_ip(info);
+      ips_[service] = info.first_ip();
     }
     if (complete) return;
     std::this_thread::sleep_for(milliseconds(5));  // moby#42860: map filled just after start
@@ -400,8 +361,8 @@ void EngineOps::await_ready(const Op& op) {
     known_ip = ips_.count(op.subject) ? ips_[op.subject] : "";
   }
   auto died = [&]() -> std::optional<std::string> {
-    docker::json info = ctx_.client->inspect_container(id);
-    if (info["State"].value("Running", false)) return std::nullopt;
+    docker::ContainerInfo info = ctx_.client->inspect_container(id);
+    if (info.running) return std::nullopt;
     return stop_reason(info, &s);
   };
   // "service X exited with code 1; last log lines:\n    ..."
@@ -415,7 +376,7 @@ void EngineOps::await_ready(const Op& op) {
   auto target = host_probe_target(s.ready, ports, "", reach);
   if (!target && !known_ip.empty()) target = host_probe_target(s.ready, ports, known_ip, reach);
   if (!target) {
-    bridge_ip = first_network_ip(ctx_.client->inspect_container(id));
+    bridge_ip = ctx_.client->inspect_container(id).first_ip();
     target = host_probe_target(s.ready, ports, bridge_ip, reach);
     // A container that already exited has no ports: say that, not "unreachable".
     if (auto why = died()) throw failed(*why);

@@ -63,7 +63,7 @@ class EngineOps {
   void record_ports(const std::string& service, const std::string& id);
   const profile::Service& service(const std::string& name) const;
   std::string network_id(const std::string& full_name) const;
-  docker::json body_with_network_ids(const DesiredContainer& d) const;
+  docker::ContainerSpec spec_with_network_ids(const DesiredContainer& d) const;
   // Who holds a container name that a create was refused for.
   enum class NameHolder { kThisProject, kOther, kNoneVisible };
   NameHolder name_holder(const std::string& container_name) const;

@@ -39,121 +39,98 @@ json probe_label(const profile::ProbeSpec& p) {
   return j;
 }
 
-json mounts_json(const profile::Profile& p, const Service& s) {
-  json mounts = json::array();
+std::vector<docker::MountSpec> mounts_of(const profile::Profile& p, const Service& s) {
+  std::vector<docker::MountSpec> mounts;
   for (const auto& m : s.mounts) {
-    json j = {{"Target", m.target}, {"ReadOnly", m.read_only}};
+    docker::MountSpec out;
+    out.target = m.target;
+    out.read_only = m.read_only;
     switch (m.type) {
       case MountSpec::Type::kBind:
-        j["Type"] = "bind";
-        j["Source"] = m.source;
+        out.type = docker::MountSpec::Type::kBind;
+        out.source = m.source;
         break;
       case MountSpec::Type::kVolume:
-        j["Type"] = "volume";
-        j["Source"] = engine_volume(p, m.source);
+        out.type = docker::MountSpec::Type::kVolume;
+        out.source = engine_volume(p, m.source);
         break;
       case MountSpec::Type::kTmpfs:
-        j["Type"] = "tmpfs";
-        if (m.tmpfs_size) j["TmpfsOptions"] = {{"SizeBytes", m.tmpfs_size}};
+        out.type = docker::MountSpec::Type::kTmpfs;
+        out.tmpfs_size = m.tmpfs_size;
         break;
     }
-    mounts.push_back(j);
+    mounts.push_back(out);
   }
   for (const auto& g : grant_files(p, s))
-    mounts.push_back({{"Type", "bind"}, {"Source", g.host_path}, {"Target", g.target}, {"ReadOnly", true}});
+    mounts.push_back({docker::MountSpec::Type::kBind, g.host_path, g.target, true, 0});
   return mounts;
 }
 
-// The compose-level HostConfig keys, each only when set (an unchanged profile keeps its
-// config hash).
-void compose_host_config(json& hc, const Service& s) {
-  auto list = [&](const char* key, const std::vector<std::string>& v) {
-    if (!v.empty()) hc[key] = v;
-  };
-  list("CapAdd", s.cap_add);
-  list("CapDrop", s.cap_drop);
-  list("SecurityOpt", s.security_opt);
-  list("Dns", s.dns);
-  list("GroupAdd", s.group_add);
-  if (!s.extra_hosts.empty()) {
-    json hosts = json::array();
-    // Compose writes "host=ip" too; the engine takes "host:ip".
-    for (std::string h : s.extra_hosts) {
-      if (auto eq = h.find('='); eq != std::string::npos) h[eq] = ':';
-      hosts.push_back(h);
-    }
-    hc["ExtraHosts"] = hosts;
+// "/dev/x[:/dev/y[:rwm]]", as compose writes a device.
+docker::DeviceMapping device_mapping(const std::string& d) {
+  std::vector<std::string> parts;
+  for (size_t at = 0;;) {
+    size_t colon = d.find(':', at);
+    parts.push_back(d.substr(at, colon - at));
+    if (colon == std::string::npos) break;
+    at = colon + 1;
   }
-  if (s.privileged) hc["Privileged"] = true;
-  if (s.read_only_rootfs) hc["ReadonlyRootfs"] = true;
-  if (s.shm_size > 0) hc["ShmSize"] = s.shm_size;
-  if (!s.ulimits.empty()) {
-    json u = json::array();
-    for (const auto& l : s.ulimits) u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
-    hc["Ulimits"] = u;
+  return {parts[0], parts.size() > 1 ? parts[1] : parts[0], parts.size() > 2 ? parts[2] : "rwm"};
+}
+
+// The compose-level HostConfig fields (each sent only when set, so an unchanged profile
+// keeps its config hash).
+void compose_host_config(docker::HostConfigSpec& hc, const Service& s) {
+  hc.cap_add = s.cap_add;
+  hc.cap_drop = s.cap_drop;
+  hc.security_opt = s.security_opt;
+  hc.dns = s.dns;
+  hc.group_add = s.group_add;
+  // Compose writes "host=ip" too; the engine takes "host:ip".
+  for (std::string h : s.extra_hosts) {
+    if (auto eq = h.find('='); eq != std::string::npos) h[eq] = ':';
+    hc.extra_hosts.push_back(h);
   }
-  if (!s.sysctls.empty()) hc["Sysctls"] = s.sysctls;
-  if (!s.device_requests.empty()) {
-    json reqs = json::array();
-    for (const auto& d : s.device_requests) {
-      json caps = json::array();
-      if (!d.capabilities.empty()) caps.push_back(d.capabilities);
-      json r = {{"Driver", d.driver}, {"Count", d.count}, {"Capabilities", caps}};
-      if (!d.device_ids.empty()) r["DeviceIDs"] = d.device_ids;
-      if (!d.options.empty()) r["Options"] = d.options;
-      reqs.push_back(r);
-    }
-    hc["DeviceRequests"] = reqs;
-  }
-  if (!s.devices.empty()) {
-    json devs = json::array();
-    for (const auto& d : s.devices) {
-      std::vector<std::string> parts;
-      for (size_t at = 0;;) {
-        size_t colon = d.find(':', at);
-        parts.push_back(d.substr(at, colon - at));
-        if (colon == std::string::npos) break;
-        at = colon + 1;
-      }
-      std::string in = parts.size() > 1 ? parts[1] : parts[0];
-      devs.push_back({{"PathOnHost", parts[0]},
-                      {"PathInContainer", in},
-                      {"CgroupPermissions", parts.size() > 2 ? parts[2] : "rwm"}});
-    }
-    hc["Devices"] = devs;
-  }
-  if (!s.ipc.empty()) hc["IpcMode"] = s.ipc;
-  if (!s.pid.empty()) hc["PidMode"] = s.pid;
-  if (s.resources.memory_reservation_bytes > 0) hc["MemoryReservation"] = s.resources.memory_reservation_bytes;
-  if (s.resources.pids_limit > 0) hc["PidsLimit"] = s.resources.pids_limit;
-  if (s.restart == "on-failure" && s.restart_max_retries > 0)
-    hc["RestartPolicy"]["MaximumRetryCount"] = s.restart_max_retries;
+  hc.privileged = s.privileged;
+  hc.readonly_rootfs = s.read_only_rootfs;
+  hc.shm_size = s.shm_size;
+  for (const auto& l : s.ulimits) hc.ulimits.push_back({l.name, l.soft, l.hard});
+  hc.sysctls = s.sysctls;
+  for (const auto& d : s.device_requests)
+    hc.device_requests.push_back({d.driver, d.count, d.device_ids, d.capabilities, d.options});
+  for (const auto& d : s.devices) hc.devices.push_back(device_mapping(d));
+  hc.ipc_mode = s.ipc;
+  hc.pid_mode = s.pid;
+  hc.memory_reservation = s.resources.memory_reservation_bytes;
+  hc.pids_limit = s.resources.pids_limit;
+  hc.restart_max_retries = s.restart_max_retries;
 }
 
 bool is_loopback_ip(const std::string& ip) { return ip == "127.0.0.1" || ip == "::1" || ip == "localhost"; }
 
-void add_port_bindings(json& bindings, const Service& s, const DesiredOptions& o) {
+using PortBindings = std::map<std::string, std::vector<docker::HostPortSpec>>;
+
+void add_port_bindings(PortBindings& bindings, const Service& s, const DesiredOptions& o) {
   for (const auto& port : s.ports) {
     std::string key = std::to_string(port.container_port) + "/" + port.protocol;
     // HostPort "" asks the engine to pick a free port.
     bindings[key].push_back(
-        {{"HostIp", !o.loopback_publish_ip.empty() && is_loopback_ip(port.host_ip) ? o.loopback_publish_ip
-                                                                                    : port.host_ip},
-         {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
+        {!o.loopback_publish_ip.empty() && is_loopback_ip(port.host_ip) ? o.loopback_publish_ip : port.host_ip,
+         port.host_port ? std::to_string(port.host_port) : std::string()});
   }
 }
 
-json host_config(const profile::Profile& p, const Service& s, const DesiredOptions& o) {
-  json hc = {{"Init", s.init},
-             {"RestartPolicy", {{"Name", s.restart}}},
-             {"Mounts", mounts_json(p, s)},
-             {"NetworkMode", s.network_mode.empty() ? engine_network(p, s.networks.front().network)
-                                                    : network_mode(p, s)}};
-  json bindings = json::object();
+docker::HostConfigSpec host_config(const profile::Profile& p, const Service& s, const DesiredOptions& o) {
+  docker::HostConfigSpec hc;
+  hc.init = s.init;
+  hc.restart_policy = s.restart;
+  hc.mounts = mounts_of(p, s);
+  hc.network_mode = s.network_mode.empty() ? engine_network(p, s.networks.front().network) : network_mode(p, s);
+  PortBindings bindings;
   add_port_bindings(bindings, s, o);
-  hc["PortBindings"] = bindings;
-  if (s.resources.cpus > 0) hc["NanoCpus"] = std::llround(s.resources.cpus * 1e9);
-  if (s.resources.memory_bytes > 0) hc["Memory"] = s.resources.memory_bytes;
+  hc.port_bindings = bindings;
+  if (s.resources.cpus > 0) hc.nano_cpus = std::llround(s.resources.cpus * 1e9);
+  hc.memory = s.resources.memory_bytes;
   compose_host_config(hc, s);
   return hc;
 }
@@ -169,13 +146,13 @@ std::string hash_of(const json& hashed) { return sha256_hex(hashed.dump()).subst
 // What a container's config hash covers: its create body, the image it runs and the
 // networks it joins after create. Callers add whatever else must give a new container.
 json hash_input(const DesiredContainer& c, const std::string& image_id) {
-  json hashed = {{"body", c.create_body}, {"image_id", image_id}, {"networks", json::array()}};
+  json hashed = {{"body", docker::create_body(c.spec)}, {"image_id", image_id}, {"networks", json::array()}};
   for (const auto& [net, aliases] : c.extra_networks) hashed["networks"].push_back({net, aliases});
   return hashed;
 }
 
 // The labels on every container biodev makes, service or sandbox.
-void stamp_labels(json& lbl, const profile::Profile& p, const std::string& service, const std::string& config_hash) {
+void stamp_labels(std::map<std::string, std::string>& lbl, const profile::Profile& p, const std::string& service, const std::string& config_hash) {
   lbl[labels::kProject] = p.project;
   lbl[labels::kService] = service;
   lbl[labels::kConfigHash] = config_hash;
@@ -196,11 +173,12 @@ DesiredContainer sandbox_desired(const profile::Profile& p, const SandboxGroup& 
   c.name = sandbox_container(p, g);
   c.is_sandbox = true;
   c.stop_grace_s = 1;
-  json exposed = json::object(), bindings = json::object();
+  std::vector<std::string> exposed;
+  PortBindings bindings;
   std::vector<std::vector<std::string>> aliases(g.networks.size());
   for (const Service* s : members) {
     add_port_bindings(bindings, *s, o);
-    for (const auto& port : container_ports(*s)) exposed[port] = json::object();
+    for (const auto& port : container_ports(*s)) exposed.push_back(port);
     for (size_t i = 0; i < g.networks.size(); ++i)
       for (const auto& a : s->networks)
         if (a.network == g.networks[i]) {
@@ -209,23 +187,19 @@ DesiredContainer sandbox_desired(const profile::Profile& p, const SandboxGroup& 
         }
   }
   std::string first = engine_network(p, g.networks.front());
-  c.create_body = {{"Image", o.sandbox_image.ref},
-                   {"Cmd", {"serve", "sandbox"}},
-                   {"Hostname", "sandbox-" + g.members.front()},
-                   {"StopTimeout", c.stop_grace_s},
-                   {"ExposedPorts", exposed},
-                   {"HostConfig",
-                    {{"Init", false},
-                     {"RestartPolicy", {{"Name", "no"}}},
-                     {"Mounts", json::array()},
-                     {"NetworkMode", first},
-                     {"PortBindings", bindings}}},
-                   {"NetworkingConfig", {{"EndpointsConfig", {{first, {{"Aliases", aliases[0]}}}}}}},
-                   {"Labels", json::object()}};
+  docker::ContainerSpec& spec = c.spec;
+  spec.image = o.sandbox_image.ref;
+  spec.cmd = {"serve", "sandbox"};
+  spec.hostname = "sandbox-" + g.members.front();
+  spec.stop_timeout = c.stop_grace_s;
+  spec.exposed_ports = exposed;
+  spec.host.network_mode = first;
+  spec.host.port_bindings = bindings;
+  spec.endpoint = docker::EndpointSpec{first, aliases[0]};
   for (size_t i = 1; i < g.networks.size(); ++i)
     c.extra_networks.push_back({engine_network(p, g.networks[i]), aliases[i]});
   c.config_hash = hash_of(hash_input(c, o.sandbox_image.id));
-  json& lbl = c.create_body["Labels"];
+  auto& lbl = c.spec.labels;
   stamp_labels(lbl, p, g.key, c.config_hash);
   lbl[labels::kRequired] = "false";
   lbl[labels::kSandboxMembers] = join(g.members, ",");
@@ -234,12 +208,12 @@ DesiredContainer sandbox_desired(const profile::Profile& p, const SandboxGroup& 
 
 // A member joins its sandbox's namespace: the engine refuses a hostname, exposed or
 // published ports and endpoints of its own there (they are the sandbox's).
-void join_sandbox(json& body, const std::string& sandbox_name) {
-  body.erase("Hostname");
-  body.erase("ExposedPorts");
-  body.erase("NetworkingConfig");
-  body["HostConfig"].erase("PortBindings");
-  body["HostConfig"]["NetworkMode"] = "container:" + sandbox_name;
+void join_sandbox(docker::ContainerSpec& spec, const std::string& sandbox_name) {
+  spec.hostname.reset();
+  spec.exposed_ports.reset();
+  spec.endpoint.reset();
+  spec.host.port_bindings.reset();
+  spec.host.network_mode = "container:" + sandbox_name;
 }
 
 }  // namespace
@@ -250,18 +224,20 @@ const Service& effective_service(const Service& s, const DesiredOptions& o) {
   return s;
 }
 
-json container_body(const profile::Profile& p, const Service& s, const ImageChoice& image,
-                    const DesiredOptions& o) {
-  json body = {{"Image", image.ref}, {"StopTimeout", s.stop_grace_s}};
+docker::ContainerSpec container_spec(const profile::Profile& p, const Service& s, const ImageChoice& image,
+                                     const DesiredOptions& o) {
+  docker::ContainerSpec spec;
+  spec.image = image.ref;
+  spec.stop_timeout = s.stop_grace_s;
   // A container sharing another's network namespace cannot have a hostname of its own.
-  if (s.network_mode.empty()) body["Hostname"] = s.hostname.empty() ? s.name : s.hostname;
-  else if (!s.hostname.empty() && !network_mode(p, s).starts_with("container:")) body["Hostname"] = s.hostname;
-  if (!s.stop_signal.empty()) body["StopSignal"] = s.stop_signal;
-  if (s.tty) body["Tty"] = true;
-  if (s.stdin_open) body["OpenStdin"] = true;
-  if (!s.command.empty()) body["Cmd"] = s.command;
-  if (!s.entrypoint.empty()) body["Entrypoint"] = s.entrypoint;
-  json env = json::array();
+  if (s.network_mode.empty()) spec.hostname = s.hostname.empty() ? s.name : s.hostname;
+  else if (!s.hostname.empty() && !network_mode(p, s).starts_with("container:")) spec.hostname = s.hostname;
+  spec.stop_signal = s.stop_signal;
+  spec.tty = s.tty;
+  spec.open_stdin = s.stdin_open;
+  spec.cmd = s.command;
+  spec.entrypoint = s.entrypoint;
+  std::vector<std::string> env;
   for (const auto& [k, v] : s.env) env.push_back(k + "=" + v);
   if (s.gateway && o.gateway_spec) {
     // The gateway checks the services as they will run: offline variants applied.
@@ -269,35 +245,28 @@ json container_body(const profile::Profile& p, const Service& s, const ImageChoi
     for (auto& svc : effective.services) svc = effective_service(svc, o);
     env.push_back("BIODEV_GATEWAY_SPEC=" + o.gateway_spec(effective));
   }
-  body["Env"] = env;
-  if (!s.user.empty()) body["User"] = s.user;
-  if (!s.working_dir.empty()) body["WorkingDir"] = s.working_dir;
-  json exposed = json::object();
-  for (const auto& port : s.ports) exposed[std::to_string(port.container_port) + "/" + port.protocol] = json::object();
+  spec.env = env;
+  spec.user = s.user;
+  spec.working_dir = s.working_dir;
+  std::vector<std::string> exposed;
+  for (const auto& port : s.ports) exposed.push_back(std::to_string(port.container_port) + "/" + port.protocol);
   for (const auto& e : s.expose)
-    for (const auto& key : port_keys(e)) exposed[key] = json::object();
-  body["ExposedPorts"] = exposed;
-  if (s.healthcheck && s.healthcheck->test == std::vector<std::string>{"NONE"}) {
-    body["Healthcheck"] = {{"Test", s.healthcheck->test}};  // the image's healthcheck, disabled
-  } else if (s.healthcheck) {
-    body["Healthcheck"] = {{"Test", s.healthcheck->test},
-                           {"Interval", ns(s.healthcheck->interval_ms)},
-                           {"Timeout", ns(s.healthcheck->timeout_ms)},
-                           {"StartPeriod", ns(s.healthcheck->start_period_ms)},
-                           {"Retries", s.healthcheck->retries}};
-    // Dropped by the client for engines before API 1.44 (docker/client.h).
-    if (s.healthcheck->start_interval_ms > 0) body["Healthcheck"]["StartInterval"] = ns(s.healthcheck->start_interval_ms);
+    for (const auto& key : port_keys(e)) exposed.push_back(key);
+  spec.exposed_ports = exposed;
+  if (s.healthcheck) {
+    const auto& h = *s.healthcheck;
+    // ["NONE"]: the image's healthcheck, disabled (only the test is sent).
+    // StartInterval is dropped by the client for engines before API 1.44 (docker/client.h).
+    spec.healthcheck = docker::HealthcheckSpec{h.test,          ns(h.interval_ms), ns(h.timeout_ms),
+                                               ns(h.start_period_ms), ns(h.start_interval_ms), h.retries};
   }
-  body["HostConfig"] = host_config(p, s, o);
+  spec.host = host_config(p, s, o);
   if (s.network_mode.empty()) {
     const auto& first = s.networks.front();
-    body["NetworkingConfig"] = {
-        {"EndpointsConfig", {{engine_network(p, first.network), {{"Aliases", aliases_for(s, first)}}}}}};
+    spec.endpoint = docker::EndpointSpec{engine_network(p, first.network), aliases_for(s, first)};
   }
-  json user_labels = json::object();
-  for (const auto& [k, v] : s.labels) user_labels[k] = v;
-  body["Labels"] = user_labels;
-  return body;
+  spec.labels = s.labels;
+  return spec;
 }
 
 DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
@@ -306,18 +275,17 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
   for (const auto& n : p.networks) {
     if (n.external) continue;  // made elsewhere (check_external)
     std::string full = engine_network(p, n.name);
-    json lbl = n.labels;
-    lbl[labels::kProject] = p.project;
-    lbl[labels::kNetwork] = n.name;
-    json body = {{"Name", full},
-                 {"Driver", n.driver.empty() ? "bridge" : n.driver},
-                 {"Internal", n.internal},
-                 {"CheckDuplicate", true},
-                 {"Labels", lbl}};
-    if (!n.driver_opts.empty()) body["Options"] = n.driver_opts;
-    if (n.attachable) body["Attachable"] = true;
-    if (n.enable_ipv6) body["EnableIPv6"] = true;
-    d.networks.push_back({n.name, full, body});
+    docker::NetworkSpec spec;
+    spec.name = full;
+    spec.driver = n.driver.empty() ? "bridge" : n.driver;
+    spec.internal = n.internal;
+    spec.attachable = n.attachable;
+    spec.enable_ipv6 = n.enable_ipv6;
+    spec.labels = n.labels;
+    spec.labels[labels::kProject] = p.project;
+    spec.labels[labels::kNetwork] = n.name;
+    spec.options = n.driver_opts;
+    d.networks.push_back({n.name, full, spec});
   }
   for (const auto& v : p.volumes)
     if (!v.external) d.volumes.push_back({v.name, engine_volume(p, v.name)});
@@ -357,10 +325,10 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     DesiredContainer c;
     c.service = s.name;
     c.name = service_container(p, s.name);
-    c.create_body = container_body(p, s, image, o);
+    c.spec = container_spec(p, s, image, o);
     if (group) {
       c.sandbox = group->key;
-      join_sandbox(c.create_body, sandbox_container(p, *group));
+      join_sandbox(c.spec, sandbox_container(p, *group));
     }
     for (size_t i = 1; i < s.networks.size() && s.network_mode.empty() && !group; ++i)
       c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
@@ -374,7 +342,7 @@ DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
     if (group) hashed["sandbox"] = sandbox_hash[group->key];
     c.config_hash = hash_of(hashed);
 
-    json& lbl = c.create_body["Labels"];
+    auto& lbl = c.spec.labels;
     stamp_labels(lbl, p, s.name, c.config_hash);
     lbl[labels::kVariant] = image.variant;
     lbl[labels::kRequired] = s.required ? "true" : "false";

@@ -1,6 +1,7 @@
 // Turns the Profile into the exact Engine objects it means: network and container
-// create bodies, and a config hash per container over everything the engine receives.
-// Pure: the same profile and images always give byte-identical bodies and hashes.
+// specs (docker/container_spec.h), and a config hash per container over everything the
+// engine receives. Pure: the same profile and images always give byte-identical create
+// bodies and hashes.
 #pragma once
 
 #include <functional>
@@ -34,8 +35,8 @@ const profile::Service& effective_service(const profile::Service& s, const Desir
 
 DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o);
 
-// The container create body for one service (exposed for tests).
-json container_body(const profile::Profile& p, const profile::Service& s, const ImageChoice& image,
-                    const DesiredOptions& o);
+// The container spec for one service, before biodev's own labels (exposed for tests).
+docker::ContainerSpec container_spec(const profile::Profile& p, const profile::Service& s, const ImageChoice& image,
+                                     const DesiredOptions& o);
 
 }  // namespace biodev::plan

@@ -28,22 +28,15 @@ std::string service_container(const profile::Profile& p, const std::string& serv
 
 void check_external(docker::Client& client, const profile::Profile& p) {
   std::vector<std::string> missing;
-  auto exists = [&](const std::string& path) {
-    docker::HttpResponse r = client.call("GET", path);
-    if (r.status == 404) return false;
-    if (r.status >= 200 && r.status < 300) return true;
-    std::string message = docker::message_from_body(r.body);
-    throw docker::EngineError(docker::classify(r.status, message), r.status, "inspect " + path + ": " + message);
-  };
   for (const auto& n : p.networks) {
     std::string name = engine_network(p, n.name);
-    if (n.external && !exists("/networks/" + docker::url_encode(name)))
+    if (n.external && !client.network_exists(name))
       missing.push_back("network " + name + " is declared external but does not exist: create it first "
                         "(docker network create " + name + ")");
   }
   for (const auto& v : p.volumes) {
     std::string name = engine_volume(p, v.name);
-    if (v.external && !exists("/volumes/" + docker::url_encode(name)))
+    if (v.external && !client.volume_exists(name))
       missing.push_back("volume " + name + " is declared external but does not exist: create it first "
                         "(docker volume create " + name + ")");
   }

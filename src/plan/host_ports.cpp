@@ -148,34 +148,24 @@ std::vector<std::optional<bool>> own_claims(docker::Client& client, const Observ
                                             const std::vector<HostPort>& busy) {
   std::vector<std::optional<bool>> out(busy.size());
   for (const auto& c : observed.containers) {
-    nlohmann::json info;
+    docker::ContainerInfo info;
     try {
       info = client.inspect_container(c.id);
     } catch (const docker::EngineError& e) {
       if (e.kind() == docker::ErrorKind::kUnreachable) throw;
       continue;  // gone since the snapshot
     }
-    bool running = info["State"].value("Running", false);
     for (size_t i = 0; i < busy.size(); ++i)
-      if (claims_host_port(info, busy[i].port)) out[i] = out[i].value_or(false) || running;
+      if (claims_host_port(info, busy[i].port)) out[i] = out[i].value_or(false) || info.running;
   }
   return out;
 }
 
 }  // namespace
 
-bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& port) {
-  auto hc = inspect.find("HostConfig");
-  if (hc == inspect.end() || !hc->is_object()) return false;
-  auto pb = hc->find("PortBindings");
-  if (pb == hc->end() || !pb->is_object()) return false;
-  for (auto it = pb->begin(); it != pb->end(); ++it) {
-    auto slash = it.key().find('/');
-    std::string protocol = slash == std::string::npos ? "tcp" : it.key().substr(slash + 1);
-    if (protocol != port.protocol || !it.value().is_array()) continue;
-    for (const auto& b : it.value())
-      if (b.is_object() && b.value("HostPort", "") == std::to_string(port.host_port)) return true;
-  }
+bool claims_host_port(const docker::ContainerInfo& info, const profile::PortSpec& port) {
+  for (const auto& b : info.requested_ports)
+    if (b.protocol == port.protocol && b.host_port != 0 && b.host_port == port.host_port) return true;
   return false;
 }
 

@@ -35,7 +35,7 @@ void check_host_ports(const std::vector<HostPort>& ports);
 
 // True when a container's inspect document binds `port` on the host
 // (HostConfig.PortBindings): what it claims before it runs, or while the engine starts it.
-bool claims_host_port(const nlohmann::json& inspect, const profile::PortSpec& port);
+bool claims_host_port(const docker::ContainerInfo& info, const profile::PortSpec& port);
 
 // The check an `up` runs: the ports of host_ports_to_check() in use must be held by no
 // one, or by this project's own containers. A busy port that a running container of the

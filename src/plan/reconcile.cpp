@@ -103,10 +103,9 @@ Plan reconcile_up(const DesiredState& desired, const ObservedState& observed, co
       removal = p.add(OpKind::kRemoveContainer, c.service, primary->id, why, {stop});
     }
     std::vector<int> deps{removal};
-    const json& hc = c.create_body["HostConfig"];
-    deps.push_back(net_op[hc["NetworkMode"].get<std::string>()]);
-    for (const auto& m : hc["Mounts"])
-      if (m["Type"] == "volume") deps.push_back(vol_op[m["Source"].get<std::string>()]);
+    deps.push_back(net_op[c.spec.host.network_mode]);
+    for (const auto& m : c.spec.host.mounts)
+      if (m.type == docker::MountSpec::Type::kVolume) deps.push_back(vol_op[m.source]);
     if (auto sb = sandbox_create.find(c.sandbox); sb != sandbox_create.end()) deps.push_back(sb->second);
     int create = p.add(OpKind::kCreateContainer, c.service, c.name, primary ? "recreate" : "new", deps);
     if (c.is_sandbox) sandbox_create[c.service] = create;

@@ -1,10 +1,7 @@
 #include "plan/settle.h"
 
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <map>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -14,49 +11,28 @@ namespace biodev::plan {
 
 namespace {
 
-// The project's container events from `since_s` (seconds since the epoch) until now,
-// one JSON document each (a bounded query: `until` makes the stream end).
-std::vector<nlohmann::json> recent_events(docker::Client& client, const std::string& project, long long since_s,
-                                          const nlohmann::json& extra_filters) {
-  // `until` as seconds.nanoseconds of now: a whole second rounded up makes the engine
-  // hold the stream open until that second has passed (up to a second per `up`).
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  char until[32];
-  std::snprintf(until, sizeof until, "%lld.%09lld", static_cast<long long>(ns / 1'000'000'000),
-                static_cast<long long>(ns % 1'000'000'000));
-  nlohmann::json filters = {{"type", {"container"}}, {"label", {std::string(labels::kProject) + "=" + project}}};
-  for (auto& [k, v] : extra_filters.items()) filters[k] = v;
-  std::string path = "/events?since=" + std::to_string(since_s) + "&until=" + until +
-                     "&filters=" + docker::url_encode(filters.dump());
-  docker::HttpResponse r = client.call("GET", path, nullptr, std::chrono::seconds(10));
-  std::vector<nlohmann::json> out;
-  if (r.status >= 300) return out;  // no events: plan on the snapshot as it is
-  std::istringstream lines(r.body);
-  for (std::string line; std::getline(lines, line);) {
-    auto e = nlohmann::json::parse(line, nullptr, false);
-    if (e.is_object() && e.contains("id")) out.push_back(std::move(e));
-  }
-  return out;
+// The project's container events of these kinds from `since_s` until now.
+std::vector<docker::ContainerEvent> project_events(docker::Client& client, const std::string& project,
+                                                   long long since_s, std::vector<std::string> kinds) {
+  return client.recent_container_events(
+      {{"label", {std::string(labels::kProject) + "=" + project}}, {"event", std::move(kinds)}}, since_s);
 }
 
 // A stop signals SIGTERM (or the image's stop signal), then SIGKILL; other kills (a
 // reload's SIGHUP) leave the container running.
-bool is_stop_kill(const nlohmann::json& e) {
-  std::string sig = e["Actor"]["Attributes"].value("signal", "");
+bool is_stop_kill(const docker::ContainerEvent& e) {
+  std::string sig = e.attribute("signal");
   return sig == "15" || sig == "9" || sig == "2" || sig == "3";
 }
-
-std::string action_of(const nlohmann::json& e) { return e.value("Action", e.value("status", "")); }
 
 // The last of kill / die / start / destroy per container id, from the engine's events
 // of the last minute.
 std::map<std::string, std::string> last_lifecycle_events(docker::Client& client, const std::string& project) {
   long long now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::map<std::string, std::string> last;
-  for (const auto& e : recent_events(client, project, now - 60, {{"event", {"kill", "die", "start", "destroy"}}})) {
-    std::string action = action_of(e);
-    if (action == "kill" && !is_stop_kill(e)) continue;
-    last[e.value("id", "")] = action;
+  for (const auto& e : project_events(client, project, now - 60, {"kill", "die", "start", "destroy"})) {
+    if (e.action == "kill" && !is_stop_kill(e)) continue;
+    last[e.id] = e.action;
   }
   return last;
 }
@@ -96,14 +72,13 @@ std::set<std::string> stopped_through_engine(docker::Client& client, const std::
   long long now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   long long since_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count();
   // In the engine's order: a start clears what a stop before it did, but for `since`.
-  for (const auto& e : recent_events(client, project, now - 300, {{"event", {"kill", "start"}}})) {
-    std::string id = e.value("id", "");
-    if (!ids.count(id)) continue;
-    if (action_of(e) == "start") {
-      out.erase(id);
+  for (const auto& e : project_events(client, project, now - 300, {"kill", "start"})) {
+    if (!ids.count(e.id)) continue;
+    if (e.action == "start") {
+      out.erase(e.id);
     } else if (is_stop_kill(e)) {
-      out.insert(id);
-      if (e.value("timeNano", 0LL) >= since_ns) during.insert(id);
+      out.insert(e.id);
+      if (e.time_ns >= since_ns) during.insert(e.id);
     }
   }
   out.insert(during.begin(), during.end());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "docker/client.h"
+#include "docker/container_spec.h"
 #include "profile/model.h"
 
 namespace biodev::plan {
@@ -25,7 +26,7 @@ struct ImageChoice {
 struct DesiredNetwork {
   std::string name;       // profile name: "bio_net"
   std::string full_name;  // engine name: "<project>_bio_net"
-  json create_body;
+  docker::NetworkSpec spec;
 };
 
 struct DesiredVolume {
@@ -36,7 +37,7 @@ struct DesiredVolume {
 struct DesiredContainer {
   std::string service;
   std::string name;  // "<project>-<service>"
-  json create_body;  // POST /containers/create body, labels included
+  docker::ContainerSpec spec;  // what POST /containers/create receives, labels included
   std::string config_hash;
   // Networks beyond the first are joined by a connect call after create (API < 1.44
   // accepts one endpoint at create time).

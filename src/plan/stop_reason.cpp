@@ -17,14 +17,10 @@ std::string memory_size(long long bytes) {
                                                               : fmt::format("{:.1f} {}", v, units[u]);
 }
 
-std::string stop_reason(const nlohmann::json& inspect, const profile::Service* service) {
-  const nlohmann::json empty = nlohmann::json::object();
-  const auto& st = inspect.contains("State") && inspect["State"].is_object() ? inspect["State"] : empty;
-  std::string code = "exited with code " + std::to_string(st.value("ExitCode", -1));
-  if (!st.value("OOMKilled", false)) return code;
-  long long limit = 0;
-  if (inspect.contains("HostConfig") && inspect["HostConfig"].is_object())
-    limit = inspect["HostConfig"].value("Memory", 0LL);
+std::string stop_reason(const docker::ContainerInfo& info, const profile::Service* service) {
+  std::string code = "exited with code " + std::to_string(info.exit_code);
+  if (!info.oom_killed) return code;
+  long long limit = info.memory_limit;
   std::string pool = service ? service->pool : "";
   // Without a limit the machine itself ran out of memory: nothing in the profile to raise.
   if (limit <= 0)

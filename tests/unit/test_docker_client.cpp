@@ -262,7 +262,7 @@ TEST_CASE("container calls: 304 is success, errors carry kind and engine text") 
   CHECK(message == "create container db: Conflict. The container name \"/db\" is already in use");
 
   f.fake->reply(201, R"({"Id":"e90e34656806","Warnings":[]})");
-  CHECK(f.client.create_container("db", {{"Image", "postgres:16"}}) == "e90e34656806");
+  CHECK(f.client.create_container("db", json{{"Image", "postgres:16"}}) == "e90e34656806");
   CHECK(f.fake->last().target == "/v1.41/containers/create?name=db");
   CHECK(json::parse(f.fake->last().body) == json{{"Image", "postgres:16"}});
 

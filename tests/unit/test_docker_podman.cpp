@@ -155,7 +155,7 @@ TEST_CASE("client on Podman: list in Docker's shape, errors classified, commit w
            R"(already in use by 9bd3: that name is already in use","response":500})");
   ErrorKind kind = ErrorKind::kServer;
   try {
-    f.client.create_container("p-redis", {{"Image", "biodev/redis:7"}});
+    f.client.create_container("p-redis", json{{"Image", "biodev/redis:7"}});
   } catch (const EngineError& e) {
     kind = e.kind();
   }

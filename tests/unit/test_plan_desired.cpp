@@ -75,7 +75,7 @@ TEST_CASE("compose HostConfig and Config fields reach the create body as compose
   s.healthcheck = profile::Healthcheck{{"CMD", "redis-cli", "ping"}, 1000, 500, 2000, 100, 3};
   DesiredState d = desired_state(p, {});
   const DesiredContainer& c = container(d, "redis");
-  const json& b = c.create_body;
+  const json b = docker::create_body(c.spec);
   const json& hc = b["HostConfig"];
   CHECK(c.name == "my-redis");
   CHECK(hc["CapAdd"] == json{"NET_ADMIN"});
@@ -110,7 +110,7 @@ TEST_CASE("compose HostConfig and Config fields reach the create body as compose
 TEST_CASE("a disabled healthcheck sends only Test NONE") {
   profile::Profile p = stack();
   svc(p, "redis").healthcheck = profile::Healthcheck{{"NONE"}};
-  CHECK(container(desired_state(p, {}), "redis").create_body["Healthcheck"] == json{{"Test", {"NONE"}}});
+  CHECK(docker::create_body(container(desired_state(p, {}), "redis").spec)["Healthcheck"] == json{{"Test", {"NONE"}}});
 }
 
 TEST_CASE("network_mode: service:x joins x's container, after x starts, with no networks of its own") {
@@ -119,13 +119,13 @@ TEST_CASE("network_mode: service:x joins x's container, after x starts, with no 
   svc(p, "postgres").container_name = "pg";
   svc(p, "api").network_mode = "host";
   DesiredState d = desired_state(p, {});
-  const json& redis = container(d, "redis").create_body;
+  const json redis = docker::create_body(container(d, "redis").spec);
   CHECK(redis["HostConfig"]["NetworkMode"] == "container:pg");
   CHECK_FALSE(redis.contains("NetworkingConfig"));
   CHECK_FALSE(redis.contains("Hostname"));
   CHECK(container(d, "redis").depends_started == std::vector<std::string>{"postgres"});
   const DesiredContainer& api = container(d, "api");
-  CHECK(api.create_body["HostConfig"]["NetworkMode"] == "host");
+  CHECK(docker::create_body(api.spec)["HostConfig"]["NetworkMode"] == "host");
   CHECK(api.extra_networks.empty());
 }
 
@@ -141,15 +141,15 @@ TEST_CASE("networks and volumes: external ones are required, not made; name:, dr
   DesiredState d = desired_state(p, {});
   REQUIRE(d.networks.size() == 1);
   CHECK(d.networks[0].full_name == "shared-data");
-  CHECK(d.networks[0].create_body["Options"] == json{{"com.docker.network.bridge.name", "br-data"}});
-  CHECK(d.networks[0].create_body["Labels"]["team"] == "db");
-  CHECK(d.networks[0].create_body["Labels"]["dev.biodev.project"] == "p");
-  CHECK(d.networks[0].create_body["Attachable"] == true);
+  CHECK(docker::create_body(d.networks[0].spec)["Options"] == json{{"com.docker.network.bridge.name", "br-data"}});
+  CHECK(docker::create_body(d.networks[0].spec)["Labels"]["team"] == "db");
+  CHECK(docker::create_body(d.networks[0].spec)["Labels"]["dev.biodev.project"] == "p");
+  CHECK(docker::create_body(d.networks[0].spec)["Attachable"] == true);
   CHECK(d.volumes.empty());
-  const json& pg = container(d, "postgres").create_body;
+  const json pg = docker::create_body(container(d, "postgres").spec);
   CHECK(pg["HostConfig"]["Mounts"][0]["Source"] == "pg-prod-copy");
   CHECK(pg["HostConfig"]["NetworkMode"] == "shared-data");
-  CHECK(container(d, "gateway").create_body["HostConfig"]["NetworkMode"] == "front");
+  CHECK(docker::create_body(container(d, "gateway").spec)["HostConfig"]["NetworkMode"] == "front");
 }
 
 TEST_CASE("secrets and configs are read-only bind mounts of biodev's copies; inline values are hashed") {
@@ -160,7 +160,7 @@ TEST_CASE("secrets and configs are read-only bind mounts of biodev's copies; inl
   s.secrets = {{"db_password", "", "", "", -1, {}}};
   s.configs = {{"app_conf", "/etc/app.conf", "", "", -1, {}}};
   DesiredState d = desired_state(p, {});
-  const json& mounts = container(d, "api").create_body["HostConfig"]["Mounts"];
+  const json mounts = docker::create_body(container(d, "api").spec)["HostConfig"]["Mounts"];
   REQUIRE(mounts.size() == 2);
   CHECK(mounts[0] == json{{"Type", "bind"}, {"Source", grants_dir("p") + "/secrets/api-db_password"},
                           {"Target", "/run/secrets/db_password"}, {"ReadOnly", true}});
@@ -235,7 +235,7 @@ TEST_CASE("an anonymous volume is a volume of the project, mounted like a named 
   CHECK(volumes == "pgdata=p_pgdata web_anon_ad806e3f6c69=p_web_anon_ad806e3f6c69 "
                    "web_anon_4f7cfe6fcd42=p_web_anon_4f7cfe6fcd42 ");
   const DesiredContainer& web = container(d, "web");
-  CHECK(web.create_body["HostConfig"]["Mounts"] ==
+  CHECK(docker::create_body(web.spec)["HostConfig"]["Mounts"] ==
         json::array({{{"Target", "/app/node_modules"}, {"ReadOnly", false}, {"Type", "volume"},
                       {"Source", "p_web_anon_ad806e3f6c69"}},
                      {{"Target", "/cache"}, {"ReadOnly", true}, {"Type", "volume"},

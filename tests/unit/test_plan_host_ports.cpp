@@ -130,6 +130,12 @@ TEST_CASE("an address not on this machine is left to the engine") {
   CHECK_FALSE(host_port_in_use(p));
 }
 
+namespace {
+bool claims(const nlohmann::json& inspect, const profile::PortSpec& port) {
+  return claims_host_port(docker::decode_container_info(inspect), port);
+}
+}  // namespace
+
 TEST_CASE("a container claims the host ports its create body binds, started or not") {
   // As GET /containers/{id}/json answers for a container created with 15432:5432 and
   // 15353:53/udp, before its start: NetworkSettings.Ports is still empty then.
@@ -139,13 +145,13 @@ TEST_CASE("a container claims the host ports its create body binds, started or n
       "5432/tcp": [{"HostIp": "127.0.0.1", "HostPort": "15432"}],
       "53/udp": [{"HostIp": "", "HostPort": "15353"}]}},
     "NetworkSettings": {"Ports": {}}})");
-  CHECK(claims_host_port(info, loopback(15432)));
-  CHECK(claims_host_port(info, loopback(15353, "udp")));
-  CHECK_FALSE(claims_host_port(info, loopback(15353)));  // TCP 15353 is not claimed
-  CHECK_FALSE(claims_host_port(info, loopback(15433)));
-  CHECK_FALSE(claims_host_port(nlohmann::json::parse(R"({"HostConfig": {"PortBindings": null}})"),
+  CHECK(claims(info, loopback(15432)));
+  CHECK(claims(info, loopback(15353, "udp")));
+  CHECK_FALSE(claims(info, loopback(15353)));  // TCP 15353 is not claimed
+  CHECK_FALSE(claims(info, loopback(15433)));
+  CHECK_FALSE(claims(nlohmann::json::parse(R"({"HostConfig": {"PortBindings": null}})"),
                                loopback(15432)));
-  CHECK_FALSE(claims_host_port(nlohmann::json::object(), loopback(15432)));
+  CHECK_FALSE(claims(nlohmann::json::object(), loopback(15432)));
 }
 
 TEST_CASE("a busy port that a running container of the project claims is its own, whatever the list says") {

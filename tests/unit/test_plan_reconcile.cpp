@@ -148,7 +148,7 @@ TEST_CASE("config hash changes with the image id and the command, not with biode
   CHECK(hash(a) != hash(b));
   CHECK(hash(a) == hash(c));
   DesiredState d = desired(a);
-  const json& body = d.find("redis")->create_body;
+  const json body = docker::create_body(d.find("redis")->spec);
   CHECK(body["Labels"]["dev.biodev.project"] == "p");
   CHECK(body["HostConfig"]["Init"] == true);
   CHECK(body["NetworkingConfig"]["EndpointsConfig"]["p_data"]["Aliases"] == json{"redis"});

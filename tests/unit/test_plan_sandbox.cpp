@@ -81,7 +81,7 @@ TEST_CASE("the sandbox holds the group's ports and names; members join it with n
   REQUIRE(sb);
   CHECK(sb->is_sandbox);
   CHECK(sb->name == "p-sandbox-api");
-  const json& body = sb->create_body;
+  const json body = docker::create_body(sb->spec);
   CHECK(body["Image"] == "biodev/runtime:1");
   CHECK(body["Cmd"] == json::array({"serve", "sandbox"}));
   CHECK(body["HostConfig"]["NetworkMode"] == "p_app");
@@ -97,19 +97,19 @@ TEST_CASE("the sandbox holds the group's ports and names; members join it with n
   const DesiredContainer* api = d.find("api");
   REQUIRE(api);
   CHECK(api->sandbox == "sandbox:api");
-  CHECK(api->create_body["HostConfig"]["NetworkMode"] == "container:p-sandbox-api");
-  CHECK_FALSE(api->create_body.contains("Hostname"));
-  CHECK_FALSE(api->create_body.contains("ExposedPorts"));
-  CHECK_FALSE(api->create_body.contains("NetworkingConfig"));
-  CHECK_FALSE(api->create_body["HostConfig"].contains("PortBindings"));
+  CHECK(docker::create_body(api->spec)["HostConfig"]["NetworkMode"] == "container:p-sandbox-api");
+  CHECK_FALSE(docker::create_body(api->spec).contains("Hostname"));
+  CHECK_FALSE(docker::create_body(api->spec).contains("ExposedPorts"));
+  CHECK_FALSE(docker::create_body(api->spec).contains("NetworkingConfig"));
+  CHECK_FALSE(docker::create_body(api->spec)["HostConfig"].contains("PortBindings"));
   CHECK(api->extra_networks.empty());
-  CHECK(api->create_body["Labels"][labels::kSandbox] == "sandbox:api");
-  CHECK(api->create_body["Labels"][labels::kSandboxPorts] == "8000/tcp");
+  CHECK(docker::create_body(api->spec)["Labels"][labels::kSandbox] == "sandbox:api");
+  CHECK(docker::create_body(api->spec)["Labels"][labels::kSandboxPorts] == "8000/tcp");
   CHECK(api->depends_started == std::vector<std::string>{"sandbox:api"});
 
   // A service that needs a namespace of its own keeps its body as without sandboxes.
   DesiredState separate = desired_state(p, DesiredOptions{});
-  CHECK(d.find("cache")->create_body == separate.find("cache")->create_body);
+  CHECK(docker::create_body(d.find("cache")->spec) == docker::create_body(separate.find("cache")->spec));
   CHECK(d.find("cache")->config_hash == separate.find("cache")->config_hash);
   CHECK(d.find("api")->config_hash != separate.find("api")->config_hash);
 }

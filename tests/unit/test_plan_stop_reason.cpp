@@ -6,10 +6,17 @@
 using namespace biodev;
 using namespace biodev::plan;
 
+namespace {
+// The reason from an inspect document as the engine sends it.
+std::string reason(const nlohmann::json& inspect, const profile::Service* s) {
+  return stop_reason(docker::decode_container_info(inspect), s);
+}
+}  // namespace
+
 TEST_CASE("a container that exited by itself says its exit code") {
   auto info = nlohmann::json::parse(R"({"State": {"Status": "exited", "ExitCode": 1, "OOMKilled": false}})");
-  CHECK(stop_reason(info, nullptr) == "exited with code 1");
-  CHECK(stop_reason(nlohmann::json::object(), nullptr) == "exited with code -1");
+  CHECK(reason(info, nullptr) == "exited with code 1");
+  CHECK(reason(nlohmann::json::object(), nullptr) == "exited with code -1");
 }
 
 TEST_CASE("a container the OOM killer ended names its memory limit and its pool") {
@@ -18,15 +25,15 @@ TEST_CASE("a container the OOM killer ended names its memory limit and its pool"
   profile::Service redis;
   redis.name = "redis";
   redis.pool = "memory";
-  CHECK(stop_reason(info, &redis) ==
+  CHECK(reason(info, &redis) ==
         "was killed by the kernel's OOM killer (out of memory) at its memory limit of 256 MiB (pool memory): "
         "it needs more; raise the memory of pool memory (or the service's resources.memory) in the profile");
   redis.pool.clear();
-  CHECK(stop_reason(info, &redis) ==
+  CHECK(reason(info, &redis) ==
         "was killed by the kernel's OOM killer (out of memory) at its memory limit of 256 MiB: it needs more; "
         "raise its resources.memory in the profile");
   info["HostConfig"]["Memory"] = 0;
-  CHECK(stop_reason(info, nullptr) ==
+  CHECK(reason(info, nullptr) ==
         "exited with code 137: the kernel's OOM killer ended it (the machine ran out of memory; it has no memory "
         "limit)");
 }
