@@ -26,6 +26,10 @@ RUNTIME_PACKAGES=(mmdebstrap curl jq socat ca-certificates docker-compose python
 # catatonit runs `init: true` containers (Podman looks for it, not for docker.io's tini),
 # netavark and aardvark-dns give its networks the DNS that service names need.
 RUNTIME_PACKAGES+=(podman catatonit netavark aardvark-dns)
+# Go for the lease example's Go test helper (examples/leases/go, standard library only,
+# run by tests/integration/test_leases.sh; its Jest example's packages come from npm
+# there, as the other npm test clients do).
+RUNTIME_PACKAGES+=(golang-go)
 # Chromium, the real browser `biodev ui`'s page is tested in, headless
 # (tests/integration/test_ui_dashboard.sh, driven by playwright-core from npm).
 RUNTIME_PACKAGES+=(chromium)

@@ -3,14 +3,25 @@
 # seeds (rows, buckets with their objects, collections), release leaving nothing behind,
 # reclaim when a keepalive connection closes and when a TTL passes
 # (checks/leases_check.py, with psycopg, redis-py and boto3); the template database
-# rebuilt when a seed script is added; `biodev lease` for shell scripts; the pytest
-# example (test_leases_run.sh runs it under `biodev run`).
+# rebuilt when a seed script is added; `biodev lease` for shell scripts; the pytest, Jest
+# and Go examples (test_leases_run.sh runs the pytest one under `biodev run`).
 source "$(dirname "$0")/lib.sh"
 require_engine
 new_project
 PROJECT="lease-it-$$"
 /usr/bin/python3 -c 'import psycopg, redis, boto3, pytest' 2>/dev/null ||
   fail "needs Debian's python3-psycopg, python3-redis, python3-boto3 and python3-pytest (scripts/deps.sh)"
+command -v npm >/dev/null || fail "npm is missing (scripts/deps.sh installs it)"
+command -v go >/dev/null || fail "go is missing (scripts/deps.sh installs Debian's golang-go)"
+
+note "npm ci: jest, pg and redis into a scratch copy of examples/leases/jest"
+cp -r "$SRC/examples/leases/jest" jest
+rm -rf jest/node_modules
+registry=$(cd jest && npm config get registry)
+out=$(cd jest && npm ci --no-audit --no-fund --fetch-retries=2 --fetch-retry-mintimeout=2000 \
+        --fetch-retry-maxtimeout=10000 2>&1) ||
+  fail "npm ci failed: is the npm registry $registry reachable from here?
+$(grep -m 8 "npm error" <<<"$out" || tail -n 15 <<<"$out")"
 cp -r "$SRC/init-scripts" "$WORK/"
 B=("$BIODEV" -p "$PROJECT" -f ci)
 
@@ -54,6 +65,18 @@ eval "$("${B[@]}" env)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider "$SRC/examples/leases/pytest" >pytest.log 2>&1 ||
   { cat pytest.log; fail "the pytest example failed"; }
 grep -q "2 passed" pytest.log || { cat pytest.log; fail "the pytest example did not run its 2 tests"; }
+
+note "the Jest example (node-postgres, node-redis), against this stack"
+(cd jest && node node_modules/jest/bin/jest.js --ci --json --outputFile=result.json) >jest.log 2>&1 ||
+  { cat jest.log; fail "the Jest example failed"; }
+[[ $(jq '[.numPassedTests, .numFailedTests, .numTotalTests] | join(" ")' -r jest/result.json) == "2 0 2" ]] ||
+  { cat jest.log; fail "the Jest example did not pass its 2 tests"; }
+
+note "the Go example (standard library only), against this stack"
+cp -r "$SRC/examples/leases/go" go
+(cd go && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$WORK/.gocache" go test -count=1 -v ./...) >go.log 2>&1 ||
+  { cat go.log; fail "the Go example failed"; }
+[[ $(grep -c -- "^--- PASS" go.log) -eq 2 ]] || { cat go.log; fail "the Go example did not pass its 2 tests"; }
 
 note "down -v: nothing of the project left"
 "${B[@]}" down -v --yes >/dev/null 2>&1

@@ -1,0 +1,3 @@
+module example.com/biodevlease
+
+go 1.19
