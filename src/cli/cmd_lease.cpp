@@ -1,7 +1,9 @@
-// `biodev lease`, `lease release ID`, `lease ls`: the lease service's HTTP API
-// (docs/leases.md) for shell scripts.
+// `biodev lease`, `lease release ID`, `lease ls`, `lease warm N`: the lease service's
+// HTTP API (docs/leases.md) for shell scripts.
+#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/env_format.h"
@@ -52,7 +54,19 @@ Runner setup_lease(CLI::App& sub, Context& ctx) {
       sub.add_subcommand("release", "Release a lease: every part of its slice is dropped");
   release->add_option("id", *id, "The lease id (BIODEV_LEASE_ID)")->required();
   auto ls = sub.add_subcommand("ls", "List the leases held and the warm pool");
-  return [&ctx, ttl, format, id, release, ls]() -> int {
+  auto warm = sub.add_subcommand(
+      "warm", "Keep N leases ready (a suite's parallel workers), and wait until they are");
+  auto count = std::make_shared<int>(0);
+  auto for_s = std::make_shared<int>(600);
+  auto wait_s = std::make_shared<int>(120);
+  warm->add_option("n", *count, "Leases to keep ready (0 to 64; 0 ends an earlier warm)")
+      ->required();
+  warm->add_option("--for", *for_s, "Seconds to keep them ready for (default 600)")
+      ->check(CLI::Range(1, 86400));
+  warm->add_option("--wait", *wait_s,
+                   "Seconds to wait for them to be ready (default 120; 0: do not wait)")
+      ->check(CLI::Range(0, 3600));
+  return [&ctx, ttl, format, id, release, ls, warm, count, for_s, wait_s]() -> int {
     const profile::Profile& p = ctx.profile();
     plan::ObservedState obs = plan::observe(ctx.client(), p.project);
     LeaseApi api = find_lease_api(p, obs);
@@ -60,6 +74,30 @@ Runner setup_lease(CLI::App& sub, Context& ctx) {
       auto r = lease_call(api, "DELETE", "/leases/" + *id);
       if (r.status != 204) refused(r, "lease " + *id);
       std::cerr << "released lease " << *id << "\n";
+      return 0;
+    }
+    if (warm->parsed()) {
+      std::string target =
+          "/leases/warm?n=" + std::to_string(*count) + "&for=" + std::to_string(*for_s);
+      auto r = lease_call(api, "POST", target);
+      if (r.status == 400)
+        throw UsageError("lease warm: " + parse_body(r, api).value("error", r.body));
+      if (r.status != 200) refused(r, "lease warm");
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait_s);
+      size_t ready = parse_body(r, api).value("ready", 0);
+      while (*wait_s > 0 && ready < static_cast<size_t>(*count)) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          std::cerr << "lease warm: " << ready << " of " << *count << " leases ready after "
+                    << *wait_s << "s (see `biodev lease ls` and `biodev logs leases`)\n";
+          return static_cast<int>(ExitCode::kFailed);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto g = lease_call(api, "GET", "/leases");
+        if (g.status != 200) refused(g, "listing leases");
+        ready = parse_body(g, api)["pool"].value("ready", 0);
+      }
+      std::cerr << "lease warm: " << ready << " leases ready, " << *count << " kept ready for "
+                << *for_s << "s\n";
       return 0;
     }
     if (ls->parsed()) {

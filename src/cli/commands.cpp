@@ -48,7 +48,8 @@ const std::vector<Command>& commands() {
       {"lease", "Lease an isolated, seeded slice of the running stack (database, Redis db, buckets, collections)",
        "  eval \"$(biodev lease)\"          # DATABASE_URL, REDIS_URL, S3_BUCKETS, ... and BIODEV_LEASE_ID\n"
        "  biodev lease release \"$BIODEV_LEASE_ID\"\n"
-       "  biodev lease ls",
+       "  biodev lease ls\n"
+       "  biodev lease warm 8               # before a suite with 8 parallel workers",
        setup_lease},
       {"exec", "Run a command in a service's container (a terminal when stdin is one)",
        "  biodev exec postgres -- psql -U bio bio\n"

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -22,6 +24,42 @@ namespace {
 
 using nlohmann::json;
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+using Clock = std::chrono::steady_clock;
+
+// ---- Store addresses: a name is looked up once per 10 s ----
+//
+// Every S3, Qdrant and Redis call is a connection of its own, and looking a name up is a
+// thread and a query to the network's DNS (util::resolve), which cost more than most of
+// these calls. A failed call forgets them all, so a store that came back elsewhere is
+// found again.
+std::mutex addresses_mu;
+std::map<std::string, std::pair<std::string, Clock::time_point>> addresses;
+
+// The address to connect to for `host`; the name itself when it cannot be looked up (the
+// call then says why).
+std::string address_of(const std::string& host, int port) {
+  boost::system::error_code ec;
+  net::ip::make_address(host, ec);
+  if (!ec) return host;
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(addresses_mu);
+    auto it = addresses.find(host);
+    if (it != addresses.end() && now - it->second.second < std::chrono::seconds(10))
+      return it->second.first;
+  }
+  util::Resolved r = util::resolve(host, port, now + std::chrono::seconds(5));
+  if (r.endpoints.empty()) return host;
+  std::string address = r.endpoints.front().address().to_string();
+  std::lock_guard lock(addresses_mu);
+  addresses[host] = {address, now};
+  return address;
+}
+
+void forget_addresses() {
+  std::lock_guard lock(addresses_mu);
+  addresses.clear();
+}
 
 std::string quote_ident(const std::string& name) {
   std::string out = "\"";
@@ -36,24 +74,42 @@ class Redis {
   Redis(const RedisStore& r) : socket_(ioc_) {
     net::ip::tcp::resolver resolver(ioc_);
     boost::system::error_code ec;
-    auto endpoints = resolver.resolve(r.host, std::to_string(r.port), ec);
+    auto endpoints = resolver.resolve(address_of(r.host, r.port), std::to_string(r.port), ec);
     if (!ec) net::connect(socket_, endpoints, ec);
-    if (ec)
+    if (ec) {
+      forget_addresses();
       throw LeaseFailure("redis " + r.host + ":" + std::to_string(r.port) + ": " + ec.message());
+    }
     timeval tv{5, 0};
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (!r.password.empty()) call({"AUTH", r.password});
   }
 
-  // One command; the reply's first line without its type byte ("OK", "16"), or for an
-  // array of bulk strings, its items joined by '\n'. A Redis error throws.
-  std::string call(const std::vector<std::string>& args) {
-    std::string out = "*" + std::to_string(args.size()) + "\r\n";
-    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  // Several commands in one write; the replies of all but the last are checked and
+  // dropped, the last's is returned as call() does.
+  std::string pipeline(const std::vector<std::vector<std::string>>& commands) {
+    std::string out;
+    for (const auto& args : commands) out += encode(args);
     boost::system::error_code ec;
     net::write(socket_, net::buffer(out), ec);
     if (ec) throw LeaseFailure("redis: " + ec.message());
+    std::string last;
+    for (const auto& args : commands) last = reply(args);
+    return last;
+  }
+
+  // One command; the reply's first line without its type byte ("OK", "16"), or for an
+  // array of bulk strings, its items joined by '\n'. A Redis error throws.
+  std::string call(const std::vector<std::string>& args) { return pipeline({args}); }
+
+ private:
+  static std::string encode(const std::vector<std::string>& args) {
+    std::string out = "*" + std::to_string(args.size()) + "\r\n";
+    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+    return out;
+  }
+  std::string reply(const std::vector<std::string>& args) {
     std::string line = read_line();
     if (line.empty()) throw LeaseFailure("redis: empty reply");
     char type = line[0];
@@ -74,7 +130,6 @@ class Redis {
     return join(items, "\n");
   }
 
- private:
   std::string read_line() {
     boost::system::error_code ec;
     size_t n = net::read_until(socket_, net::dynamic_buffer(buf_), "\r\n", ec);
@@ -102,7 +157,7 @@ class Redis {
 
 seed::S3Target s3_target(const S3Store& s) {
   seed::S3Target t;
-  t.host = s.host;
+  t.host = address_of(s.host, s.port);
   t.port = s.port;
   t.creds = {s.access_key, s.secret_key, s.region, "s3"};
   return t;
@@ -141,6 +196,7 @@ seed::HttpResponse s3_call(const seed::S3Target& t, const std::string& method,
   try {
     return seed::s3_request(t, method, path, "", headers);
   } catch (const seed::HttpError& e) {
+    forget_addresses();
     throw LeaseFailure(std::string("s3 ") + method + " " + path + ": " + e.what());
   }
 }
@@ -157,7 +213,32 @@ std::vector<std::string> s3_keys(const seed::S3Target& t, const std::string& buc
   return keys;
 }
 
+// The keys of a seeded bucket, as listed at most a second ago: slices cut in the same
+// second copy the same objects, with one listing instead of one each.
+std::vector<std::string> seeded_keys(const seed::S3Target& t, const std::string& bucket) {
+  static std::mutex mu;
+  static std::map<std::string, std::pair<std::vector<std::string>, Clock::time_point>> cache;
+  const std::string key = t.host + ":" + std::to_string(t.port) + "/" + bucket;
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && now - it->second.second < std::chrono::seconds(1))
+      return it->second.first;
+  }
+  std::vector<std::string> keys = s3_keys(t, bucket);
+  std::lock_guard lock(mu);
+  cache[key] = {keys, now};
+  return keys;
+}
+
 void s3_drop_bucket(const seed::S3Target& t, const std::string& bucket) {
+  // Most slices' buckets are as they were made: empty when the seeded bucket is. Such a
+  // bucket goes in one call; one with objects answers 409 (BucketNotEmpty) and they are
+  // deleted first.
+  if (auto r = s3_call(t, "DELETE", "/" + bucket);
+      r.status == 204 || r.status == 200 || r.status == 404)
+    return;
   for (const auto& key : s3_keys(t, bucket)) {
     auto r = s3_call(t, "DELETE", "/" + bucket + "/" + key);
     if (r.status != 204 && r.status != 200 && r.status != 404)
@@ -179,8 +260,9 @@ seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method,
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   if (!q.api_key.empty()) req.headers.emplace_back("api-key", q.api_key);
   try {
-    return seed::http_request(q.host, q.port, req, std::chrono::seconds(10));
+    return seed::http_request(address_of(q.host, q.port), q.port, req, std::chrono::seconds(10));
   } catch (const seed::HttpError& e) {
+    forget_addresses();
     throw LeaseFailure("qdrant " + method + " " + path + ": " + e.what());
   }
 }
@@ -204,12 +286,33 @@ void for_each_bucket(const std::vector<std::string>& buckets,
     if (e) std::rethrow_exception(e);
 }
 
-// Adds "<store> <ms>ms" to `out` for the time since `t0`, and restarts it.
-void lap(std::string& out, const char* store, std::chrono::steady_clock::time_point& t0) {
-  auto now = std::chrono::steady_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - t0).count();
-  out += (out.empty() ? "" : ", ") + std::string(store) + " " + std::to_string(ms) + "ms";
-  t0 = now;
+using Parts = std::vector<std::pair<const char*, std::function<void()>>>;
+
+// Runs every store's part of a slice at once: the first here (Postgres, on the Stores'
+// own connection), each other on a thread of its own; the stores are separate servers
+// and answer in parallel. Sets `timings` to "<store> <ms>ms, ..." in the parts' order,
+// and rethrows the first part's failure once every part has ended.
+void run_parts(const Parts& parts, std::string& timings) {
+  std::vector<std::exception_ptr> errors(parts.size());
+  std::vector<long long> ms(parts.size(), 0);
+  auto run = [&](size_t i) {
+    auto t0 = Clock::now();
+    try {
+      parts[i].second();
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+    ms[i] = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < parts.size(); ++i) threads.emplace_back(run, i);
+  if (!parts.empty()) run(0);
+  for (auto& th : threads) th.join();
+  timings.clear();
+  for (size_t i = 0; i < parts.size(); ++i)
+    timings += (i ? ", " : "") + std::string(parts[i].first) + " " + std::to_string(ms[i]) + "ms";
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace
@@ -333,10 +436,9 @@ void Stores::build_template() {
 
 void Stores::create_slice(const std::string& id, int redis_db) {
   const LeaseConfig& c = *config_;
-  timings_.clear();
-  auto t0 = std::chrono::steady_clock::now();
-  try {
-    if (c.postgres) {
+  Parts parts;
+  if (c.postgres)
+    parts.emplace_back("postgres", [&] {
       // FILE_COPY (Postgres 15 and later; the only way before) copies the template's
       // files; the default WAL_LOG writes every block to the WAL, 3-10x slower for a
       // small template here.
@@ -346,27 +448,24 @@ void Stores::create_slice(const std::string& id, int redis_db) {
       std::string strategy = c.version >= 150000 ? " STRATEGY FILE_COPY" : "";
       c.run("CREATE DATABASE " + quote_ident(database_name(id)) + " TEMPLATE " +
             quote_ident(kTemplateDatabase) + strategy);
-      lap(timings_, "postgres", t0);
-    }
-    if (c.redis) {
-      flush_redis(redis_db);
-      lap(timings_, "redis", t0);
-    }
-    if (c.s3) {
+    });
+  if (c.redis) parts.emplace_back("redis", [&] { flush_redis(redis_db); });
+  if (c.s3)
+    parts.emplace_back("s3", [&] {
       auto t = s3_target(*c.s3);
       for_each_bucket(c.s3->buckets, [&](const std::string& seeded) {
         const std::string bucket = bucket_name(id, seeded);
         auto r = s3_call(t, "PUT", "/" + bucket);
         if (r.status != 200) s3_failed("creating bucket " + bucket, r);
-        for (const auto& key : s3_keys(t, seeded)) {
+        for (const auto& key : seeded_keys(t, seeded)) {
           std::string source = "/" + seed::sigv4::uri_encode(seeded + "/" + key, false);
           auto cp = s3_call(t, "PUT", "/" + bucket + "/" + key, {{"x-amz-copy-source", source}});
           if (cp.status != 200) s3_failed("copying " + seeded + "/" + key + " to " + bucket, cp);
         }
       });
-      lap(timings_, "s3", t0);
-    }
-    if (c.qdrant) {
+    });
+  if (c.qdrant)
+    parts.emplace_back("qdrant", [&] {
       for (const auto& col : c.qdrant->collections) {
         const std::string name = collection_prefix(id) + col.name;
         json body = {{"vectors", {{"size", col.size}, {"distance", col.distance}}}};
@@ -376,8 +475,9 @@ void Stores::create_slice(const std::string& id, int redis_db) {
           throw LeaseFailure("qdrant: creating collection " + name + ": HTTP " +
                              std::to_string(r.status) + " " + r.body.substr(0, 200));
       }
-      lap(timings_, "qdrant", t0);
-    }
+    });
+  try {
+    run_parts(parts, timings_);
   } catch (...) {
     try {
       drop_slice(id, redis_db);
@@ -390,33 +490,31 @@ void Stores::create_slice(const std::string& id, int redis_db) {
 
 void Stores::drop_slice(const std::string& id, int redis_db) {
   const LeaseConfig& c = *config_;
-  timings_.clear();
-  auto t0 = std::chrono::steady_clock::now();
-  if (c.postgres) {
-    pg().run("DROP DATABASE IF EXISTS " + quote_ident(database_name(id)) + " WITH (FORCE)");
-    lap(timings_, "postgres", t0);
-  }
-  if (c.redis && redis_db > 0) {
-    flush_redis(redis_db);
-    lap(timings_, "redis", t0);
-  }
-  if (c.s3) {
-    auto t = s3_target(*c.s3);
-    for_each_bucket(c.s3->buckets,
-                    [&](const std::string& seeded) { s3_drop_bucket(t, bucket_name(id, seeded)); });
-    lap(timings_, "s3", t0);
-  }
-  if (c.qdrant) {
-    for (const auto& col : c.qdrant->collections) {
-      const std::string name = collection_prefix(id) + col.name;
-      auto r =
-          qdrant_call(*c.qdrant, "DELETE", "/collections/" + seed::sigv4::uri_encode(name, true));
-      if (r.status != 200 && r.status != 404)
-        throw LeaseFailure("qdrant: deleting collection " + name + ": HTTP " +
-                           std::to_string(r.status));
-    }
-    lap(timings_, "qdrant", t0);
-  }
+  Parts parts;
+  if (c.postgres)
+    parts.emplace_back("postgres", [&] {
+      pg().run("DROP DATABASE IF EXISTS " + quote_ident(database_name(id)) + " WITH (FORCE)");
+    });
+  if (c.redis && redis_db > 0) parts.emplace_back("redis", [&] { flush_redis(redis_db); });
+  if (c.s3)
+    parts.emplace_back("s3", [&] {
+      auto t = s3_target(*c.s3);
+      for_each_bucket(c.s3->buckets, [&](const std::string& seeded) {
+        s3_drop_bucket(t, bucket_name(id, seeded));
+      });
+    });
+  if (c.qdrant)
+    parts.emplace_back("qdrant", [&] {
+      for (const auto& col : c.qdrant->collections) {
+        const std::string name = collection_prefix(id) + col.name;
+        auto r =
+            qdrant_call(*c.qdrant, "DELETE", "/collections/" + seed::sigv4::uri_encode(name, true));
+        if (r.status != 200 && r.status != 404)
+          throw LeaseFailure("qdrant: deleting collection " + name + ": HTTP " +
+                             std::to_string(r.status));
+      }
+    });
+  run_parts(parts, timings_);
 }
 
 std::set<std::string> Stores::existing_ids() {
@@ -455,8 +553,7 @@ int Stores::redis_databases() {
 
 void Stores::flush_redis(int db) {
   Redis r(*config_->redis);
-  r.call({"SELECT", std::to_string(db)});
-  r.call({"FLUSHDB"});
+  r.pipeline({{"SELECT", std::to_string(db)}, {"FLUSHDB"}});
 }
 
 }  // namespace biodev::lease

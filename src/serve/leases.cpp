@@ -11,6 +11,10 @@
 #include <shared_mutex>
 #include <thread>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "serve/lease_config.h"
 #include "serve/lease_stores.h"
 #include "util/strings.h"
@@ -21,6 +25,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using lease::LeaseConfig;
 using nlohmann::json;
+
+// The most slices POST /leases/warm may ask for (or BIODEV_LEASES_POOL_MAX, when more):
+// each is a database, a Redis database, buckets and collections held ready.
+constexpr int kMostAnnounced = 64;
+// Hand-outs and store work: a slice being cut or dropped takes the CPU (the stores') from
+// the replies of leases just handed out, so that work starts only once hand-outs pause
+// for kQuiet, and waits no longer than kMostHeld after the first of a stretch.
+constexpr auto kQuiet = std::chrono::milliseconds(10);
+constexpr auto kMostHeld = std::chrono::milliseconds(50);
 
 struct Slice {
   std::string id;
@@ -98,7 +111,10 @@ struct LeasePool::State {
   std::deque<Waiter> waiters;
   std::set<int> free_dbs;
   bool redis_sized = false;
-  std::deque<Clock::time_point> handed;  // recent hand-outs, for the pool's target
+  std::deque<Clock::time_point> handed;           // recent hand-outs, for the pool's target
+  int announced = 0;                              // POST /leases/warm: slices wanted ready
+  Clock::time_point last_handout, stretch_start;  // hand-outs without a kQuiet pause
+  Clock::time_point announced_until;
   long long served = 0, made = 0, dropped = 0;
 
   bool stopping = false;
@@ -134,10 +150,19 @@ struct LeasePool::State {
   }
 
   size_t target() {
-    auto cutoff = Clock::now() - std::chrono::seconds(5);
+    auto now = Clock::now();
+    auto cutoff = now - std::chrono::seconds(5);
     while (!handed.empty() && handed.front() < cutoff) handed.pop_front();
-    size_t want = std::max<size_t>(opt.pool_min, handed.size());
-    return std::min<size_t>(want, opt.pool_max) + waiters.size();
+    size_t want = std::min<size_t>(std::max<size_t>(opt.pool_min, handed.size()), opt.pool_max);
+    if (announced > 0 && now < announced_until) want = std::max<size_t>(want, announced);
+    return want + waiters.size();
+  }
+  // How long store work is held back for the hand-outs under way; zero when the pool is
+  // low (under a quarter of its target) or a request waits for a slice.
+  Clock::duration hold(Clock::time_point now) {
+    if (!waiters.empty() || ready.size() * 4 < target()) return Clock::duration::zero();
+    auto until = std::min(last_handout + kQuiet, stretch_start + kMostHeld);
+    return until > now ? until - now : Clock::duration::zero();
   }
   bool can_make() const { return config && template_ok && (!config->redis || !free_dbs.empty()); }
   bool has_work() {
@@ -162,6 +187,8 @@ struct LeasePool::State {
     if (ttl.count() > 0) l.expires = l.created + ttl;
     l.connection = connection;
     handed.push_back(l.created);
+    if (l.created - last_handout >= kQuiet) stretch_start = l.created;
+    last_handout = l.created;
     ++served;
     std::string id = l.slice.id;
     return leases[id] = std::move(l);
@@ -203,6 +230,8 @@ lease::Stores& LeasePool::State::stores_for(StoresCache& cache,
 }
 
 void LeasePool::State::worker() {
+  // Below the threads that hand leases out: a hand-over waits for no slice being cut.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   StoresCache cache;
   std::unique_lock lock(mu);
   while (!stopping) {
@@ -210,11 +239,22 @@ void LeasePool::State::worker() {
     if (stopping) break;
     reclaim_closed();
     expire(Clock::now());
-    if (!to_drop.empty()) {
+    // Refilling the pool comes before dropping released slices: the next POST then
+    // finds a slice ready, and a DELETE waits for its drop instead (it answers once
+    // the slice is gone either way). Drops go first when the pool is full, or when no
+    // slice can be made.
+    const bool refill = can_make() && ready.size() + making < target();
+    if (refill || (!to_drop.empty() && template_ok)) {
+      if (auto h = hold(Clock::now()); h > Clock::duration::zero()) {
+        cv.wait_for(lock, h);
+        continue;
+      }
+    }
+    if (!to_drop.empty() && !refill) {
       drop_one(lock, cache);
     } else if (config && !template_ok && !building) {
       prepare(lock);
-    } else if (can_make() && ready.size() + making < target()) {
+    } else if (refill) {
       make_one(lock, cache);
     } else if (config && template_ok && config->redis && free_dbs.empty() && making == 0 &&
                !waiters.empty()) {
@@ -457,6 +497,34 @@ Reply LeasePool::handle(const Request& req) {
     return r;
   }
 
+  if (path == "/leases/warm") {
+    if (req.method != "POST") return error(405, "use POST /leases/warm?n=N");
+    const int most = std::max(kMostAnnounced, s.opt.pool_max);
+    auto number = [](const std::string& text, long long lo, long long hi) -> std::optional<int> {
+      char* end = nullptr;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || *end || v < lo || v > hi) return std::nullopt;
+      return static_cast<int>(v);
+    };
+    std::string n_text = query_value(req.query(), "n"), for_text = query_value(req.query(), "for");
+    auto n = number(n_text, 0, most);
+    if (!n)
+      return error(400, "n=" + n_text + ": expected the number of leases wanted ready, 0 to " +
+                            std::to_string(most));
+    auto seconds = for_text.empty() ? std::optional<int>(600) : number(for_text, 1, 86400);
+    if (!seconds) return error(400, "for=" + for_text + ": expected whole seconds, 1 to 86400");
+    std::lock_guard lock(s.mu);
+    s.announced = *n;
+    s.announced_until = Clock::now() + std::chrono::seconds(*seconds);
+    s.cv.notify_all();
+    json j = {{"announced", *n},
+              {"for_s", *seconds},
+              {"target", s.target()},
+              {"ready", s.ready.size()},
+              {"making", s.making}};
+    return Reply::json(200, j.dump());
+  }
+
   if (path == "/leases" && req.method == "GET") {
     std::lock_guard lock(s.mu);
     json list = json::array();
@@ -464,6 +532,7 @@ Reply LeasePool::handle(const Request& req) {
     json pool = {{"ready", s.ready.size()},
                  {"making", s.making},
                  {"target", s.target()},
+                 {"announced", Clock::now() < s.announced_until ? s.announced : 0},
                  {"waiting", s.waiters.size()},
                  {"dropping", s.to_drop.size() + s.dropping.size()},
                  {"served", s.served},

@@ -8,14 +8,19 @@
 //   POST   /leases          201 {"id", "env": {...}, "expires_in_s"}. Query: ttl=SECONDS
 //                           (default BIODEV_LEASES_TTL_S, 3600; 0 = none), keepalive=1 (the
 //                           lease ends when this HTTP connection closes).
+//   POST   /leases/warm     200; query n=N (0 to 64, or BIODEV_LEASES_POOL_MAX when more),
+//                           for=SECONDS (default 600): keep at least N slices ready for
+//                           that long (announced demand: a suite's parallel workers).
 //   GET    /leases          200 {"leases": [...], "pool": {...}}
 //   GET    /leases/{id}     200 the lease; 404
 //   DELETE /leases/{id}     204 once every part of the slice is dropped; 404
 //   GET    /health          200 {"status": "ok", "configured": bool, ...}
 //
 // The pool's target is the demand of the last few seconds (leases handed out), between
-// BIODEV_LEASES_POOL_MIN (2) and BIODEV_LEASES_POOL_MAX (8); BIODEV_LEASES_WORKERS (4)
-// threads make and drop slices. A slice made under an older configuration is dropped.
+// BIODEV_LEASES_POOL_MIN (2) and BIODEV_LEASES_POOL_MAX (8), or the announced demand
+// (POST /leases/warm) when more; BIODEV_LEASES_WORKERS (4) threads, below the server's
+// priority, make and drop slices, refilling the pool before dropping released slices.
+// A slice made under an older configuration is dropped.
 #pragma once
 
 #include <chrono>

@@ -56,6 +56,16 @@ expect_contains "$OUT" "no lease $BIODEV_LEASE_ID"
 expect_exit 0 "${B[@]}" lease ls
 [[ $OUT != *"$BIODEV_LEASE_ID"* ]] || fail "released lease still listed: $OUT"
 
+note "biodev lease warm: the pool kept at the announced size"
+expect_exit 0 "${B[@]}" lease warm 12 --for 60
+expect_contains "$OUT" "12 kept ready"
+ready=$(curl -sf "$BIODEV_LEASES_URL" | jq '.pool.ready')
+announced=$(curl -sf "$BIODEV_LEASES_URL" | jq '.pool.announced')
+[[ $ready -ge 12 && $announced -eq 12 ]] || fail "after lease warm 12: $ready ready, $announced announced"
+expect_exit 2 "${B[@]}" lease warm 65
+expect_contains "$OUT" "n=65: expected the number of leases wanted ready, 0 to 64"
+expect_exit 0 "${B[@]}" lease warm 0
+
 note "a profile without a lease service is a usage error"
 expect_exit 2 "$BIODEV" -p "$PROJECT-none" -f bench lease
 expect_contains "$OUT" "has no lease service"

@@ -142,3 +142,28 @@ TEST_CASE("lease handler: answers that need no store") {
   auto list = json::parse(pool.handle(request("GET", "/leases")).body);
   CHECK(list["leases"].empty());
 }
+
+TEST_CASE("lease handler: POST /leases/warm raises the pool's target for a while") {
+  serve::LeaseServerConfig opt;  // pool 2 to 8
+  serve::LeasePool pool(opt);
+  auto target = [&] { return json::parse(pool.handle(request("GET", "/leases")).body)["pool"]; };
+  CHECK(target()["target"] == 2);
+  auto r = pool.handle(request("POST", "/leases/warm?n=20&for=60"));
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j["announced"] == 20);
+  CHECK(j["for_s"] == 60);
+  CHECK(j["target"] == 20);  // above BIODEV_LEASES_POOL_MAX: announced demand
+  CHECK(target()["announced"] == 20);
+  CHECK(json::parse(pool.handle(request("POST", "/leases/warm?n=0")).body)["target"] == 2);
+
+  auto bad = pool.handle(request("POST", "/leases/warm?n=65"));
+  CHECK(bad.status == 400);
+  CHECK(json::parse(bad.body)["error"] ==
+        "n=65: expected the number of leases wanted ready, 0 to 64");
+  CHECK(pool.handle(request("POST", "/leases/warm")).status == 400);
+  CHECK(pool.handle(request("POST", "/leases/warm?n=-1")).status == 400);
+  CHECK(json::parse(pool.handle(request("POST", "/leases/warm?n=4&for=0")).body)["error"] ==
+        "for=0: expected whole seconds, 1 to 86400");
+  CHECK(pool.handle(request("GET", "/leases/warm")).status == 405);
+}
