@@ -6,7 +6,9 @@ leases, its own Redis database, buckets and collections):
 
   lease      POST $BIODEV_LEASES_URL from the warm pool of the ci stack's lease service,
              LEASES of them back to back (the pool refilled while they run), and
-             before that a burst as large as the full pool (what a suite's first tests see)
+             before that a burst as large as the full pool (what a suite's first tests see);
+             the bench first announces its demand (POST .../warm?n=WARM), as a suite
+             would with `biodev lease warm N`
   database   CREATE DATABASE, then the init scripts applied to it (what a suite does
              without templates)
   container  a new Postgres container per test, started through the Engine API, waited
@@ -17,9 +19,12 @@ Redis key written are the only ones: isolation across every lease handed out), t
 give it back. After the lease part, no database, bucket or collection of any lease
 handed out may be left.
 
+The lease part's WORKERS threads are the same in every phase, each with its keep-alive
+connection to the lease service.
+
 Settings (environment): BIODEV=build/biodev, WORKERS=8, LEASES=200, DATABASES=200,
-CONTAINERS=16 (0 skips a part), BIODEV_LEASES_POOL_MAX=16 (the lease service's, passed
-through the profile). Engine objects: the project lease-bench-<pid> and
+CONTAINERS=16 (0 skips a part), WARM=2*WORKERS (0: announce nothing),
+BIODEV_LEASES_POOL_MAX=16 (the lease service's, passed through the profile). Engine objects: the project lease-bench-<pid> and
 containers labelled dev.biodevbench.lease=<pid>, removed on exit.
 Prints MET/MISS lines against the targets (p50 <= 10 ms, p99 <= 50 ms per lease).
 """
@@ -52,6 +57,7 @@ WORKERS = int(os.environ.get("WORKERS", "8"))
 LEASES = int(os.environ.get("LEASES", "200"))
 DATABASES = int(os.environ.get("DATABASES", "200"))
 CONTAINERS = int(os.environ.get("CONTAINERS", "16"))
+WARM = int(os.environ.get("WARM", str(2 * WORKERS)))
 PROJECT = f"lease-bench-{os.getpid()}"
 LABEL = f"dev.biodevbench.lease={os.getpid()}"
 SCRIPTS = sorted(os.path.join(ROOT, "init-scripts", "postgres", f)
@@ -81,6 +87,10 @@ class Api:
     def __init__(self, url):
         self.url = urllib.parse.urlsplit(url)
         self.local = threading.local()
+
+    def connect(self):
+        self.local.conn = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=120)
+        self.local.conn.connect()
 
     def call(self, method, path):
         conn = getattr(self.local, "conn", None)
@@ -122,47 +132,64 @@ def run_parallel(n, fn):
     return times, time.perf_counter() - t0
 
 
+# The lease part's workers are the same threads in every phase, each with one keep-alive
+# connection to the lease service opened when it starts, as a test process holds it
+# across its tests (new threads per phase would time a new connection through the
+# engine's port proxy, not the hand-out).
+def _lease_cycle(api, path, i):
+    """One test: take a lease (timed), check it, give it back (timed apart)."""
+    t0 = time.perf_counter()
+    status, body = api.call("POST", path)
+    dt = time.perf_counter() - t0
+    if status != 201:
+        raise RuntimeError(f"POST: {status} {body}")
+    check_slice(body["env"], f"lease-{i}")
+    t1 = time.perf_counter()
+    status, _ = api.call("DELETE", f"{path}/{body['id']}")
+    if status != 204:
+        raise RuntimeError(f"DELETE {body['id']}: {status}")
+    return dt, body, time.perf_counter() - t1
+
+
+def _lease_take(api, path, i):
+    t0 = time.perf_counter()
+    status, body = api.call("POST", path)
+    if status != 201:
+        raise RuntimeError(f"POST: {status} {body}")
+    return time.perf_counter() - t0, body, 0.0
+
+
+def run_on(pool, n, fn, *args):
+    """n calls of fn(*args, i) on the workers: (results, wall seconds)."""
+    t0 = time.perf_counter()
+    results = [f.result() for f in [pool.submit(fn, *args, i) for i in range(n)]]
+    return results, time.perf_counter() - t0
+
+
 def lease_part(env_all):
-    api = Api(env_all["BIODEV_LEASES_URL"])
-    path = urllib.parse.urlsplit(env_all["BIODEV_LEASES_URL"]).path
-    handed = []
-
-    def one(i):
-        t0 = time.perf_counter()
-        status, body = api.call("POST", path)
-        dt = time.perf_counter() - t0
-        if status != 201:
-            raise RuntimeError(f"POST: {status} {body}")
-        handed.append(body)
-        check_slice(body["env"], f"lease-{i}")
-        status, _ = api.call("DELETE", f"{path}/{body['id']}")
-        if status != 204:
-            raise RuntimeError(f"DELETE {body['id']}: {status}")
-        return dt
-
-    # Warm-up: the pool learns the demand, then is let fill.
-    run_parallel(WORKERS * 4, one)
-    wait_pool(api, path)
-    # A burst no larger than the pool: what a suite's first tests see.
-    burst, held = [], []
-
-    def take(i):
-        t0 = time.perf_counter()
-        status, body = api.call("POST", path)
-        if status != 201:
-            raise RuntimeError(f"POST: {status} {body}")
-        held.append(body)
-        return time.perf_counter() - t0
-
-    _, body = api.call("GET", path)
-    burst, burst_wall = run_parallel(max(1, body["pool"]["ready"]), take)
-    for body in held:
-        api.call("DELETE", f"{path}/{body['id']}")
-    wait_pool(api, path)
-    handed.clear()
-    times, wall = run_parallel(LEASES, one)
+    url = env_all["BIODEV_LEASES_URL"]
+    api = Api(url)
+    path = urllib.parse.urlsplit(url).path
+    if WARM:
+        status, body = api.call("POST", f"{path}/warm?n={WARM}&for=600")
+        if status != 200:
+            raise RuntimeError(f"POST {path}/warm: {status} {body}")
+    with ThreadPoolExecutor(WORKERS, initializer=api.connect) as pool:
+        # Warm-up: the pool learns the demand, then is let fill.
+        run_on(pool, WORKERS * 4, _lease_cycle, api, path)
+        wait_pool(api, path)
+        # A burst no larger than the pool: what a suite's first tests see.
+        _, body = api.call("GET", path)
+        taken, burst_wall = run_on(pool, max(1, body["pool"]["ready"]), _lease_take, api, path)
+        held = [b for _, b, _ in taken]
+        for b in held:
+            api.call("DELETE", f"{path}/{b['id']}")
+        wait_pool(api, path)
+        results, wall = run_on(pool, LEASES, _lease_cycle, api, path)
+    handed = [b for _, b, _ in results]
     left = leftovers(env_all, handed + held)
-    return times, wall, left, handed, (burst, burst_wall)
+    return ([dt for dt, _, _ in results], wall, left, handed,
+            ([dt for dt, _, _ in taken], burst_wall), ([r for _, _, r in results], wall))
 
 
 def wait_pool(api, path):
@@ -170,7 +197,7 @@ def wait_pool(api, path):
     while time.perf_counter() - t0 < 60:
         _, body = api.call("GET", path)
         p = body["pool"]
-        if p["ready"] >= min(WORKERS, p["target"]) and p["making"] == 0 and p["dropping"] == 0:
+        if p["ready"] >= min(max(WORKERS, WARM), p["target"]) and p["making"] == 0 and p["dropping"] == 0:
             return
         time.sleep(0.1)
 
@@ -272,12 +299,15 @@ def main():
         biodev("up", "--timeout", "300", workdir=work)
         env_all = json.loads(biodev("env", "--format", "json", workdir=work))
         print(f"leases bench: {WORKERS} workers, one machine ({os.cpu_count()} cores), one run, "
-              f"pool max {os.environ['BIODEV_LEASES_POOL_MAX']}")
+              f"pool max {os.environ['BIODEV_LEASES_POOL_MAX']}, announced {WARM}")
         checks = []
         if LEASES:
-            times, wall, left, handed, burst = lease_part(env_all)
+            times, wall, left, handed, burst, released = lease_part(env_all)
             results["burst"] = summary("burst", *burst)
             r = results["lease"] = summary("lease", times, wall)
+            # DELETE answers once the slice is dropped: not a target, but where the pool's
+            # refill (which goes first) puts the waiting.
+            results["release"] = summary("release", *released)
             checks += [("lease p50 from a warm pool", r["p50_ms"], 10, "{:.1f} ms"),
                        ("lease p99 from a warm pool", r["p99_ms"], 50, "{:.1f} ms")]
             results["lease"]["left_behind"] = left
