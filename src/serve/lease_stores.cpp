@@ -213,25 +213,6 @@ std::vector<std::string> s3_keys(const seed::S3Target& t, const std::string& buc
   return keys;
 }
 
-// The keys of a seeded bucket, as listed at most a second ago: slices cut in the same
-// second copy the same objects, with one listing instead of one each.
-std::vector<std::string> seeded_keys(const seed::S3Target& t, const std::string& bucket) {
-  static std::mutex mu;
-  static std::map<std::string, std::pair<std::vector<std::string>, Clock::time_point>> cache;
-  const std::string key = t.host + ":" + std::to_string(t.port) + "/" + bucket;
-  auto now = Clock::now();
-  {
-    std::lock_guard lock(mu);
-    auto it = cache.find(key);
-    if (it != cache.end() && now - it->second.second < std::chrono::seconds(1))
-      return it->second.first;
-  }
-  std::vector<std::string> keys = s3_keys(t, bucket);
-  std::lock_guard lock(mu);
-  cache[key] = {keys, now};
-  return keys;
-}
-
 void s3_drop_bucket(const seed::S3Target& t, const std::string& bucket) {
   // Most slices' buckets are as they were made: empty when the seeded bucket is. Such a
   // bucket goes in one call; one with objects answers 409 (BucketNotEmpty) and they are
@@ -457,7 +438,7 @@ void Stores::create_slice(const std::string& id, int redis_db) {
         const std::string bucket = bucket_name(id, seeded);
         auto r = s3_call(t, "PUT", "/" + bucket);
         if (r.status != 200) s3_failed("creating bucket " + bucket, r);
-        for (const auto& key : seeded_keys(t, seeded)) {
+        for (const auto& key : s3_keys(t, seeded)) {
           std::string source = "/" + seed::sigv4::uri_encode(seeded + "/" + key, false);
           auto cp = s3_call(t, "PUT", "/" + bucket + "/" + key, {{"x-amz-copy-source", source}});
           if (cp.status != 200) s3_failed("copying " + seeded + "/" + key + " to " + bucket, cp);
