@@ -269,113 +269,138 @@ docker::ContainerSpec container_spec(const profile::Profile& p, const Service& s
   return spec;
 }
 
+namespace {
+
+docker::NetworkSpec network_spec(const profile::Profile& p, const profile::Network& n) {
+  docker::NetworkSpec spec;
+  spec.name = engine_network(p, n.name);
+  spec.driver = n.driver.empty() ? "bridge" : n.driver;
+  spec.internal = n.internal;
+  spec.attachable = n.attachable;
+  spec.enable_ipv6 = n.enable_ipv6;
+  spec.labels = n.labels;
+  spec.labels[labels::kProject] = p.project;
+  spec.labels[labels::kNetwork] = n.name;
+  spec.options = n.driver_opts;
+  return spec;
+}
+
+// The shared sandboxes, grouped over every service of the profile so that `up SERVICE`
+// makes the same sandboxes (and config hashes) as a whole `up`; the wanted ones are
+// added to d. Returns each group's config hash by key.
+std::map<std::string, std::string> add_sandboxes(DesiredState& d, const SandboxGrouping& grouping,
+                                                 const profile::Profile& p, const DesiredOptions& o) {
+  std::map<std::string, std::string> sandbox_hash;
+  for (const auto& g : grouping.groups) {
+    std::vector<const Service*> members;
+    bool wanted = o.services.empty();
+    for (const auto& m : g.members) {
+      members.push_back(&effective_service(*p.find(m), o));
+      wanted |= o.services.count(m) > 0;
+    }
+    DesiredContainer sb = sandbox_desired(p, g, members, o);
+    for (const auto& other : p.services)
+      if (service_container(p, other.name) == sb.name)
+        throw UsageError("service " + other.name + ": its container name " + sb.name +
+                         " is the name of the shared sandbox of " + join(g.members, ", ") +
+                         "; rename the service or set its container_name");
+    sandbox_hash[g.key] = sb.config_hash;
+    if (wanted) d.containers.push_back(std::move(sb));
+  }
+  return sandbox_hash;
+}
+
+// biodev's own labels on a service's container: the bookkeeping status, health and the
+// planner read back (not covered by the config hash).
+void stamp_service_labels(DesiredContainer& c, const profile::Profile& p, const Service& s, const ImageChoice& image,
+                          const SandboxGroup* group) {
+  auto& lbl = c.spec.labels;
+  stamp_labels(lbl, p, s.name, c.config_hash);
+  lbl[labels::kVariant] = image.variant;
+  lbl[labels::kRequired] = s.required ? "true" : "false";
+  lbl[labels::kReady] = probe_label(s.ready).dump();
+  if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
+  if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
+  if (group) {
+    std::vector<std::string> published;
+    for (const auto& port : s.ports) published.push_back(std::to_string(port.container_port) + "/" + port.protocol);
+    lbl[labels::kSandbox] = group->key;
+    lbl[labels::kSandboxPorts] = join(published, ",");
+  }
+}
+
+// What a service's container waits on, among the services being brought up.
+void add_dependencies(DesiredContainer& c, const Service& s, const DesiredOptions& o, const SandboxGroup* group) {
+  auto wanted = [&](const std::string& service) { return o.services.empty() || o.services.count(service) > 0; };
+  if (group) c.depends_started.push_back(group->key);
+  // network_mode: service:x needs x's container to exist and run first.
+  if (s.network_mode.starts_with("service:") && wanted(s.network_mode.substr(8)))
+    c.depends_started.push_back(s.network_mode.substr(8));
+  for (const auto& dep : s.depends_on) {
+    if (!wanted(dep.service)) continue;
+    switch (dep.condition) {
+      case profile::DependsOn::Condition::kStarted: c.depends_started.push_back(dep.service); break;
+      case profile::DependsOn::Condition::kHealthy: c.depends_healthy.push_back(dep.service); break;
+      case profile::DependsOn::Condition::kCompleted: c.depends_completed.push_back(dep.service); break;
+    }
+  }
+}
+
+DesiredContainer service_desired(const profile::Profile& p, const Service& s, const DesiredOptions& o,
+                                 const SandboxGroup* group, const std::string& sandbox_hash) {
+  auto it = o.images.find(s.name);
+  ImageChoice image = it != o.images.end() ? it->second : ImageChoice{s.image, "", "upstream"};
+  DesiredContainer c;
+  c.service = s.name;
+  c.name = service_container(p, s.name);
+  c.spec = container_spec(p, s, image, o);
+  if (group) {
+    c.sandbox = group->key;
+    join_sandbox(c.spec, sandbox_container(p, *group));
+  }
+  for (size_t i = 1; i < s.networks.size() && s.network_mode.empty() && !group; ++i)
+    c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
+  // The hash covers what the engine receives plus the image id (a rebuilt image means a
+  // new container) and the extra networks; not biodev's own bookkeeping labels.
+  json hashed = hash_input(c, image.id);
+  // Inline secret and config bytes: a changed value gives the service a new container.
+  for (const auto& g : grant_files(p, s))
+    if (g.source->kind != profile::FileSource::Kind::kFile) hashed["grants"][g.target] = sha256_hex(g.source->content);
+  // A member's namespace is its sandbox's: a changed sandbox means new members.
+  if (group) hashed["sandbox"] = sandbox_hash;
+  c.config_hash = hash_of(hashed);
+  stamp_service_labels(c, p, s, image, group);
+  add_dependencies(c, s, o, group);
+  c.has_seed = s.seed.kind != profile::SeedSpec::Kind::kNone;
+  c.has_probe = s.ready.kind != profile::ProbeSpec::Kind::kNone;
+  c.slow_ready =
+      s.ready.kind == profile::ProbeSpec::Kind::kPostgres || s.seed.kind == profile::SeedSpec::Kind::kPostgres;
+  c.stop_grace_s = s.stop_grace_s;
+  return c;
+}
+
+}  // namespace
+
 DesiredState desired_state(const profile::Profile& p, const DesiredOptions& o) {
   DesiredState d;
   d.project = p.project;
-  for (const auto& n : p.networks) {
-    if (n.external) continue;  // made elsewhere (check_external)
-    std::string full = engine_network(p, n.name);
-    docker::NetworkSpec spec;
-    spec.name = full;
-    spec.driver = n.driver.empty() ? "bridge" : n.driver;
-    spec.internal = n.internal;
-    spec.attachable = n.attachable;
-    spec.enable_ipv6 = n.enable_ipv6;
-    spec.labels = n.labels;
-    spec.labels[labels::kProject] = p.project;
-    spec.labels[labels::kNetwork] = n.name;
-    spec.options = n.driver_opts;
-    d.networks.push_back({n.name, full, spec});
-  }
+  for (const auto& n : p.networks)
+    if (!n.external) d.networks.push_back({n.name, engine_network(p, n.name), network_spec(p, n)});  // else check_external
   for (const auto& v : p.volumes)
     if (!v.external) d.volumes.push_back({v.name, engine_volume(p, v.name)});
-
-  // Grouped over every service of the profile, so that `up SERVICE` makes the same
-  // sandboxes (and config hashes) as a whole `up`.
   SandboxGrouping grouping;
   std::map<std::string, std::string> sandbox_hash;  // group key -> its config hash
   if (o.shared_sandbox) {
     std::vector<const Service*> effective;
     for (const auto& base : p.services) effective.push_back(&effective_service(base, o));
     grouping = group_sandboxes(effective);
-    for (const auto& g : grouping.groups) {
-      std::vector<const Service*> members;
-      bool wanted = o.services.empty();
-      for (const auto& m : g.members) {
-        members.push_back(&effective_service(*p.find(m), o));
-        wanted |= o.services.count(m) > 0;
-      }
-      DesiredContainer sb = sandbox_desired(p, g, members, o);
-      for (const auto& other : p.services)
-        if (service_container(p, other.name) == sb.name)
-          throw UsageError("service " + other.name + ": its container name " + sb.name +
-                           " is the name of the shared sandbox of " + join(g.members, ", ") +
-                           "; rename the service or set its container_name");
-      sandbox_hash[g.key] = sb.config_hash;
-      if (wanted) d.containers.push_back(std::move(sb));
-    }
+    sandbox_hash = add_sandboxes(d, grouping, p, o);
   }
-
   for (const auto& base : p.services) {
     if (!o.services.empty() && !o.services.count(base.name)) continue;
     const Service& s = effective_service(base, o);
     const SandboxGroup* group = grouping.group_of(s.name);
-    auto it = o.images.find(s.name);
-    ImageChoice image = it != o.images.end() ? it->second : ImageChoice{s.image, "", "upstream"};
-    DesiredContainer c;
-    c.service = s.name;
-    c.name = service_container(p, s.name);
-    c.spec = container_spec(p, s, image, o);
-    if (group) {
-      c.sandbox = group->key;
-      join_sandbox(c.spec, sandbox_container(p, *group));
-    }
-    for (size_t i = 1; i < s.networks.size() && s.network_mode.empty() && !group; ++i)
-      c.extra_networks.push_back({engine_network(p, s.networks[i].network), aliases_for(s, s.networks[i])});
-    // The hash covers what the engine receives plus the image id (a rebuilt image means a
-    // new container) and the extra networks; not biodev's own bookkeeping labels.
-    json hashed = hash_input(c, image.id);
-    // Inline secret and config bytes: a changed value gives the service a new container.
-    for (const auto& g : grant_files(p, s))
-      if (g.source->kind != profile::FileSource::Kind::kFile) hashed["grants"][g.target] = sha256_hex(g.source->content);
-    // A member's namespace is its sandbox's: a changed sandbox means new members.
-    if (group) hashed["sandbox"] = sandbox_hash[group->key];
-    c.config_hash = hash_of(hashed);
-
-    auto& lbl = c.spec.labels;
-    stamp_labels(lbl, p, s.name, c.config_hash);
-    lbl[labels::kVariant] = image.variant;
-    lbl[labels::kRequired] = s.required ? "true" : "false";
-    lbl[labels::kReady] = probe_label(s.ready).dump();
-    if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
-    if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
-    if (group) {
-      std::vector<std::string> published;
-      for (const auto& port : s.ports) published.push_back(std::to_string(port.container_port) + "/" + port.protocol);
-      lbl[labels::kSandbox] = group->key;
-      lbl[labels::kSandboxPorts] = join(published, ",");
-      c.depends_started.push_back(group->key);
-    }
-
-    // network_mode: service:x needs x's container to exist and run first.
-    if (s.network_mode.starts_with("service:")) {
-      std::string peer = s.network_mode.substr(8);
-      if (o.services.empty() || o.services.count(peer)) c.depends_started.push_back(peer);
-    }
-    for (const auto& dep : s.depends_on) {
-      if (!o.services.empty() && !o.services.count(dep.service)) continue;
-      switch (dep.condition) {
-        case profile::DependsOn::Condition::kStarted: c.depends_started.push_back(dep.service); break;
-        case profile::DependsOn::Condition::kHealthy: c.depends_healthy.push_back(dep.service); break;
-        case profile::DependsOn::Condition::kCompleted: c.depends_completed.push_back(dep.service); break;
-      }
-    }
-    c.has_seed = s.seed.kind != profile::SeedSpec::Kind::kNone;
-    c.has_probe = s.ready.kind != profile::ProbeSpec::Kind::kNone;
-    c.slow_ready = s.ready.kind == profile::ProbeSpec::Kind::kPostgres ||
-                   s.seed.kind == profile::SeedSpec::Kind::kPostgres;
-    c.stop_grace_s = s.stop_grace_s;
-    d.containers.push_back(std::move(c));
+    d.containers.push_back(service_desired(p, s, o, group, group ? sandbox_hash[group->key] : ""));
   }
   return d;
 }
