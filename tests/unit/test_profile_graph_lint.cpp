@@ -1,7 +1,10 @@
 // Golden tests for `biodev lint` and `biodev graph`, both pure over a profile.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "profile/graph.h"
+#include "profile/graph_layout.h"
 #include "profile/lint.h"
 #include "profile/loader.h"
 
@@ -75,4 +78,85 @@ TEST_CASE("graph_svg puts stores on the right, each service a styled group, edge
   CHECK(svg.find(">completed</text>") != std::string::npos);
   CHECK(svg.find(">healthy</text>") != std::string::npos);
   CHECK(svg.find("net: front, data") != std::string::npos);
+}
+
+namespace {
+Profile default_stack() {
+  LoadOptions o;
+  o.profile = "default";
+  o.project = "p";
+  o.project_dir = std::filesystem::temp_directory_path().string();
+  o.vars = Variables([](const std::string&) { return std::nullopt; });
+  return load_profile(o);
+}
+
+// Every label has a free place: no two labels meet, and none meets a service box or the host.
+void check_no_overlap(const GraphLayout& g) {
+  const Rect host{g.host_cx - g.host_r, g.host_cy - g.host_r, 2 * g.host_r, 2 * g.host_r};
+  for (size_t i = 0; i < g.edges.size(); ++i) {
+    const GraphEdge& a = g.edges[i];
+    if (a.label.empty()) continue;
+    CAPTURE(a.from);
+    CAPTURE(a.to);
+    CHECK(a.label_free);
+    CHECK(a.label_box.w == label_width(a.label));
+    CHECK_FALSE(a.label_box.intersects(host));
+    CHECK(a.label_box.x >= 0);
+    CHECK(a.label_box.x + a.label_box.w <= g.width);
+    for (const auto& n : g.nodes) CHECK_FALSE(a.label_box.intersects(n.box));
+    for (size_t j = i + 1; j < g.edges.size(); ++j)
+      if (!g.edges[j].label.empty()) CHECK_FALSE(a.label_box.intersects(g.edges[j].label_box));
+  }
+}
+}  // namespace
+
+TEST_CASE("graph layout: the default stack's edge labels meet neither each other nor a box") {
+  const GraphLayout g = layout_graph(default_stack());
+  check_no_overlap(g);
+  // Golden: where each label went ("from->to label @x,baseline").
+  std::string placed;
+  for (const auto& e : g.edges)
+    if (!e.label.empty())
+      placed += (e.from.empty() ? "host" : e.from) + "->" + e.to + " " + e.label + " @" + std::to_string(e.label_x) +
+                "," + std::to_string(e.label_y) + "\n";
+  CHECK(placed ==
+        "host->postgres 5432→5432 @130,62\n"
+        "host->redis 6379→6379 @319,91\n"
+        "host->minio 9000→9000 @214,95\n"
+        "host->qdrant 6333→6333 @277,175\n"
+        "host->inference 8000→8000 @340,264\n"
+        "host->gateway 8080→8080 @319,293\n"
+        "host->leases auto→8090 @298,314\n"
+        "host->bio_ai_server auto→8000 @133,45\n"
+        "bio_ai_server->postgres healthy @463,45\n"
+        "bio_ai_server->redis healthy @463,87\n"
+        "host->bio_nexus auto→8000 @133,87\n"
+        "bio_nexus->postgres healthy @463,104\n"
+        "bio_worker->redis healthy @463,171\n"
+        "bio_worker->inference healthy @463,297\n");
+  // The SVG draws them where the layout put them.
+  const std::string svg = graph_svg(default_stack());
+  CHECK(svg.find("<text class=\"edge-label\" x=\"463\" y=\"104\" text-anchor=\"middle\">healthy</text>") !=
+        std::string::npos);
+}
+
+TEST_CASE("graph layout: many services on one store and many ports still find free places") {
+  Profile p;
+  p.project = "p";
+  Service store;
+  store.name = "store";
+  store.image = "store:1";
+  store.ports = {{"127.0.0.1", 5432, 5432}, {"127.0.0.1", 0, 5433}};
+  p.services.push_back(store);
+  for (int i = 0; i < 6; ++i) {
+    Service s;
+    s.name = "app" + std::to_string(i);
+    s.image = "app:1";
+    s.ports = {{"127.0.0.1", 0, 8000}};
+    s.depends_on = {{"store", i % 2 ? DependsOn::Condition::kStarted : DependsOn::Condition::kCompleted}};
+    p.services.push_back(s);
+  }
+  const GraphLayout g = layout_graph(p);
+  REQUIRE(g.edges.size() == 13);
+  check_no_overlap(g);
 }
