@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "cli/context.h"
@@ -22,17 +22,33 @@ std::string ProjectLock::path_for(const std::string& project) {
   return dir + "/" + project + ".lock";
 }
 
-ProjectLock::ProjectLock(const std::string& project, const std::string& verb, ui::Reporter& reporter) {
-  std::string path = path_for(project);
-  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (fd_ < 0) throw Error(ExitCode::kFailed, "cannot open lock " + path + ": " + std::strerror(errno));
-  fchmod(fd_, 0666);
+namespace {
+
+int open_lock(const std::string& project) {
+  std::string path = ProjectLock::path_for(project);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0)
+    throw Error(ExitCode::kFailed, "cannot open lock " + path + ": " + std::strerror(errno));
+  fchmod(fd, 0666);
+  return fd;
+}
+
+std::string holder_of(int fd) {
+  char buf[256] = {};
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "another biodev";
+  while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+  return holder.empty() ? "another biodev" : holder;
+}
+
+}  // namespace
+
+ProjectLock::ProjectLock(const std::string& project, const std::string& verb,
+                         ui::Reporter& reporter) {
+  fd_ = open_lock(project);
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    char buf[256] = {};
-    ssize_t n = pread(fd_, buf, sizeof buf - 1, 0);
-    std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "another biodev";
-    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
-    reporter.message(ui::Level::kInfo, "project " + project + " is busy (" + holder + "); waiting for it to finish");
+    reporter.message(ui::Level::kInfo, "project " + project + " is busy (" + holder_of(fd_) +
+                                           "); waiting for it to finish");
     while (flock(fd_, LOCK_EX) != 0) {
       if (errno != EINTR || Context::cancelled()) {
         close(fd_);
@@ -40,10 +56,34 @@ ProjectLock::ProjectLock(const std::string& project, const std::string& verb, ui
       }
     }
   }
+  record(verb);
+}
+
+std::unique_ptr<ProjectLock> ProjectLock::try_acquire(const std::string& project,
+                                                      const std::string& verb,
+                                                      std::string& holder) {
+  int fd = open_lock(project);
+  int rc;
+  while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    holder = holder_of(fd);
+    close(fd);
+    return nullptr;
+  }
+  std::unique_ptr<ProjectLock> lock(new ProjectLock(fd));
+  lock->record(verb);
+  return lock;
+}
+
+void ProjectLock::record(const std::string& verb) {
   std::time_t now = std::time(nullptr);
   char when[32];
-  std::strftime(when, sizeof when, "%H:%M:%S", std::localtime(&now));
-  std::string info = "biodev " + verb + ", pid " + std::to_string(getpid()) + ", since " + when + "\n";
+  std::tm local{};
+  localtime_r(&now, &local);  // the dashboard takes locks from several threads
+  std::strftime(when, sizeof when, "%H:%M:%S", &local);
+  std::string info =
+      "biodev " + verb + ", pid " + std::to_string(getpid()) + ", since " + when + "\n";
   if (ftruncate(fd_, 0) == 0 && pwrite(fd_, info.data(), info.size(), 0) < 0) {
     // The holder text is informational only.
   }

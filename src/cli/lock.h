@@ -1,8 +1,10 @@
-// Serializes commands that change a project (up, down, run): two at once on one
-// project would race on the same containers. The second one waits and says who holds
-// the lock. An advisory flock, so a killed holder releases it automatically.
+// Serializes commands that change a project (up, down, run, restart, the dashboard's
+// buttons): two at once on one project would race on the same containers. A second
+// command waits and says who holds the lock; the dashboard does not wait (try_acquire). An advisory
+// flock, so a killed holder releases it automatically.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "ui/reporter.h"
@@ -17,9 +19,17 @@ class ProjectLock {
   ProjectLock(const ProjectLock&) = delete;
   ProjectLock& operator=(const ProjectLock&) = delete;
 
+  // Without waiting: the lock, or nullptr when another holds it (then `holder` says who,
+  // as "biodev up, pid 123, since 10:04:05"). Throws Error(kFailed) when the lock file
+  // cannot be opened.
+  static std::unique_ptr<ProjectLock> try_acquire(const std::string& project,
+                                                  const std::string& verb, std::string& holder);
+
   static std::string path_for(const std::string& project);
 
  private:
+  explicit ProjectLock(int fd) : fd_(fd) {}
+  void record(const std::string& verb);
   int fd_ = -1;
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "cli/lock.h"
 #include "docker/errors.h"
 #include "plan/labels.h"
 #include "profile/graph.h"
@@ -57,7 +58,8 @@ class LogLines {
     out_->write(sse_frame("log", j.dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   std::shared_ptr<serve::StreamWriter> out_;
-  docker::LineSplitter lines_{[this](docker::StreamId s, const std::string& line) { emit(s, line); }};
+  docker::LineSplitter lines_{
+      [this](docker::StreamId s, const std::string& line) { emit(s, line); }};
 };
 
 }  // namespace
@@ -315,20 +317,40 @@ serve::Reply Dashboard::action(const std::string& service, const std::string& ve
       return error(409, "service " + service + " has no container: run `biodev up`");
     id = s->id;
   }
+  // The project lock, as `up`, `down` and `restart` take it, held until the engine call
+  // returns. Not waited for: a page cannot tell a wait from a hang, so it hears who holds it.
+  std::string holder;
+  std::shared_ptr<cli::ProjectLock> lock;
+  try {
+    lock = cli::ProjectLock::try_acquire(profile_.project, "ui " + verb + " " + service, holder);
+  } catch (const std::exception& e) {
+    return error(500, first_line(e.what()));
+  }
+  if (!lock)
+    return serve::Reply::json(
+        409, json{{"error", "project " + profile_.project + " is busy (" + holder + "); " +
+                                service + " was not " + (verb == "stop" ? "stopped" : verb + "ed") +
+                                ", try again when it finishes"},
+                  {"busy", true},
+                  {"holder", holder}}
+                 .dump());
   const profile::Service* spec = profile_.find(service);
   const int grace = spec ? spec->stop_grace_s : 2;
   serve::Reply r;
   auto self = shared_from_this();
-  r.deferred = [self, id, verb, service, grace](serve::ReplySink sink) {
-    std::thread([self, id, verb, service, grace, sink] {
+  r.deferred = [self, id, verb, service, grace, lock](serve::ReplySink sink) mutable {
+    std::thread([self, id, verb, service, grace, sink, lock = std::move(lock)]() mutable {
+      serve::Reply done;
       try {
         if (verb == "restart") self->client_.restart_container(id, grace);
         if (verb == "stop") self->client_.stop_container(id, grace);
         if (verb == "start") self->client_.start_container(id);
-        sink(serve::Reply::json(200, json{{"service", service}, {"done", verb}}.dump()));
+        done = serve::Reply::json(200, json{{"service", service}, {"done", verb}}.dump());
       } catch (const std::exception& e) {
-        sink(error(502, service + ": " + verb + " failed: " + first_line(e.what())));
+        done = error(502, service + ": " + verb + " failed: " + first_line(e.what()));
       }
+      lock.reset();  // released before the page hears it is done
+      sink(std::move(done));
     }).detach();
   };
   return r;

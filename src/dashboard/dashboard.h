@@ -9,7 +9,9 @@
 // Endpoints: GET / (the page), /api/stack (the view as JSON), /api/events (SSE "stack"
 // events), /api/logs?service=S&tail=N (SSE "log" and "status" events), /api/graph.svg
 // (profile::graph_svg), POST /api/services/S/{restart,stop,start} (with the header
-// "X-Biodev: 1", so no other site's page can post them).
+// "X-Biodev: 1", so no other site's page can post them). An action holds the project
+// lock (cli/lock.h) for its engine call; while another command holds it the action is
+// refused at once with 409 {"error", "busy": true, "holder"}, which the page shows.
 #pragma once
 
 #include <atomic>

@@ -4,8 +4,10 @@
 # `npm ci`) on the bench stack (engine-picked ports) with a postgres seed. The page shows
 # every service running and in the topology; a service stopped through the Engine API
 # turns to exited within seconds; the restart button brings it back; its logs arrive and
-# follow on after the restart; the search box filters them. Then, without a browser: the
-# seed ledger's result, the Host and X-Biodev checks, an unknown service, a taken port.
+# follow on after the restart; the search box filters them; while another holds the
+# project lock the stop button is refused and the page says the project is busy. Then,
+# without a browser: the seed ledger's result, the Host and X-Biodev checks, an unknown
+# service, the lock's 409 (the container untouched), a taken port.
 source "$(dirname "$0")/lib.sh"
 require_engine
 command -v node >/dev/null || fail "node is missing (scripts/deps.sh installs nodejs)"
@@ -15,7 +17,8 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 new_project
 PROJECT="ui-dash-$$"  # a name of its own: the browser test may run beside the others
 UI_PID=
-on_exit '[[ -z $UI_PID ]] || kill "$UI_PID"'
+HOLDER=
+on_exit '[[ -z $UI_PID ]] || kill "$UI_PID"; [[ -z $HOLDER ]] || kill "$HOLDER" 2>/dev/null'
 
 note "npm ci: playwright-core into a scratch copy of tests/clients/dashboard"
 cp -r "$SRC/tests/clients/dashboard" client
@@ -49,13 +52,15 @@ PORT=${URL#http://127.0.0.1:}
 
 CONTAINER=$(engine_get "/containers/$PROJECT-redis/json" | jq -r .Id)
 note "the browser: $URL"
-out=$(cd client && CHROMIUM=$CHROMIUM DOCKER_SOCK=$SOCK timeout 110 node dashboard.mjs "$URL/" \
+LOCK=/tmp/biodev-locks/$PROJECT.lock  # cli/lock.cpp's path
+out=$(cd client && CHROMIUM=$CHROMIUM DOCKER_SOCK=$SOCK LOCK_FILE=$LOCK timeout 150 node dashboard.mjs "$URL/" \
         postgres,redis,inference,gateway redis "$CONTAINER" 2>&1) || fail "the browser test failed:
 $out
 --- biodev ui:
 $(cat ui.err)"
 echo "$out" >&2
 expect_contains "$out" "PASS the restart button brought redis back"
+expect_contains "$out" "PASS while another holds the project lock the stop button is refused"
 [[ $(engine_get "/containers/$PROJECT-redis/json" | jq -r .State.Status) == running ]] ||
   fail "redis is not running in the engine after the restart button"
 
@@ -74,6 +79,26 @@ body=$(curl -s -H 'X-Biodev: 1' -X POST "$URL/api/services/nope/restart")
 expect_contains "$body" 'no service \"nope\" in project'
 [[ $(engine_get "/containers/$PROJECT-redis/json" | jq -r .State.Status) == running ]] ||
   fail "a refused request stopped redis"
+
+note "the buttons take the project lock: refused at once with 409 and the holder while it is held"
+bash -c 'exec 9>>"$1" && flock -x 9 && printf "biodev down, pid %s, since now\n" "$$" >"$1" && exec sleep 60' holder "$LOCK" &
+HOLDER=$!
+wait_until 5 grep -q "biodev down, pid $HOLDER" "$LOCK" || fail "the lock holder did not start"
+started=$(engine_get "/containers/$PROJECT-redis/json" | jq -r .State.StartedAt)
+code=$(curl -s -o busy.json -w '%{http_code}' -H 'X-Biodev: 1' -X POST "$URL/api/services/redis/restart")
+[[ $code == 409 ]] || fail "a restart while the project is locked answered $code, not 409: $(cat busy.json)"
+expect_contains "$(jq -r .error busy.json)" "project $PROJECT is busy (biodev down, pid $HOLDER, since now); redis was not restarted"
+[[ $(jq -r .busy busy.json) == true && $(jq -r .holder busy.json) == "biodev down, pid $HOLDER, since now" ]] ||
+  fail "the 409 body does not name the holder: $(cat busy.json)"
+[[ $(engine_get "/containers/$PROJECT-redis/json" | jq -r .State.StartedAt) == "$started" ]] ||
+  fail "redis was restarted although the project was locked"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null || true
+HOLDER=
+code=$(curl -s -o done.json -w '%{http_code}' -H 'X-Biodev: 1' -X POST "$URL/api/services/redis/restart")
+[[ $code == 200 ]] || fail "a restart once the lock is free answered $code: $(cat done.json)"
+[[ $(engine_get "/containers/$PROJECT-redis/json" | jq -r .State.StartedAt) != "$started" ]] ||
+  fail "the restart that answered 200 did not restart redis"
 
 note "a second ui on the same port fails with exit 1 and says why"
 expect_exit 1 "$BIODEV" -p "$PROJECT" -f biodev.yaml ui --port "$PORT"

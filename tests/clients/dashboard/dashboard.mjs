@@ -3,7 +3,11 @@
 // SERVICES: comma-separated services the page must show running. STOP_SERVICE is
 // stopped from outside the page (the Engine API, as another program would), must turn
 // to "exited" within seconds, and is brought back with the page's restart button; its
-// logs must arrive, and the search box must filter them.
+// logs must arrive, and the search box must filter them. With LOCK_FILE set (the
+// project's lock, cli/lock.h), another holder takes it and the stop button must be
+// refused with the page saying the project is busy; once it is free again the restart
+// button works and the notice goes.
+import { spawn } from "node:child_process";
 import http from "node:http";
 import { chromium } from "playwright-core";
 
@@ -83,6 +87,30 @@ try {
   if (wrong) fail(`searching "${word}" shows ${wrong} lines without it`);
   console.log(`PASS searching "${word}" shows ${visible} of ${all} lines, each with the word marked`);
   await page.fill("#search", "");
+
+  if (process.env.LOCK_FILE) {
+    // Another command holds the project lock, as `biodev up` would (same file, same flock).
+    const lock = process.env.LOCK_FILE;
+    const holder = spawn("bash", ["-c", 'exec 9>>"$1" && flock -x 9 && printf "biodev up, pid %s, since now\\n" "$$" >"$1" && exec sleep 60', "holder", lock], { stdio: "ignore" });
+    const { readFileSync } = await import("node:fs");
+    const t1 = Date.now();
+    while (!readFileSync(lock, "utf8").includes("biodev up, pid")) {
+      if (Date.now() - t1 > 5000) fail(`the lock holder did not start on ${lock}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await page.locator(`tr[data-service="${stopService}"] button[data-action="stop"]`).click();
+    await page.locator("#notice").filter({ hasText: /is busy \(biodev up, pid \d+/ }).waitFor({ timeout: 5000 })
+      .catch(async () => fail(`the page does not say the project is busy: "${await page.locator("#notice").textContent()}"`));
+    console.log(`PASS while another holds the project lock the stop button is refused: "${await page.locator("#notice").textContent()}"`);
+    await new Promise((r) => setTimeout(r, 1500));
+    if (!(await state(stopService).filter({ hasText: /^running$/ }).count())) fail(`${stopService} stopped although the project was busy`);
+    holder.kill();
+    await new Promise((r) => holder.on("exit", r));
+    await page.locator(`tr[data-service="${stopService}"] button[data-action="restart"]`).click();
+    await page.locator("#notice").waitFor({ state: "hidden", timeout: 20000 }).catch(() => fail("the busy notice stays after a restart that worked"));
+    await state(stopService).filter({ hasText: /^running$/ }).waitFor({ timeout: 20000 }).catch(() => fail(`${stopService} is not running after the restart button`));
+    console.log(`PASS once the lock is free the restart button works again and the notice goes`);
+  }
 
   if (errors.length) fail(`the page threw: ${errors.join("; ")}`);
   if (screenshot) {
