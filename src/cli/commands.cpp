@@ -56,6 +56,12 @@ const std::vector<Command>& commands() {
        "  biodev exec -T redis -- redis-cli info < /dev/null\n"
        "  echo 'select 1' | biodev exec postgres -- psql -U bio bio",
        setup_exec},
+      {"cp", "Copy files or folders between a service's container and the host, as docker cp does; exit 1 when a path is missing, 2 for a bad argument or a service with no container",
+       "  biodev cp postgres:/etc/postgresql/postgresql.conf ./pg.conf\n"
+       "  biodev cp ./fixtures redis:/data              # into the folder: /data/fixtures\n"
+       "  biodev cp ./fixtures/. redis:/data            # the folder's content into /data\n"
+       "  biodev cp postgres:/var/log - | tar -tv       # the tar stream itself",
+       setup_cp},
       {"restart", "Restart services and wait until they are ready again",
        "  biodev restart bio_ai_server", setup_restart},
       {"ui", "Serve a live dashboard of the stack on http://127.0.0.1:7780: state, health, logs, restart",

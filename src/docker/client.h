@@ -131,6 +131,16 @@ struct BuildOptions {
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
 };
 
+// The X-Docker-Container-Path-Stat of the archive endpoints: `mode` is Go's os.FileMode.
+struct PathStat {
+  std::string name;  // the base name ("." for "dir/.")
+  long long size = 0;
+  uint32_t mode = 0;
+  std::string link_target;  // for a symlink, the path it resolves to
+  bool is_dir() const { return mode & (1u << 31); }
+  bool is_symlink() const { return mode & (1u << 27); }
+};
+
 struct ExecResult {
   int exit_code = -1;
   std::string out;  // stdout
@@ -227,6 +237,13 @@ class Client {
   // kBuildFailed, as for pull_image.
   std::string build_image(const std::string& context_tar_path, const std::string& tag,
                           const ProgressSink& sink, const BuildOptions& options = {});
+  // HEAD /containers/{id}/archive?path=: what is at `path` in the container's
+  // filesystem (a symlink itself, not followed), nullopt when nothing is (404).
+  std::optional<PathStat> path_stat(const std::string& container_id, const std::string& path);
+  // GET /containers/{id}/archive?path=: a tar of `path` (a folder with all under it),
+  // fed to `sink` as it arrives; returns the stat of `path`. Nothing there -> EngineError
+  // kNotFound.
+  PathStat get_archive(const std::string& container_id, const std::string& path, const ChunkSink& sink);
   // HEAD /containers/{id}/archive?path=: the mode bits of `path` in the container's
   // filesystem as Go's os.FileMode (1<<31 = a folder), nullopt when there is nothing.
   std::optional<uint32_t> stat_path(const std::string& container_id, const std::string& path);

@@ -290,17 +290,44 @@ std::string base64_decode(const std::string& in) {
 
 }  // namespace
 
-std::optional<uint32_t> Client::stat_path(const std::string& container_id, const std::string& p) {
+namespace {
+
+PathStat read_path_stat(const HttpResponse& r, const std::string& p) {
+  std::string header = r.header("x-docker-container-path-stat");
+  json stat = header.empty() ? json() : json::parse(base64_decode(header), nullptr, false);
+  if (!stat.is_object() || !stat.contains("mode") || !stat["mode"].is_number())
+    throw EngineError(ErrorKind::kProtocol, r.status, fmt::format("look at {}: the engine sent no path stat", p));
+  PathStat out;
+  out.name = detail::str(stat, "name");
+  out.mode = stat["mode"].get<uint32_t>();
+  out.size = stat.value("size", 0LL);
+  out.link_target = detail::str(stat, "linkTarget");
+  return out;
+}
+
+}  // namespace
+
+std::optional<PathStat> Client::path_stat(const std::string& container_id, const std::string& p) {
   HttpResponse r = call("HEAD", "/containers/" + url_encode(container_id) + "/archive" + Query().add("path", p).str());
   if (r.status == 404) return std::nullopt;
   check(r, fmt::format("look at {} in container {}", p, container_id));
-  for (const auto& [name, value] : r.headers) {
-    if (name != "x-docker-container-path-stat") continue;
-    json stat = json::parse(base64_decode(value), nullptr, false);
-    if (stat.is_object() && stat.contains("mode") && stat["mode"].is_number())
-      return stat["mode"].get<uint32_t>();
-  }
-  throw EngineError(ErrorKind::kProtocol, r.status, fmt::format("look at {}: the engine sent no path stat", p));
+  return read_path_stat(r, p);
+}
+
+std::optional<uint32_t> Client::stat_path(const std::string& container_id, const std::string& p) {
+  auto stat = path_stat(container_id, p);
+  if (!stat) return std::nullopt;
+  return stat->mode;
+}
+
+PathStat Client::get_archive(const std::string& container_id, const std::string& p, const ChunkSink& sink) {
+  HttpRequest req;
+  req.method = "GET";
+  req.target = path("/containers/" + url_encode(container_id) + "/archive" + Query().add("path", p).str());
+  req.timeout = std::chrono::minutes(5);  // between reads
+  HttpResponse r = transport_->stream(req, sink);
+  check(r, fmt::format("copy {} out of container {}", p, container_id));
+  return read_path_stat(r, p);
 }
 
 void Client::put_archive(const std::string& container_id, const std::string& p, const std::string& tar_path,

@@ -1,9 +1,11 @@
 #include "util/tar.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -147,6 +149,45 @@ void TarWriter::add_directory(std::string_view name, unsigned mode) {
 
 void TarWriter::add_symlink(std::string_view name, std::string_view target) {
   write_header(name, '2', 0, 0777, target);
+}
+
+size_t TarWriter::add_tree(std::string_view name, const std::string& host_path, bool keep_owner) {
+  struct stat st;
+  if (lstat(host_path.c_str(), &st) != 0) fail("cannot read", host_path, errno);
+  long long saved_mtime = mtime_;
+  unsigned saved_uid = uid_, saved_gid = gid_;
+  mtime_ = st.st_mtim.tv_sec;
+  if (keep_owner) set_owner(st.st_uid, st.st_gid);
+  size_t skipped = 0;
+  if (S_ISREG(st.st_mode)) {
+    add_file_from(name, host_path, static_cast<int>(st.st_mode & 07777));
+  } else if (S_ISLNK(st.st_mode)) {
+    std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+    ssize_t n = readlink(host_path.c_str(), target.data(), target.size());
+    if (n < 0) fail("cannot read the link", host_path, errno);
+    target.resize(static_cast<size_t>(n));
+    add_symlink(name, target);
+  } else if (S_ISDIR(st.st_mode)) {
+    add_directory(name, st.st_mode & 07777);
+    DIR* dir = opendir(host_path.c_str());
+    if (!dir) fail("cannot list", host_path, errno);
+    std::vector<std::string> children;
+    while (dirent* d = readdir(dir)) {
+      std::string child = d->d_name;
+      if (child != "." && child != "..") children.push_back(child);
+    }
+    closedir(dir);
+    std::sort(children.begin(), children.end());
+    std::string prefix(name);
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    for (const auto& child : children) skipped += add_tree(prefix + child, host_path + "/" + child, keep_owner);
+  } else {
+    skipped = 1;  // a socket, fifo or device: nothing a copy of files can carry
+  }
+  mtime_ = saved_mtime;
+  uid_ = saved_uid;
+  gid_ = saved_gid;
+  return skipped;
 }
 
 void TarWriter::finish() {
