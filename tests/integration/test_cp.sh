@@ -3,7 +3,7 @@
 # executable, a name over 100 bytes) copied into a running service's container and back
 # out, compared byte for byte and mode for mode — inside the container through exec, on
 # the host with cmp and find; docker cp's rules for an existing or missing DEST and for
-# "dir/."; the "-" tar streams; a copy out of a stopped container; and each error with
+# "dir/."; owners (root's, the host's with -a); the "-" tar streams; a copy out of a stopped container; and each error with
 # its exit code (2: bad argument, unknown service; 1: missing path or parent).
 source "$(dirname "$0")/lib.sh"
 require_engine
@@ -47,6 +47,14 @@ want=$(sha256sum <blob.bin | cut -d' ' -f1)
 [[ $(in_redis 'stat -c "%a %Y" /tmp/blob.bin') == "640 1650000000" ]] || fail "mode/mtime: $(in_redis 'stat -c "%a %Y" /tmp/blob.bin')"
 expect_exit 0 "${B[@]}" cp blob.bin redis:tmp/renamed.bin
 [[ $(in_redis 'sha256sum </tmp/renamed.bin | cut -d" " -f1') == "$want" ]] || fail "renamed copy differs"
+
+note "owners: root's in the container, the host's with -a"
+cp blob.bin owned.bin
+chown 1234:2345 owned.bin
+expect_exit 0 "${B[@]}" cp owned.bin redis:/tmp/owned-root.bin
+[[ $(in_redis 'stat -c %u:%g /tmp/owned-root.bin') == "0:0" ]] || fail "without -a: $(in_redis 'stat -c %u:%g /tmp/owned-root.bin')"
+expect_exit 0 "${B[@]}" cp -a owned.bin redis:/tmp/owned-kept.bin
+[[ $(in_redis 'stat -c %u:%g /tmp/owned-kept.bin') == "1234:2345" ]] || fail "with -a: $(in_redis 'stat -c %u:%g /tmp/owned-kept.bin')"
 
 note "a folder into the container: as a child of an existing folder, its content with /., a new name"
 expect_exit 0 "${B[@]}" cp tree redis:/tmp
