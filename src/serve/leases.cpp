@@ -216,6 +216,14 @@ struct LeasePool::State {
   void make_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
   void drop_one(std::unique_lock<std::mutex>& lock, StoresCache& cache);
   void fail_waiters(const std::string& why);
+
+  // The API's routes, one each.
+  Reply health();
+  Reply put_config(const Request& req);
+  Reply take(const Request& req);
+  Reply warm(const Request& req);
+  Reply list();
+  Reply one(const Request& req, const std::string& id);
 };
 
 void LeasePool::State::fail_waiters(const std::string& why) {
@@ -421,151 +429,156 @@ void LeasePool::disconnected(unsigned long long connection) {
   s_->cv.notify_all();
 }
 
+Reply LeasePool::State::health() {
+  std::lock_guard lock(mu);
+  json j = {{"status", "ok"}, {"configured", config != nullptr}, {"ready", ready.size()}};
+  if (!last_error.empty()) j["last_error"] = last_error;
+  return Reply::json(200, j.dump());
+}
+
+Reply LeasePool::State::put_config(const Request& req) {
+  if (req.method != "PUT") return error(405, "use PUT /config");
+  json body = json::parse(req.body, nullptr, false);
+  std::shared_ptr<const LeaseConfig> cfg;
+  try {
+    if (body.is_discarded()) throw std::invalid_argument("the body is not JSON");
+    cfg = std::make_shared<const LeaseConfig>(lease::config_from_json(body));
+  } catch (const std::exception& e) {
+    return error(400, std::string("bad configuration: ") + e.what());
+  }
+  std::lock_guard lock(mu);
+  std::string fresh = lease::slice_digest(*cfg);
+  bool same_slices = config && fresh == digest;
+  if (!same_slices) {
+    // Slices cut from other scripts, buckets or collections are stale.
+    for (auto& slice : ready) to_drop.push_back(std::move(slice));
+    ready.clear();
+    template_ok = false;
+    digest = fresh;
+  } else {
+    // Only where the host reaches the stores changed: re-derive the ready slices' env.
+    for (auto& slice : ready) slice.config = cfg;
+  }
+  config = cfg;
+  last_error.clear();
+  cv.notify_all();
+  return Reply::text(204, "", "");
+}
+
+Reply LeasePool::State::take(const Request& req) {
+  std::string ttl_text = query_value(req.query(), "ttl");
+  std::chrono::seconds ttl = opt.default_ttl;
+  if (!ttl_text.empty()) {
+    char* end = nullptr;
+    long long v = std::strtoll(ttl_text.c_str(), &end, 10);
+    if (*end || v < 0)
+      return error(400, "ttl=" + ttl_text + ": expected whole seconds, 0 for none");
+    ttl = std::chrono::seconds(v);
+  }
+  std::string keep = query_value(req.query(), "keepalive");
+  unsigned long long connection = (keep == "1" || keep == "true") ? req.connection : 0;
+  std::lock_guard lock(mu);
+  if (!config)
+    return error(503,
+                 last_error.empty()
+                     ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
+                     : "the lease service could not prepare: " + last_error);
+  if (!ready.empty() && template_ok) {
+    Slice slice = std::move(ready.front());
+    ready.pop_front();
+    Lease& l = hand_out(std::move(slice), ttl, connection);
+    cv.notify_all();  // refill
+    return Reply::json(201, lease_json(l).dump());
+  }
+  Reply r;
+  r.deferred = [this, ttl, connection](ReplySink sink) {
+    std::lock_guard lock(mu);
+    if (stopping) return sink(error(503, "the lease service is stopping"));
+    waiters.push_back({std::move(sink), ttl, connection});
+    cv.notify_all();
+  };
+  return r;
+}
+
+Reply LeasePool::State::warm(const Request& req) {
+  if (req.method != "POST") return error(405, "use POST /leases/warm?n=N");
+  const int most = std::max(kMostAnnounced, opt.pool_max);
+  auto number = [](const std::string& text, long long lo, long long hi) -> std::optional<int> {
+    char* end = nullptr;
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end || v < lo || v > hi) return std::nullopt;
+    return static_cast<int>(v);
+  };
+  std::string n_text = query_value(req.query(), "n"), for_text = query_value(req.query(), "for");
+  auto n = number(n_text, 0, most);
+  if (!n)
+    return error(400, "n=" + n_text + ": expected the number of leases wanted ready, 0 to " +
+                          std::to_string(most));
+  auto seconds = for_text.empty() ? std::optional<int>(600) : number(for_text, 1, 86400);
+  if (!seconds) return error(400, "for=" + for_text + ": expected whole seconds, 1 to 86400");
+  std::lock_guard lock(mu);
+  announced = *n;
+  announced_until = Clock::now() + std::chrono::seconds(*seconds);
+  cv.notify_all();
+  json j = {{"announced", *n},
+            {"for_s", *seconds},
+            {"target", target()},
+            {"ready", ready.size()},
+            {"making", making}};
+  return Reply::json(200, j.dump());
+}
+
+Reply LeasePool::State::list() {
+  std::lock_guard lock(mu);
+  json list = json::array();
+  for (const auto& [id, l] : leases) list.push_back(lease_json(l));
+  json pool = {{"ready", ready.size()},
+               {"making", making},
+               {"target", target()},
+               {"announced", Clock::now() < announced_until ? announced : 0},
+               {"waiting", waiters.size()},
+               {"dropping", to_drop.size() + dropping.size()},
+               {"served", served},
+               {"made", made},
+               {"dropped", dropped},
+               {"free_redis_databases", free_dbs.size()}};
+  return Reply::json(200, json{{"leases", list}, {"pool", pool}}.dump());
+}
+
+Reply LeasePool::State::one(const Request& req, const std::string& id) {
+  std::lock_guard lock(mu);
+  auto it = leases.find(id);
+  if (req.method == "GET") {
+    if (it == leases.end()) return error(404, "no lease " + id);
+    return Reply::json(200, lease_json(it->second).dump());
+  }
+  if (req.method != "DELETE") return error(405, "use GET or DELETE /leases/{id}");
+  if (it == leases.end()) return error(404, "no lease " + id);
+  to_drop.push_back(std::move(it->second.slice));
+  leases.erase(it);
+  cv.notify_all();
+  Reply r;
+  r.deferred = [this, id](ReplySink sink) {
+    std::lock_guard lock(mu);
+    bool queued = std::any_of(to_drop.begin(), to_drop.end(),
+                              [&](const Slice& x) { return x.id == id; });
+    if (!queued && !dropping.count(id))
+      return sink(Reply::text(204, "", ""));  // already dropped
+    drop_waiters[id].push_back(std::move(sink));
+  };
+  return r;
+}
+
 Reply LeasePool::handle(const Request& req) {
   State& s = *s_;
   const std::string_view path = req.path();
   const std::string_view prefix = "/leases/";
-
-  if (path == "/health" && req.method == "GET") {
-    std::lock_guard lock(s.mu);
-    json j = {{"status", "ok"}, {"configured", s.config != nullptr}, {"ready", s.ready.size()}};
-    if (!s.last_error.empty()) j["last_error"] = s.last_error;
-    return Reply::json(200, j.dump());
-  }
-
-  if (path == "/config") {
-    if (req.method != "PUT") return error(405, "use PUT /config");
-    json body = json::parse(req.body, nullptr, false);
-    std::shared_ptr<const LeaseConfig> cfg;
-    try {
-      if (body.is_discarded()) throw std::invalid_argument("the body is not JSON");
-      cfg = std::make_shared<const LeaseConfig>(lease::config_from_json(body));
-    } catch (const std::exception& e) {
-      return error(400, std::string("bad configuration: ") + e.what());
-    }
-    std::lock_guard lock(s.mu);
-    std::string digest = lease::slice_digest(*cfg);
-    bool same_slices = s.config && digest == s.digest;
-    if (!same_slices) {
-      // Slices cut from other scripts, buckets or collections are stale.
-      for (auto& slice : s.ready) s.to_drop.push_back(std::move(slice));
-      s.ready.clear();
-      s.template_ok = false;
-      s.digest = digest;
-    } else {
-      // Only where the host reaches the stores changed: re-derive the ready slices' env.
-      for (auto& slice : s.ready) slice.config = cfg;
-    }
-    s.config = cfg;
-    s.last_error.clear();
-    s.cv.notify_all();
-    return Reply::text(204, "", "");
-  }
-
-  if (path == "/leases" && req.method == "POST") {
-    std::string ttl_text = query_value(req.query(), "ttl");
-    std::chrono::seconds ttl = s.opt.default_ttl;
-    if (!ttl_text.empty()) {
-      char* end = nullptr;
-      long long v = std::strtoll(ttl_text.c_str(), &end, 10);
-      if (*end || v < 0)
-        return error(400, "ttl=" + ttl_text + ": expected whole seconds, 0 for none");
-      ttl = std::chrono::seconds(v);
-    }
-    std::string keep = query_value(req.query(), "keepalive");
-    unsigned long long connection = (keep == "1" || keep == "true") ? req.connection : 0;
-    std::lock_guard lock(s.mu);
-    if (!s.config)
-      return error(503,
-                   s.last_error.empty()
-                       ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
-                       : "the lease service could not prepare: " + s.last_error);
-    if (!s.ready.empty() && s.template_ok) {
-      Slice slice = std::move(s.ready.front());
-      s.ready.pop_front();
-      Lease& l = s.hand_out(std::move(slice), ttl, connection);
-      s.cv.notify_all();  // refill
-      return Reply::json(201, s.lease_json(l).dump());
-    }
-    Reply r;
-    r.deferred = [&s, ttl, connection](ReplySink sink) {
-      std::lock_guard lock(s.mu);
-      if (s.stopping) return sink(error(503, "the lease service is stopping"));
-      s.waiters.push_back({std::move(sink), ttl, connection});
-      s.cv.notify_all();
-    };
-    return r;
-  }
-
-  if (path == "/leases/warm") {
-    if (req.method != "POST") return error(405, "use POST /leases/warm?n=N");
-    const int most = std::max(kMostAnnounced, s.opt.pool_max);
-    auto number = [](const std::string& text, long long lo, long long hi) -> std::optional<int> {
-      char* end = nullptr;
-      long long v = std::strtoll(text.c_str(), &end, 10);
-      if (text.empty() || *end || v < lo || v > hi) return std::nullopt;
-      return static_cast<int>(v);
-    };
-    std::string n_text = query_value(req.query(), "n"), for_text = query_value(req.query(), "for");
-    auto n = number(n_text, 0, most);
-    if (!n)
-      return error(400, "n=" + n_text + ": expected the number of leases wanted ready, 0 to " +
-                            std::to_string(most));
-    auto seconds = for_text.empty() ? std::optional<int>(600) : number(for_text, 1, 86400);
-    if (!seconds) return error(400, "for=" + for_text + ": expected whole seconds, 1 to 86400");
-    std::lock_guard lock(s.mu);
-    s.announced = *n;
-    s.announced_until = Clock::now() + std::chrono::seconds(*seconds);
-    s.cv.notify_all();
-    json j = {{"announced", *n},
-              {"for_s", *seconds},
-              {"target", s.target()},
-              {"ready", s.ready.size()},
-              {"making", s.making}};
-    return Reply::json(200, j.dump());
-  }
-
-  if (path == "/leases" && req.method == "GET") {
-    std::lock_guard lock(s.mu);
-    json list = json::array();
-    for (const auto& [id, l] : s.leases) list.push_back(s.lease_json(l));
-    json pool = {{"ready", s.ready.size()},
-                 {"making", s.making},
-                 {"target", s.target()},
-                 {"announced", Clock::now() < s.announced_until ? s.announced : 0},
-                 {"waiting", s.waiters.size()},
-                 {"dropping", s.to_drop.size() + s.dropping.size()},
-                 {"served", s.served},
-                 {"made", s.made},
-                 {"dropped", s.dropped},
-                 {"free_redis_databases", s.free_dbs.size()}};
-    return Reply::json(200, json{{"leases", list}, {"pool", pool}}.dump());
-  }
-
-  if (path.starts_with(prefix)) {
-    std::string id(path.substr(prefix.size()));
-    std::lock_guard lock(s.mu);
-    auto it = s.leases.find(id);
-    if (req.method == "GET") {
-      if (it == s.leases.end()) return error(404, "no lease " + id);
-      return Reply::json(200, s.lease_json(it->second).dump());
-    }
-    if (req.method != "DELETE") return error(405, "use GET or DELETE /leases/{id}");
-    if (it == s.leases.end()) return error(404, "no lease " + id);
-    s.to_drop.push_back(std::move(it->second.slice));
-    s.leases.erase(it);
-    s.cv.notify_all();
-    Reply r;
-    r.deferred = [&s, id](ReplySink sink) {
-      std::lock_guard lock(s.mu);
-      bool queued = std::any_of(s.to_drop.begin(), s.to_drop.end(),
-                                [&](const Slice& x) { return x.id == id; });
-      if (!queued && !s.dropping.count(id))
-        return sink(Reply::text(204, "", ""));  // already dropped
-      s.drop_waiters[id].push_back(std::move(sink));
-    };
-    return r;
-  }
+  if (path == "/health" && req.method == "GET") return s.health();
+  if (path == "/config") return req.method == "PUT" ? s.put_config(req) : error(405, "use PUT /config");
+  if (path == "/leases" && req.method == "POST") return s.take(req);
+  if (path == "/leases/warm") return req.method == "POST" ? s.warm(req) : error(405, "use POST /leases/warm?n=N");
+  if (path == "/leases" && req.method == "GET") return s.list();
+  if (path.starts_with(prefix)) return s.one(req, std::string(path.substr(prefix.size())));
   return error(404, "no such endpoint: " + req.method + " " + std::string(path));
 }
 
