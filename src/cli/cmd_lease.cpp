@@ -39,6 +39,76 @@ std::string seconds_text(const json& v) {
   return std::to_string(s) + "s";
 }
 
+int release_lease(const LeaseApi& api, const std::string& id) {
+  auto r = lease_call(api, "DELETE", "/leases/" + id);
+  if (r.status != 204) refused(r, "lease " + id);
+  std::cerr << "released lease " << id << "\n";
+  return 0;
+}
+
+// Announces n leases wanted ready for for_s seconds; waits up to wait_s until they are.
+int warm_leases(const LeaseApi& api, int n, int for_s, int wait_s) {
+  std::string target = "/leases/warm?n=" + std::to_string(n) + "&for=" + std::to_string(for_s);
+  auto r = lease_call(api, "POST", target);
+  if (r.status == 400) throw UsageError("lease warm: " + parse_body(r, api).value("error", r.body));
+  if (r.status != 200) refused(r, "lease warm");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  size_t ready = parse_body(r, api).value("ready", 0);
+  while (wait_s > 0 && ready < static_cast<size_t>(n)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::cerr << "lease warm: " << ready << " of " << n << " leases ready after " << wait_s
+                << "s (see `biodev lease ls` and `biodev logs leases`)\n";
+      return static_cast<int>(ExitCode::kFailed);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto g = lease_call(api, "GET", "/leases");
+    if (g.status != 200) refused(g, "listing leases");
+    ready = parse_body(g, api)["pool"].value("ready", 0);
+  }
+  std::cerr << "lease warm: " << ready << " leases ready, " << n << " kept ready for " << for_s
+            << "s\n";
+  return 0;
+}
+
+int list_leases(const LeaseApi& api, bool as_json) {
+  auto r = lease_call(api, "GET", "/leases");
+  if (r.status != 200) refused(r, "listing leases");
+  json j = parse_body(r, api);
+  if (as_json) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  Table t({"ID", "AGE", "EXPIRES IN", "KEEPALIVE", "DATABASE_URL"});
+  for (const auto& l : j["leases"])
+    t.add({l.value("id", ""), seconds_text(l.value("age_s", json())),
+           seconds_text(l.value("expires_in_s", json())),
+           l.value("keepalive", false) ? "yes" : "no", l["env"].value("DATABASE_URL", "-")});
+  std::cout << t.render();
+  const json& pool = j["pool"];
+  std::cout << "pool: " << pool.value("ready", 0) << " ready, " << pool.value("making", 0)
+            << " being made, target " << pool.value("target", 0) << "; " << pool.value("served", 0)
+            << " leases served\n";
+  return 0;
+}
+
+int take_lease(Context& ctx, const LeaseApi& api, int ttl, const std::string& format) {
+  std::string target = "/leases";
+  if (ttl >= 0) target += "?ttl=" + std::to_string(ttl);
+  auto r = lease_call(api, "POST", target);
+  json refusal = r.status == 503 ? json::parse(r.body, nullptr, false) : json();
+  if (refusal.is_object() && refusal.value("configured", true) == false) {
+    // The service restarted since `up` configured it: configure it again.
+    send_lease_config(ctx);
+    r = lease_call(api, "POST", target);
+  }
+  if (r.status != 201) refused(r, "a new lease");
+  json j = parse_body(r, api);
+  std::vector<std::pair<std::string, std::string>> vars{{"BIODEV_LEASE_ID", j.value("id", "")}};
+  for (const auto& [k, v] : j["env"].items()) vars.emplace_back(k, v.get<std::string>());
+  std::cout << format_env(vars, ctx.options.json ? "json" : format);
+  return 0;
+}
+
 }  // namespace
 
 Runner setup_lease(CLI::App& sub, Context& ctx) {
@@ -70,70 +140,10 @@ Runner setup_lease(CLI::App& sub, Context& ctx) {
     const profile::Profile& p = ctx.profile();
     plan::ObservedState obs = plan::observe(ctx.client(), p.project);
     LeaseApi api = find_lease_api(p, obs);
-    if (release->parsed()) {
-      auto r = lease_call(api, "DELETE", "/leases/" + *id);
-      if (r.status != 204) refused(r, "lease " + *id);
-      std::cerr << "released lease " << *id << "\n";
-      return 0;
-    }
-    if (warm->parsed()) {
-      std::string target =
-          "/leases/warm?n=" + std::to_string(*count) + "&for=" + std::to_string(*for_s);
-      auto r = lease_call(api, "POST", target);
-      if (r.status == 400)
-        throw UsageError("lease warm: " + parse_body(r, api).value("error", r.body));
-      if (r.status != 200) refused(r, "lease warm");
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait_s);
-      size_t ready = parse_body(r, api).value("ready", 0);
-      while (*wait_s > 0 && ready < static_cast<size_t>(*count)) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-          std::cerr << "lease warm: " << ready << " of " << *count << " leases ready after "
-                    << *wait_s << "s (see `biodev lease ls` and `biodev logs leases`)\n";
-          return static_cast<int>(ExitCode::kFailed);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        auto g = lease_call(api, "GET", "/leases");
-        if (g.status != 200) refused(g, "listing leases");
-        ready = parse_body(g, api)["pool"].value("ready", 0);
-      }
-      std::cerr << "lease warm: " << ready << " leases ready, " << *count << " kept ready for "
-                << *for_s << "s\n";
-      return 0;
-    }
-    if (ls->parsed()) {
-      auto r = lease_call(api, "GET", "/leases");
-      if (r.status != 200) refused(r, "listing leases");
-      json j = parse_body(r, api);
-      if (ctx.options.json) {
-        std::cout << j.dump() << "\n";
-        return 0;
-      }
-      Table t({"ID", "AGE", "EXPIRES IN", "KEEPALIVE", "DATABASE_URL"});
-      for (const auto& l : j["leases"])
-        t.add({l.value("id", ""), seconds_text(l.value("age_s", json())),
-               seconds_text(l.value("expires_in_s", json())),
-               l.value("keepalive", false) ? "yes" : "no", l["env"].value("DATABASE_URL", "-")});
-      std::cout << t.render();
-      const json& pool = j["pool"];
-      std::cout << "pool: " << pool.value("ready", 0) << " ready, " << pool.value("making", 0)
-                << " being made, target " << pool.value("target", 0) << "; "
-                << pool.value("served", 0) << " leases served\n";
-      return 0;
-    }
-    std::string target = "/leases";
-    if (*ttl >= 0) target += "?ttl=" + std::to_string(*ttl);
-    auto r = lease_call(api, "POST", target);
-    if (r.status == 503 && r.body.find("no configuration") != std::string::npos) {
-      // The service restarted since `up` configured it: configure it again.
-      send_lease_config(ctx);
-      r = lease_call(api, "POST", target);
-    }
-    if (r.status != 201) refused(r, "a new lease");
-    json j = parse_body(r, api);
-    std::vector<std::pair<std::string, std::string>> vars{{"BIODEV_LEASE_ID", j.value("id", "")}};
-    for (const auto& [k, v] : j["env"].items()) vars.emplace_back(k, v.get<std::string>());
-    std::cout << format_env(vars, ctx.options.json ? "json" : *format);
-    return 0;
+    if (release->parsed()) return release_lease(api, *id);
+    if (warm->parsed()) return warm_leases(api, *count, *for_s, *wait_s);
+    if (ls->parsed()) return list_leases(api, ctx.options.json);
+    return take_lease(ctx, api, *ttl, *format);
   };
 }
 

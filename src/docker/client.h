@@ -141,6 +141,22 @@ struct PathStat {
   bool is_symlink() const { return mode & (1u << 27); }
 };
 
+// A process to run in a container (POST /containers/{id}/exec); stdout and stderr are
+// always attached.
+struct ExecSpec {
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // extra KEY=VALUE
+  std::string user, working_dir;  // "" = the container's
+  bool tty = false;
+  bool attach_stdin = false;
+};
+
+// What GET /exec/{id}/json says of it: exit_code set once it has ended.
+struct ExecState {
+  bool running = false;
+  std::optional<int> exit_code;
+};
+
 struct ExecResult {
   int exit_code = -1;
   std::string out;  // stdout
@@ -266,10 +282,10 @@ class Client {
                   const std::optional<std::string>& stdin_data = std::nullopt,
                   const std::string& user = "");
   // Exec pieces for interactive use (biodev exec with a TTY).
-  std::string exec_create(const std::string& container_id, const json& body);
+  std::string exec_create(const std::string& container_id, const ExecSpec& spec);
   std::unique_ptr<RawStream> exec_start(const std::string& exec_id, bool tty);
   void exec_resize(const std::string& exec_id, int rows, int cols);
-  json exec_inspect(const std::string& exec_id);
+  ExecState exec_inspect(const std::string& exec_id);
 
   // GET /events?filters=...: JSON-lines stream; return false from sink to stop.
   // With since_s (unix seconds), the events from then are sent first.

@@ -367,7 +367,15 @@ void Client::prune_images(const Filters& filters) {
 // ---------------------------------------------------------------------------------------
 // Exec
 
-std::string Client::exec_create(const std::string& container_id, const json& body) {
+std::string Client::exec_create(const std::string& container_id, const ExecSpec& spec) {
+  json body = {{"AttachStdout", true},
+               {"AttachStderr", true},
+               {"AttachStdin", spec.attach_stdin},
+               {"Tty", spec.tty},
+               {"Cmd", spec.cmd}};
+  if (!spec.env.empty()) body["Env"] = spec.env;
+  if (!spec.user.empty()) body["User"] = spec.user;
+  if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
   HttpResponse r = call("POST", "/containers/" + url_encode(container_id) + "/exec", &body);
   check(r, fmt::format("exec in container {}", container_id));
   return detail::str(detail::parse_json(r, "exec create"), "Id");
@@ -393,23 +401,27 @@ void Client::exec_resize(const std::string& exec_id, int rows, int cols) {
   check(r, fmt::format("resize exec {}", exec_id));
 }
 
-json Client::exec_inspect(const std::string& exec_id) {
+ExecState Client::exec_inspect(const std::string& exec_id) {
   HttpResponse r = call("GET", "/exec/" + url_encode(exec_id) + "/json");
   check(r, fmt::format("inspect exec {}", exec_id));
-  return detail::parse_json(r, "inspect exec");
+  json info = detail::parse_json(r, "inspect exec");
+  ExecState state;
+  if (!info.is_object()) return state;
+  state.running = info.value("Running", false);
+  if (auto code = info.find("ExitCode"); code != info.end() && code->is_number_integer() && !state.running)
+    state.exit_code = code->get<int>();
+  return state;
 }
 
 ExecResult Client::exec(const std::string& container_id, const std::vector<std::string>& cmd,
                         const std::vector<std::string>& env,
                         const std::optional<std::string>& stdin_data, const std::string& user) {
-  json body = {{"AttachStdout", true},
-               {"AttachStderr", true},
-               {"AttachStdin", stdin_data.has_value()},
-               {"Tty", false},
-               {"Cmd", cmd}};
-  if (!env.empty()) body["Env"] = env;
-  if (!user.empty()) body["User"] = user;
-  std::string exec_id = exec_create(container_id, body);
+  ExecSpec spec;
+  spec.cmd = cmd;
+  spec.env = env;
+  spec.user = user;
+  spec.attach_stdin = stdin_data.has_value();
+  std::string exec_id = exec_create(container_id, spec);
   std::unique_ptr<RawStream> raw = exec_start(exec_id, false);
 
   // stdin is written from its own thread: a process that answers while it reads (psql
@@ -442,10 +454,9 @@ ExecResult Client::exec(const std::string& container_id, const std::vector<std::
 
   // The attach stream can close a moment before the engine records the exit code.
   for (int i = 0; i < 100; ++i) {
-    json info = exec_inspect(exec_id);
-    auto code = info.find("ExitCode");
-    if (!info.value("Running", false) && code != info.end() && code->is_number()) {
-      result.exit_code = code->get<int>();
+    ExecState state = exec_inspect(exec_id);
+    if (state.exit_code) {
+      result.exit_code = *state.exit_code;
       break;
     }
     std::this_thread::sleep_for(20ms);

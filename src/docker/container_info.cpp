@@ -67,11 +67,13 @@ ContainerInfo decode_container_info(const json& inspect) {
   const json& state = object_at(inspect, "State");
   c.running = state.value("Running", false);
   c.status = detail::str(state, "Status");
-  if (auto code = state.find("ExitCode"); code != state.end() && code->is_number_integer()) c.exit_code = code->get<int>();
+  if (auto code = state.find("ExitCode"); code != state.end() && code->is_number_integer())
+    c.exit_code = code->get<int>();
   c.oom_killed = state.value("OOMKilled", false);
   c.health = detail::str(object_at(state, "Health"), "Status");
   const json& host = object_at(inspect, "HostConfig");
-  if (auto mem = host.find("Memory"); mem != host.end() && mem->is_number_integer()) c.memory_limit = mem->get<long long>();
+  if (auto mem = host.find("Memory"); mem != host.end() && mem->is_number_integer())
+    c.memory_limit = mem->get<long long>();
   c.requested_ports = port_map(object_at(host, "PortBindings"));
   c.labels = detail::string_map(object_at(inspect, "Config"), "Labels");
   const json& settings = object_at(inspect, "NetworkSettings");

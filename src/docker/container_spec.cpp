@@ -61,7 +61,8 @@ void optional_host_keys(json& hc, const HostConfigSpec& h) {
   positive("ShmSize", h.shm_size);
   if (!h.ulimits.empty()) {
     json u = json::array();
-    for (const auto& l : h.ulimits) u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
+    for (const auto& l : h.ulimits)
+      u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
     hc["Ulimits"] = u;
   }
   if (!h.sysctls.empty()) hc["Sysctls"] = h.sysctls;
@@ -92,7 +93,8 @@ json host_config_json(const HostConfigSpec& h) {
   if (h.port_bindings) {
     json bindings = json::object();
     for (const auto& [key, hosts] : *h.port_bindings)
-      for (const auto& b : hosts) bindings[key].push_back({{"HostIp", b.host_ip}, {"HostPort", b.host_port}});
+      for (const auto& b : hosts)
+        bindings[key].push_back({{"HostIp", b.host_ip}, {"HostPort", b.host_port}});
     hc["PortBindings"] = bindings;
   }
   optional_host_keys(hc, h);
@@ -137,7 +139,8 @@ json create_body(const ContainerSpec& s) {
   }
   if (s.healthcheck) body["Healthcheck"] = healthcheck_json(*s.healthcheck);
   if (s.endpoint)
-    body["NetworkingConfig"] = {{"EndpointsConfig", {{s.endpoint->network, {{"Aliases", s.endpoint->aliases}}}}}};
+    body["NetworkingConfig"] = {
+        {"EndpointsConfig", {{s.endpoint->network, {{"Aliases", s.endpoint->aliases}}}}}};
   return body;
 }
 

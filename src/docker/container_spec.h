@@ -85,7 +85,7 @@ struct ContainerSpec {
   std::vector<std::string> cmd, entrypoint;  // empty = the image's
   // "KEY=value"; nullopt: no Env key (the image's environment only).
   std::optional<std::vector<std::string>> env;
-  std::optional<std::string> hostname;       // nullopt: none sent (shared namespaces refuse one)
+  std::optional<std::string> hostname;  // nullopt: none sent (shared namespaces refuse one)
   std::optional<int> stop_timeout;
   std::string stop_signal, user, working_dir;
   bool tty = false, open_stdin = false;

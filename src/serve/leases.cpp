@@ -478,11 +478,12 @@ Reply LeasePool::State::take(const Request& req) {
   std::string keep = query_value(req.query(), "keepalive");
   unsigned long long connection = (keep == "1" || keep == "true") ? req.connection : 0;
   std::lock_guard lock(mu);
-  if (!config)
-    return error(503,
-                 last_error.empty()
-                     ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
-                     : "the lease service could not prepare: " + last_error);
+  if (!config)  // "configured": false tells a client to send the configuration again
+    return Reply::json(503, json{{"error", last_error.empty()
+                                               ? "the lease service has no configuration yet: run `biodev up` (it sends it)"
+                                               : "the lease service could not prepare: " + last_error},
+                                 {"configured", false}}
+                                .dump());
   if (!ready.empty() && template_ok) {
     Slice slice = std::move(ready.front());
     ready.pop_front();

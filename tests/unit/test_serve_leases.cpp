@@ -124,6 +124,7 @@ TEST_CASE("lease handler: answers that need no store") {
   auto r = pool.handle(request("POST", "/leases"));
   CHECK(r.status == 503);
   CHECK(r.body.find("no configuration") != std::string::npos);
+  CHECK(nlohmann::json::parse(r.body)["configured"] == false);
   CHECK(pool.handle(request("DELETE", "/leases/0123456789")).status == 404);
   CHECK(pool.handle(request("GET", "/leases/0123456789")).status == 404);
   CHECK(pool.handle(request("PUT", "/config", "{nope")).status == 400);
