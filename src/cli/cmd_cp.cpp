@@ -19,6 +19,7 @@
 #include "plan/state.h"
 #include "util/tar.h"
 #include "util/tar_extract.h"
+#include "util/unique_fd.h"
 
 namespace biodev::cli {
 namespace {
@@ -86,11 +87,10 @@ struct TempFile {
   TempFile() {
     const char* dir = std::getenv("TMPDIR");
     path = std::string(dir && *dir ? dir : "/tmp") + "/biodev-cp-XXXXXX";
-    int fd = mkstemp(path.data());
-    if (fd < 0)
+    UniqueFd fd(mkstemp(path.data()));
+    if (!fd)
       throw Error(ExitCode::kFailed,
                   "cannot create a temporary file in " + path + ": " + std::strerror(errno));
-    close(fd);
   }
   ~TempFile() { unlink(path.c_str()); }
 };
@@ -170,15 +170,18 @@ int copy_in(Context& ctx, const std::string& src, const Side& to, bool keep_owne
     if (!kind || !kind->is_dir)
       throw Error(ExitCode::kFailed, "a tar stream from stdin is unpacked into a folder: " + label +
                                          " is " + (kind ? "a file" : "missing"));
-    int fd = open(tar.path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    UniqueFd fd(open(tar.path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!fd)
+      throw Error(ExitCode::kFailed, "cannot write " + tar.path + ": " + std::strerror(errno));
     char buf[1 << 16];
     for (ssize_t n; (n = read(STDIN_FILENO, buf, sizeof buf)) != 0;) {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0)
         throw Error(ExitCode::kFailed, std::string("cannot read stdin: ") + std::strerror(errno));
-      write_all(fd, std::string_view(buf, static_cast<size_t>(n)));
+      write_all(fd.get(), std::string_view(buf, static_cast<size_t>(n)));
     }
-    close(fd);
+    if (fd.close() != 0)
+      throw Error(ExitCode::kFailed, "cannot write " + tar.path + ": " + std::strerror(errno));
     put_dir = to.path;
   } else {
     struct stat st;

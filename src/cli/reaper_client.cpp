@@ -13,6 +13,7 @@
 #include "images/builder.h"
 #include "plan/labels.h"
 #include "util/error.h"
+#include "util/unique_fd.h"
 
 namespace biodev::cli {
 
@@ -24,28 +25,22 @@ std::string reaper_socket_source(const docker::Endpoint& ep) {
   return ep.kind == docker::Endpoint::Kind::kUnix ? ep.path : "/var/run/docker.sock";
 }
 
-int connect_to(const std::string& host, int port) {
+UniqueFd connect_to(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return -1;
-  int fd = -1;
-  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      close(fd);
-      fd = -1;
-    }
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return {};
+  UniqueFd fd;
+  for (addrinfo* a = found; a && !fd; a = a->ai_next) {
+    fd.reset(socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd && connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) fd.reset();
   }
   freeaddrinfo(found);
-  if (fd < 0) return -1;
+  if (!fd) return {};
   // The reaper answers "ack" once it accepted: proof that the proxy reached it.
-  pollfd p{fd, POLLIN, 0};
+  pollfd p{fd.get(), POLLIN, 0};
   char buf[8];
-  if (poll(&p, 1, 1000) <= 0 || read(fd, buf, sizeof buf) < 3) {
-    close(fd);
-    return -1;
-  }
+  if (poll(&p, 1, 1000) <= 0 || read(fd.get(), buf, sizeof buf) < 3) return {};
   return fd;
 }
 
@@ -94,11 +89,11 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
         if (b.container_port == 8080 && b.host_port) port = b.host_port;
     if (!port) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  for (int attempt = 0; attempt < 100 && fd_ < 0 && port; ++attempt) {
+  for (int attempt = 0; attempt < 100 && !fd_ && port; ++attempt) {
     fd_ = connect_to(client.reach_host(), port);
-    if (fd_ < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fd_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (fd_ < 0) {
+  if (!fd_) {
     try {
       client.remove_container(id, true);
     } catch (const std::exception&) {
@@ -112,13 +107,13 @@ ReaperGuard::ReaperGuard(Context& ctx, const std::string& project) {
   client_ = &client;
   id_ = id;
   std::string hello = "project=" + project + "\n";
-  if (send(fd_, hello.data(), hello.size(), MSG_NOSIGNAL) < 0)
+  if (send(fd_.get(), hello.data(), hello.size(), MSG_NOSIGNAL) < 0)
     throw Error(ExitCode::kFailed, "lost the reaper connection");
 }
 
 void ReaperGuard::keep() {
-  if (fd_ < 0) return;
-  if (send(fd_, "keep\n", 5, MSG_NOSIGNAL) < 0) {
+  if (!fd_) return;
+  if (send(fd_.get(), "keep\n", 5, MSG_NOSIGNAL) < 0) {
     // Already gone: then it reaps, which --keep cannot prevent any more.
   }
   dismiss();
@@ -146,10 +141,7 @@ void ReaperGuard::dismiss() {
   release();
 }
 
-void ReaperGuard::release() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
+void ReaperGuard::release() { fd_.reset(); }
 
 ReaperGuard::~ReaperGuard() { release(); }
 

@@ -7,6 +7,7 @@
 
 #include "cli/context.h"
 #include "docker/client.h"
+#include "util/unique_fd.h"
 
 namespace biodev::cli {
 
@@ -33,7 +34,7 @@ class ReaperGuard {
  private:
   docker::Client* client_ = nullptr;
   std::string id_;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 // BIODEV_REAPER=off (or 0, false) turns the reaper off, for engines that refuse to mount

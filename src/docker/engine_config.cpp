@@ -15,6 +15,7 @@
 
 #include "docker/errors.h"
 #include "util/crypto.h"
+#include "util/unique_fd.h"
 
 namespace biodev::docker {
 
@@ -147,11 +148,8 @@ bool unix_socket_answers(const std::string& path) {
   if (path.size() >= sizeof addr.sun_path) return false;
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 Endpoint resolve_endpoint(const std::string& context_flag, const EnvLookup& env,

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "docker/errors.h"
+#include "util/unique_fd.h"
 
 namespace biodev::docker {
 
@@ -24,12 +25,9 @@ class FdStream final : public RawStream {
  public:
   FdStream(int fd, std::string buffered) : fd_(fd), buffered_(std::move(buffered)) {
     // Asio leaves the descriptor non-blocking; this stream's contract is blocking I/O.
-    int flags = ::fcntl(fd_, F_GETFL);
-    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   }
-  ~FdStream() override { ::close(fd_); }
-  FdStream(const FdStream&) = delete;
-  FdStream& operator=(const FdStream&) = delete;
 
   size_t read_some(char* buf, size_t len) override {
     if (offset_ < buffered_.size()) {
@@ -39,7 +37,7 @@ class FdStream final : public RawStream {
       return n;
     }
     while (true) {
-      ssize_t n = ::read(fd_, buf, len);
+      ssize_t n = ::read(fd_.get(), buf, len);
       if (n >= 0) return static_cast<size_t>(n);
       if (errno == EINTR) continue;
       // A reset after the process exited is how some engines end the stream.
@@ -51,7 +49,7 @@ class FdStream final : public RawStream {
   void write_all(std::string_view data) override {
     while (!data.empty()) {
       // MSG_NOSIGNAL: a peer that went away must be an error here, not a SIGPIPE.
-      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         io_failure("write", errno);
@@ -60,11 +58,11 @@ class FdStream final : public RawStream {
     }
   }
 
-  void shutdown_write() override { ::shutdown(fd_, SHUT_WR); }
-  int native_handle() override { return fd_; }
+  void shutdown_write() override { ::shutdown(fd_.get(), SHUT_WR); }
+  int native_handle() override { return fd_.get(); }
 
  private:
-  int fd_;
+  UniqueFd fd_;
   std::string buffered_;
   size_t offset_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/unique_fd.h"
 
 namespace biodev::plan {
 
@@ -86,13 +87,13 @@ void write_if_changed(const std::string& path, const std::string& bytes, const A
       return;
   }
   // Written in place: a running container holds this inode through its bind mount.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw Error(ExitCode::kFailed, "cannot write " + path + ": " + std::strerror(errno));
-  bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  ok = ok && fchown(fd, static_cast<uid_t>(a.uid), static_cast<gid_t>(a.gid)) == 0;
-  ok = ok && fchmod(fd, a.mode) == 0;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw Error(ExitCode::kFailed, "cannot write " + path + ": " + std::strerror(errno));
+  bool ok = ::write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ok = ok && fchown(fd.get(), static_cast<uid_t>(a.uid), static_cast<gid_t>(a.gid)) == 0;
+  ok = ok && fchmod(fd.get(), a.mode) == 0;
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (!ok) throw Error(ExitCode::kFailed, "cannot write " + path + ": " + std::strerror(err));
 }
 

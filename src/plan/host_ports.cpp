@@ -16,6 +16,7 @@
 
 #include "docker/errors.h"
 #include "util/error.h"
+#include "util/unique_fd.h"
 
 namespace biodev::plan {
 
@@ -61,16 +62,14 @@ bool host_port_in_use(const profile::PortSpec& port) {
   else
     v6->sin6_port = htons(static_cast<uint16_t>(port.host_port));
 
-  int fd =
-      socket(addr.ss_family, (port.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  UniqueFd fd(socket(addr.ss_family,
+                     (port.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
   // As the engine's port proxy binds a TCP port: a connection of a stopped program
   // still in TIME_WAIT does not make it busy. (On UDP the option would share the port.)
   int one = 1;
-  if (port.protocol != "udp") setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bool in_use = bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno == EADDRINUSE;
-  close(fd);
-  return in_use;
+  if (port.protocol != "udp") setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  return bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 && errno == EADDRINUSE;
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/parallel.h"
 
 namespace biodev::serve {
 
@@ -162,13 +163,12 @@ std::shared_ptr<const Gateway::Snapshot> Gateway::run_round() {
   const auto& targets = spec_.services;
   snap->targets.resize(targets.size());
   std::chrono::milliseconds timeout(spec_.probe_timeout_ms);
-  // One thread per target: probes block for up to the timeout, and a round must take
-  // one timeout, not one per target.
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < targets.size(); ++i)
-    threads.emplace_back([&, i] { snap->targets[i] = probe_target(prober_, targets[i], timeout); });
-  if (!targets.empty()) snap->targets[0] = probe_target(prober_, targets[0], timeout);
-  for (auto& t : threads) t.join();
+  // A worker per target: probes block for up to the timeout, and a round must take
+  // one timeout, not one per target. probe_target does not throw.
+  parallel_for(
+      targets.size(),
+      [&](size_t i) { snap->targets[i] = probe_target(prober_, targets[i], timeout); },
+      std::max<size_t>(targets.size(), 1));
   json services = json::object();
   for (const auto& t : snap->targets) {
     if (t.required && !t.ok) snap->healthy = false;

@@ -12,6 +12,7 @@
 #include "serve/qdrant_snapshots.h"
 #include "serve/qdrant_store.h"
 #include "util/error.h"
+#include "util/unique_fd.h"
 
 // The stand-in's state file: one JSON document, vectors as base64 float32 so values
 // round-trip exactly and the file stays compact.
@@ -30,25 +31,19 @@ void write_file_atomically(const std::string& path, const std::string& data) {
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("create");
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) fail("create");
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      fail("write");
-    }
+    if (n < 0) fail("write");
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("sync");
+  if (::fsync(fd.get()) != 0 || fd.close() != 0) fail("sync");
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("replace");
-  int dfd = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (UniqueFd dir(::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir)
+    ::fsync(dir.get());
 }
 
 json collection_to_json(const QdrantCollection& c) {

@@ -18,6 +18,7 @@
 #include "plan/labels.h"
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/unique_fd.h"
 
 namespace biodev::serve {
 
@@ -78,18 +79,95 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 extern "C" void on_stop(int) { g_stop = 1; }
 
-int listen_on(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+UniqueFd listen_on(int port) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 16) != 0)
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(fd.get(), 16) != 0)
     throw Error(ExitCode::kFailed, "reaper: cannot listen on port " + std::to_string(port));
   return fd;
 }
+
+// The reaper's watch: its holders' connections, and the projects and "keep" they send,
+// one command a line.
+class Watch {
+ public:
+  explicit Watch(const ReaperConfig& config)
+      : config_(config),
+        listener_(listen_on(config.port)),
+        projects_(config.projects.begin(), config.projects.end()) {}
+
+  // Until every holder has been gone for the linger time (or none came in time).
+  void run() {
+    auto start = Clock::now();
+    auto last_seen = Clock::now();
+    while (!g_stop) {
+      std::vector<pollfd> fds{{listener_.get(), POLLIN, 0}};
+      for (const auto& [fd, conn] : conns_) fds.push_back({fd, POLLIN, 0});
+      poll(fds.data(), fds.size(), 100);
+      if (fds[0].revents & POLLIN) accept_one();
+      for (size_t i = 1; i < fds.size(); ++i)
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_from(fds[i].fd);
+      if (!conns_.empty()) last_seen = Clock::now();
+      bool abandoned =
+          ever_connected_ && conns_.empty() && Clock::now() - last_seen >= config_.linger;
+      bool never_came = !ever_connected_ && Clock::now() - start >= config_.connect_timeout;
+      if (abandoned || never_came) break;
+    }
+    listener_.reset();
+    conns_.clear();
+  }
+
+  bool keep() const { return keep_; }
+  const std::set<std::string>& projects() const { return projects_; }
+
+ private:
+  struct Conn {
+    UniqueFd fd;
+    std::string line;  // a partial line
+  };
+
+  void accept_one() {
+    int c = accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    conns_[c].fd.reset(c);
+    ever_connected_ = true;
+    if (write(c, "ack\n", 4) < 0) {
+      // The peer went away already; poll() will see it.
+    }
+  }
+
+  void read_from(int fd) {
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      conns_.erase(fd);
+      return;
+    }
+    std::string& line = conns_[fd].line;
+    line.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = line.find('\n')) != std::string::npos) {
+      std::string cmd = trim(line.substr(0, nl));
+      line.erase(0, nl + 1);
+      if (cmd.starts_with("project="))
+        projects_.insert(cmd.substr(8));
+      else if (cmd == "keep")
+        keep_ = true;
+    }
+  }
+
+  const ReaperConfig& config_;
+  UniqueFd listener_;
+  std::set<std::string> projects_;
+  std::map<int, Conn> conns_;
+  bool keep_ = false, ever_connected_ = false;
+};
 
 }  // namespace
 
@@ -97,53 +175,11 @@ int run_reaper(const ReaperConfig& config) {
   std::signal(SIGTERM, on_stop);
   std::signal(SIGINT, on_stop);
   std::signal(SIGPIPE, SIG_IGN);
-  int listener = listen_on(config.port);
+  Watch watch(config);
   spdlog::info("biodev reaper listening on :{} (engine socket {})", config.port, config.socket);
-  std::set<std::string> projects(config.projects.begin(), config.projects.end());
-  bool keep = false, ever_connected = false;
-  std::map<int, std::string> conns;  // fd -> partial line
-  auto start = Clock::now();
-  auto last_seen = Clock::now();
-  while (!g_stop) {
-    std::vector<pollfd> fds{{listener, POLLIN, 0}};
-    for (const auto& [fd, buf] : conns) fds.push_back({fd, POLLIN, 0});
-    poll(fds.data(), fds.size(), 100);
-    if (fds[0].revents & POLLIN) {
-      int c = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) {
-        conns[c] = "";
-        ever_connected = true;
-        if (write(c, "ack\n", 4) < 0) {
-          // The peer went away already; poll() will see it.
-        }
-      }
-    }
-    for (size_t i = 1; i < fds.size(); ++i) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[512];
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(fds[i].fd);
-        conns.erase(fds[i].fd);
-        continue;
-      }
-      std::string& line = conns[fds[i].fd];
-      line.append(buf, static_cast<size_t>(n));
-      size_t nl;
-      while ((nl = line.find('\n')) != std::string::npos) {
-        std::string cmd = trim(line.substr(0, nl));
-        line.erase(0, nl + 1);
-        if (cmd.starts_with("project=")) projects.insert(cmd.substr(8));
-        else if (cmd == "keep") keep = true;
-      }
-    }
-    if (!conns.empty()) last_seen = Clock::now();
-    bool abandoned = ever_connected && conns.empty() && Clock::now() - last_seen >= config.linger;
-    bool never_came = !ever_connected && Clock::now() - start >= config.connect_timeout;
-    if (abandoned || never_came) break;
-  }
-  close(listener);
-  if (keep) {
+  watch.run();
+  const std::set<std::string>& projects = watch.projects();
+  if (watch.keep()) {
     spdlog::info("reaper: keeping {} as asked", join({projects.begin(), projects.end()}, ", "));
     return 0;
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "util/strings.h"
+#include "util/unique_fd.h"
 
 namespace biodev {
 
@@ -41,23 +42,17 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
 
 std::string sha256_file(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
   std::vector<char> buf(1 << 20);
   ssize_t n;
-  while ((n = read(fd, buf.data(), buf.size())) != 0) {
+  while ((n = read(fd.get(), buf.data(), buf.size())) != 0) {
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      errno = err;
-      return "";
-    }
+    if (n < 0) return "";
     SHA256_Update(&ctx, buf.data(), static_cast<size_t>(n));
   }
-  close(fd);
   unsigned char out[SHA256_DIGEST_LENGTH];
   SHA256_Final(out, &ctx);
   return std::string(reinterpret_cast<char*>(out), sizeof out);

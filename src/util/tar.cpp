@@ -78,14 +78,12 @@ void check_name(std::string_view name) {
 }  // namespace
 
 TarWriter::TarWriter(const std::string& path, long long mtime) : path_(path), mtime_(mtime) {
-  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot create", path, errno);
+  fd_.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd_) fail("cannot create", path, errno);
   buf_.reserve(kFlushAt + 2 * kBlock);
 }
 
-TarWriter::~TarWriter() {
-  if (fd_ >= 0) close(fd_);
-}
+TarWriter::~TarWriter() = default;
 
 void TarWriter::add_file(std::string_view name, std::string_view data, unsigned mode) {
   write_header(name, '0', data.size(), mode);
@@ -94,20 +92,15 @@ void TarWriter::add_file(std::string_view name, std::string_view data, unsigned 
 }
 
 void TarWriter::add_file_from(std::string_view name, const std::string& host_path, int mode) {
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) close(fd);
-    }
-  } in{open(host_path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) fail("cannot open", host_path, errno);
+  UniqueFd in(open(host_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) fail("cannot open", host_path, errno);
   struct stat st;
-  if (fstat(in.fd, &st) != 0) fail("cannot stat", host_path, errno);
+  if (fstat(in.get(), &st) != 0) fail("cannot stat", host_path, errno);
   if (!S_ISREG(st.st_mode)) throw Error(ExitCode::kFailed, "tar: not a regular file: " + host_path);
   uint64_t size = static_cast<uint64_t>(st.st_size);
   write_header(name, '0', size, mode < 0 ? (st.st_mode & 07777) : static_cast<unsigned>(mode));
   flush();
-  copy_from(in.fd, size, host_path);
+  copy_from(in.get(), size, host_path);
   pad();
 }
 
@@ -119,7 +112,7 @@ void TarWriter::copy_from(int in, uint64_t size, const std::string& host_path) {
   for (uint64_t left = size; left > 0;) {
     ssize_t n = -1;
     if (kernel_copy) {
-      n = copy_file_range(in, nullptr, fd_, nullptr, std::min<uint64_t>(left, kCopyChunk), 0);
+      n = copy_file_range(in, nullptr, fd_.get(), nullptr, std::min<uint64_t>(left, kCopyChunk), 0);
       if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
                     errno == EBADF)) {
         kernel_copy = false;
@@ -193,11 +186,7 @@ size_t TarWriter::add_tree(std::string_view name, const std::string& host_path, 
 void TarWriter::finish() {
   buf_.append(2 * kBlock, '\0');
   flush();
-  if (close(fd_) != 0) {
-    fd_ = -1;
-    fail("cannot write", path_, errno);
-  }
-  fd_ = -1;
+  if (fd_.close() != 0) fail("cannot write", path_, errno);
 }
 
 void TarWriter::write_header(std::string_view name, char type, uint64_t size, unsigned mode,
@@ -239,7 +228,7 @@ void TarWriter::pad() {
 void TarWriter::flush() {
   size_t done = 0;
   while (done < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    ssize_t n = ::write(fd_.get(), buf_.data() + done, buf_.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("cannot write", path_, errno);
     done += static_cast<size_t>(n);

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/unique_fd.h"
+
 namespace biodev {
 
 class TarWriter {
@@ -60,7 +62,7 @@ class TarWriter {
   void flush();
 
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   long long mtime_;
   unsigned uid_ = 0, gid_ = 0;
   uint64_t offset_ = 0;  // bytes handed to write(), buffered or not
@@ -103,6 +105,7 @@ class TarReader {
  private:
   enum class State { kHeader, kMeta, kData, kPad, kEnd };
   void header(const char* block);
+  void apply_long_names(TarEntry& e, uint64_t& size);
   void meta_done();
   [[noreturn]] void fail(const std::string& what) const;
 

@@ -35,9 +35,7 @@ TarExtractor::TarExtractor(ExtractOptions options) : opt_(std::move(options)) {
   if (!opt_.rebase_to.empty()) to_ = tar_name_parts(opt_.rebase_to);
 }
 
-TarExtractor::~TarExtractor() {
-  if (fd_ >= 0) close(fd_);
-}
+TarExtractor::~TarExtractor() = default;
 
 std::string TarExtractor::target(const std::string& name) const {
   std::vector<std::string> parts = tar_name_parts(name);
@@ -99,8 +97,8 @@ void TarExtractor::entry(const TarEntry& e) {
         throw Error(ExitCode::kFailed,
                     "cannot copy the file " + e.name + " over the folder " + path);
       if (exists) unlink(path.c_str());  // never write through a symlink that was there
-      fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd_ < 0) fail("cannot create", path, errno);
+      fd_.reset(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!fd_) fail("cannot create", path, errno);
       path_ = path;
       ++files_;
       return;
@@ -131,9 +129,9 @@ void TarExtractor::entry(const TarEntry& e) {
 }
 
 void TarExtractor::data(std::string_view bytes) {
-  if (fd_ < 0) return;  // data of a skipped member
+  if (!fd_) return;  // data of a skipped member
   while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("cannot write", path_, errno);
     bytes.remove_prefix(static_cast<size_t>(n));
@@ -144,13 +142,11 @@ void TarExtractor::data(std::string_view bytes) {
 void TarExtractor::end_entry() { close_file(); }
 
 void TarExtractor::close_file() {
-  if (fd_ < 0) return;
-  fchmod(fd_, current_.mode);
+  if (!fd_) return;
+  fchmod(fd_.get(), current_.mode);
   timespec times[2] = {{current_.mtime, 0}, {current_.mtime, 0}};
-  futimens(fd_, times);
-  int fd = fd_;
-  fd_ = -1;
-  if (close(fd) != 0) fail("cannot write", path_, errno);
+  futimens(fd_.get(), times);
+  if (fd_.close() != 0) fail("cannot write", path_, errno);
 }
 
 void TarExtractor::finish() {

@@ -46,7 +46,7 @@ class TarExtractor : public TarSink {
 
   ExtractOptions opt_;
   std::vector<std::string> from_, to_;
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;  // of the open file
   TarEntry current_;
   struct Folder {

@@ -140,6 +140,48 @@ void TarReader::finish() {
   fail(offset_ == 0 && buf_.empty() ? "empty" : "truncated: it ends inside a member");
 }
 
+// What a member is, from its typeflag.
+static TarEntry::Type entry_type(char type) {
+  switch (type) {
+    case '0':
+    case '\0':
+    case '7':
+      return TarEntry::Type::kFile;
+    case '5':
+      return TarEntry::Type::kDirectory;
+    case '2':
+      return TarEntry::Type::kSymlink;
+    case '1':
+      return TarEntry::Type::kHardlink;
+    default:
+      return TarEntry::Type::kOther;
+  }
+}
+
+// The GNU long name and link and the pax records read before this header win over its
+// own fields; each applies to this one member.
+void TarReader::apply_long_names(TarEntry& e, uint64_t& size) {
+  if (!long_name_.empty()) e.name = std::move(long_name_);
+  if (!long_link_.empty()) e.link = std::move(long_link_);
+  long_name_.clear();
+  long_link_.clear();
+  for (const auto& [key, value] : pax_) {
+    if (key == "path")
+      e.name = value;
+    else if (key == "linkpath")
+      e.link = value;
+    else if (key == "size")
+      size = std::strtoull(value.c_str(), nullptr, 10);
+    else if (key == "mtime")
+      e.mtime = std::strtoll(value.c_str(), nullptr, 10);
+    else if (key == "uid")
+      e.uid = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
+    else if (key == "gid")
+      e.gid = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
+  }
+  pax_.clear();
+}
+
 void TarReader::header(const char* h) {
   if (std::all_of(h, h + kBlock, [](char c) { return c == 0; })) {
     state_ = State::kEnd;
@@ -173,44 +215,8 @@ void TarReader::header(const char* h) {
   e.uid = static_cast<unsigned>(uid);
   e.gid = static_cast<unsigned>(gid);
   e.mtime = static_cast<long long>(mtime);
-  if (!long_name_.empty()) e.name = std::move(long_name_);
-  if (!long_link_.empty()) e.link = std::move(long_link_);
-  long_name_.clear();
-  long_link_.clear();
-  for (const auto& [key, value] : pax_) {
-    if (key == "path")
-      e.name = value;
-    else if (key == "linkpath")
-      e.link = value;
-    else if (key == "size")
-      size = std::strtoull(value.c_str(), nullptr, 10);
-    else if (key == "mtime")
-      e.mtime = std::strtoll(value.c_str(), nullptr, 10);
-    else if (key == "uid")
-      e.uid = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
-    else if (key == "gid")
-      e.gid = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
-  }
-  pax_.clear();
-  switch (type) {
-    case '0':
-    case '\0':
-    case '7':
-      e.type = TarEntry::Type::kFile;
-      break;
-    case '5':
-      e.type = TarEntry::Type::kDirectory;
-      break;
-    case '2':
-      e.type = TarEntry::Type::kSymlink;
-      break;
-    case '1':
-      e.type = TarEntry::Type::kHardlink;
-      break;
-    default:
-      e.type = TarEntry::Type::kOther;
-      break;
-  }
+  apply_long_names(e, size);
+  e.type = entry_type(type);
   // Only files (and unknown kinds) carry data; a link's or folder's size field is ignored.
   if (e.type != TarEntry::Type::kFile && e.type != TarEntry::Type::kOther) size = 0;
   if (e.type == TarEntry::Type::kFile && !e.name.empty() && e.name.back() == '/' && type == '\0')
