@@ -26,26 +26,34 @@ Runner setup_graph(CLI::App& sub, Context& ctx) {
   };
 }
 
+namespace {
+
+// The default user of each image the profile names that the engine has. An image the
+// engine cannot inspect is linted from the profile alone, and so is everything without
+// an engine.
+std::map<std::string, std::string> image_users(docker::Client& client, const profile::Profile& p) {
+  std::map<std::string, std::string> users;
+  for (const auto& s : p.services)
+    for (const profile::Service* v : {&s, s.offline.get()}) {
+      if (!v || v->image.empty()) continue;
+      try {
+        if (auto info = client.inspect_image(v->image)) users[v->image] = info->user;
+      } catch (const docker::EngineError& e) {
+        if (e.kind() == docker::ErrorKind::kUnreachable) return users;
+      }
+    }
+  return users;
+}
+
+}  // namespace
+
 Runner setup_lint(CLI::App& sub, Context& ctx) {
   auto no_engine = std::make_shared<bool>(false);
   sub.add_flag("--no-engine", *no_engine, "Do not ask the engine for the images' default users");
   return [&ctx, no_engine] {
     const profile::Profile& p = ctx.profile();
     std::map<std::string, std::string> users;
-    if (!*no_engine) {
-      try {
-        for (const auto& s : p.services)
-          for (const profile::Service* v : {&s, s.offline.get()}) {
-            if (!v) continue;
-            auto r = ctx.client().call("GET", "/images/" + docker::url_encode(v->image) + "/json");
-            if (r.status != 200) continue;
-            auto j = nlohmann::json::parse(r.body, nullptr, false);
-            if (!j.is_discarded()) users[v->image] = j["Config"].value("User", "");
-          }
-      } catch (const docker::EngineError&) {
-        // Without an engine the profile alone is linted.
-      }
-    }
+    if (!*no_engine) users = image_users(ctx.client(), p);
     auto findings = profile::lint(p, users);
     if (ctx.options.json) {
       nlohmann::json out = nlohmann::json::array();

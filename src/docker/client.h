@@ -73,6 +73,7 @@ struct ImageInfo {
   long long size = 0;
   std::string created;  // RFC 3339, as the engine reports it
   std::vector<std::string> onbuild;  // Config.OnBuild triggers
+  std::string user;                  // Config.User: who its containers run as ("" root)
   // The image's Config document as the engine keeps it (Env, Cmd, Entrypoint, OnBuild,
   // ...): what a container of it starts from, for the Dockerfile assembler to extend.
   json config = json::object();
@@ -115,6 +116,14 @@ std::optional<ContainerEvent> parse_container_event(const json& event);
 // errorDetail, which throws instead).
 using ProgressSink = std::function<void(const json& event)>;
 
+// One line of /build progress: the builder's output (`stream`) or a pull's `status`.
+// Engine-reported errors throw instead; the builder's own bookkeeping (aux) is not sent.
+struct BuildOutput {
+  std::string stream;
+  std::string status;
+};
+using BuildSink = std::function<void(const BuildOutput& output)>;
+
 // Optional /build parameters beyond the tag.
 struct BuildOptions {
   std::map<std::string, std::string> labels;      // ?labels= (JSON), stamped on the image
@@ -125,7 +134,7 @@ struct BuildOptions {
   std::string network_mode;
   std::vector<std::string> extra_hosts;
   long long shm_size = 0;
-  json ulimits = json::array();
+  std::vector<UlimitSpec> ulimits;
   bool no_cache = false;
   // Longest silence tolerated between progress lines (RUN steps can be quiet for long).
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
@@ -252,7 +261,7 @@ class Client {
   // "repo:tag". Returns the image id ("sha256:..."). Engine-reported failures ->
   // kBuildFailed, as for pull_image.
   std::string build_image(const std::string& context_tar_path, const std::string& tag,
-                          const ProgressSink& sink, const BuildOptions& options = {});
+                          const BuildSink& sink, const BuildOptions& options = {});
   // HEAD /containers/{id}/archive?path=: what is at `path` in the container's
   // filesystem (a symlink itself, not followed), nullopt when nothing is (404).
   std::optional<PathStat> path_stat(const std::string& container_id, const std::string& path);

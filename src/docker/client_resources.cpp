@@ -181,6 +181,7 @@ std::optional<ImageInfo> Client::inspect_image(const std::string& ref) {
   if (auto config = doc.find("Config"); config != doc.end() && config->is_object()) {
     info.config = *config;
     info.onbuild = detail::string_list(*config, "OnBuild");
+    info.user = detail::str(*config, "User");
   }
   return info;
 }
@@ -225,7 +226,12 @@ std::string build_query(const std::string& tag, const BuildOptions& options) {
   q.add_if(!options.network_mode.empty(), "networkmode", options.network_mode);
   for (const auto& h : options.extra_hosts) q.add("extrahosts", h);
   q.add_if(options.shm_size > 0, "shmsize", std::to_string(options.shm_size));
-  q.add_if(options.ulimits.is_array() && !options.ulimits.empty(), "ulimits", options.ulimits.dump());
+  if (!options.ulimits.empty()) {
+    json u = json::array();
+    for (const auto& l : options.ulimits)
+      u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
+    q.add("ulimits", u.dump());
+  }
   q.add_if(options.no_cache, "nocache", "1");
   return q.str();
 }
@@ -233,7 +239,7 @@ std::string build_query(const std::string& tag, const BuildOptions& options) {
 }  // namespace
 
 std::string Client::build_image(const std::string& context_tar_path, const std::string& tag,
-                                const ProgressSink& sink, const BuildOptions& options) {
+                                const BuildSink& sink, const BuildOptions& options) {
   HttpRequest req;
   req.method = "POST";
   req.target = path("/build" + build_query(tag, options));
@@ -249,11 +255,11 @@ std::string Client::build_image(const std::string& context_tar_path, const std::
     if (auto aux = event.find("aux"); aux != event.end() && aux->is_object()) {
       if (std::string id = detail::str(*aux, "ID"); !id.empty()) image_id = id;
     }
-    if (!sink) return;
-    if (!podman_output || !event.contains("stream")) return sink(event);
-    json docker_event = event;  // the classic builder's words, which callers read
-    docker_event["stream"] = podman::docker_build_output(detail::str(event, "stream"));
-    sink(docker_event);
+    if (!sink || (!event.contains("stream") && !event.contains("status"))) return;
+    BuildOutput out{detail::str(event, "stream"), detail::str(event, "status")};
+    // Podman's words made the classic builder's, which callers read.
+    if (podman_output && !out.stream.empty()) out.stream = podman::docker_build_output(out.stream);
+    sink(out);
   });
   HttpResponse r = transport_->stream(req, [&](std::string_view chunk) {
     decoder.feed(chunk);

@@ -18,6 +18,7 @@
 #include "util/strings.h"
 #include "util/subprocess.h"
 #include "util/tar.h"
+#include "util/unique_fd.h"
 
 namespace biodev::images {
 namespace fs = std::filesystem;
@@ -41,10 +42,9 @@ TempPath make_temp_file(const std::string& dir, const std::string& prefix,
                         const std::string& suffix) {
   mkdirs(dir);
   std::string tmpl = dir + "/" + prefix + "XXXXXX" + suffix;
-  int fd = mkostemps(tmpl.data(), static_cast<int>(suffix.size()), O_CLOEXEC);
-  if (fd < 0)
+  UniqueFd fd(mkostemps(tmpl.data(), static_cast<int>(suffix.size()), O_CLOEXEC));
+  if (!fd)
     throw Error(ExitCode::kFailed, "cannot create a file in " + dir + ": " + std::strerror(errno));
-  close(fd);
   return TempPath(tmpl);
 }
 
@@ -88,12 +88,10 @@ BuildResult engine_build(docker::Client& client, const std::string& context_path
                          const BuildProgress& progress, Clock::time_point started) {
   docker::BuildOptions build;
   build.labels = {{kRecipeLabel, hash}, {kManagedLabel, "true"}};
-  auto sink = [&](const docker::json& event) {
+  auto sink = [&](const docker::BuildOutput& out) {
     // Throwing out of the stream drops the connection, which makes the engine stop.
     check_cancel(options);
-    std::string text;
-    if (auto s = event.find("stream"); s != event.end() && s->is_string()) text = *s;
-    if (auto s = event.find("status"); s != event.end() && s->is_string()) text = *s;
+    const std::string& text = out.status.empty() ? out.stream : out.status;
     for (const std::string& line : split(text, '\n')) {
       if (progress && !trim(line).empty()) progress("build", trim(line));
     }
@@ -225,13 +223,11 @@ std::string ensure_rootfs(const Recipe& recipe, const BuildOptions& options,
   std::string dir = cache_root(options) + "/rootfs";
   detail::mkdirs(dir);
   std::string path = dir + "/" + recipe.hash + ".tar";
-  int lock = open((dir + "/" + recipe.hash + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0) throw Error(ExitCode::kFailed, "cannot lock " + dir + ": " + std::strerror(errno));
-  struct Unlock {
-    int fd;
-    ~Unlock() { close(fd); }  // closing drops the flock
-  } unlock{lock};
-  for (bool said = false; flock(lock, LOCK_EX | LOCK_NB) != 0; said = true) {
+  // Closing the file (when `lock` goes) drops the flock.
+  UniqueFd lock(
+      open((dir + "/" + recipe.hash + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) throw Error(ExitCode::kFailed, "cannot lock " + dir + ": " + std::strerror(errno));
+  for (bool said = false; flock(lock.get(), LOCK_EX | LOCK_NB) != 0; said = true) {
     detail::check_cancel(options);
     if (progress && !said) progress("rootfs", "waiting for another biodev building this rootfs");
     usleep(500 * 1000);

@@ -150,10 +150,75 @@ std::optional<std::string> try_assemble(docker::Client& client, const BuildConte
   }
 }
 
+// The Dockerfile as it is built: cut at the build target, offline bases put in FROM.
+void prepare_dockerfile(docker::Client& client, BuildContext& ctx, const profile::Service& s,
+                        const ServiceBuildOptions& o, progress::Reporter& rep) {
+  const profile::BuildSpec& spec = *s.build;
+  if (!spec.target.empty()) {
+    try {
+      ctx.dockerfile_text = cut_to_target(ctx.dockerfile_text, spec.target);
+    } catch (const std::invalid_argument& e) {
+      throw Error(ExitCode::kUsage, spec.loc.to_string() + ": service " + s.name + ": build target " +
+                                        spec.target + ": " + e.what());
+    }
+  }
+  auto subs = offline_bases(client, ctx, o, s.name, rep);
+  if (!subs.empty()) ctx.dockerfile_text = rewrite_from(ctx.dockerfile_text, subs);
+}
+
+docker::BuildOptions engine_build_options(const profile::BuildSpec& spec, const BuildContext& ctx,
+                                          const std::map<std::string, std::string>& image_labels) {
+  docker::BuildOptions bo;
+  bo.labels = image_labels;
+  for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
+  bo.dockerfile = ctx.dockerfile_name;
+  bo.network_mode = spec.network;
+  bo.extra_hosts = spec.extra_hosts;
+  bo.shm_size = spec.shm_size;
+  for (const auto& u : spec.ulimits) bo.ulimits.push_back({u.name, u.soft, u.hard});
+  bo.no_cache = spec.no_cache;
+  return bo;
+}
+
+// The engine's /build of the context; a failure names the service, the Dockerfile line
+// of the step that failed, the engine's message and the step's last output.
+std::string engine_build(docker::Client& client, const BuildContext& ctx, const profile::Service& s,
+                         const std::string& image, const docker::BuildOptions& bo,
+                         const std::string& dockerfile_name, const ServiceBuildOptions& o,
+                         progress::Reporter& rep) {
+  detail::TempPath tar = detail::make_temp_file(temp_root(), "biodev-build-", ".tar");
+  write_context_tar(ctx, tar.path());
+  StepLog log;
+  auto sink = [&](const docker::BuildOutput& out) {
+    if (o.cancel && o.cancel->load())
+      throw Error(ExitCode::kFailed, "service " + s.name + ": build cancelled");
+    for (const std::string& raw : split(out.stream, '\n')) {
+      std::string line = trim(strip_terminal_codes(raw));
+      if (line.empty()) continue;
+      log.add(line);
+      rep.event({s.name, "building", line.substr(0, 120), -1, log.step, log.steps});
+    }
+  };
+  try {
+    return client.build_image(tar.path(), image, sink, bo);
+  } catch (const docker::EngineError& e) {
+    if (e.kind() != docker::ErrorKind::kBuildFailed) throw;
+    remove_leftover(client, log.last_image);
+    std::string message = e.what();
+    if (std::string prefix = "build " + image + ": "; message.starts_with(prefix))
+      message.erase(0, prefix.size());
+    std::string text = build_failure(s.name, dockerfile_name, parse_dockerfile(ctx.dockerfile_text), log.step, message);
+    if (!log.lines.empty()) text += "; last output:";
+    for (const auto& line : log.lines) text += "\n    " + line;
+    throw Error(ExitCode::kFailed, text);
+  }
+}
+
 }  // namespace
 
-ServiceBuildResult ensure_built(docker::Client& client, const std::string& project, const profile::Service& s,
-                                const ServiceBuildOptions& o, progress::Reporter& rep) {
+ServiceBuildResult ensure_built(docker::Client& client, const std::string& project,
+                                const profile::Service& s, const ServiceBuildOptions& o,
+                                progress::Reporter& rep) {
   const profile::BuildSpec& spec = *s.build;
   ServiceBuildResult r;
   r.image = build_tag(project, s);
@@ -169,70 +234,29 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   }
   auto t0 = Clock::now();
   rep.event({s.name, "building", "image " + r.image});
-  if (!spec.target.empty()) {
-    try {
-      ctx.dockerfile_text = cut_to_target(ctx.dockerfile_text, spec.target);
-    } catch (const std::invalid_argument& e) {
-      throw Error(ExitCode::kUsage, spec.loc.to_string() + ": service " + s.name + ": build target " +
-                                        spec.target + ": " + e.what());
-    }
-  }
-  auto subs = offline_bases(client, ctx, o, s.name, rep);
-  if (!subs.empty()) ctx.dockerfile_text = rewrite_from(ctx.dockerfile_text, subs);
+  prepare_dockerfile(client, ctx, s, o, rep);
   std::map<std::string, std::string> image_labels = spec.labels;
   image_labels[kBuildHashLabel] = hash;
   image_labels[labels::kProject] = project;
   image_labels[labels::kService] = s.name;
   image_labels[kManagedLabel] = "true";
-  std::string dockerfile_name = spec.dockerfile_inline.empty() ? spec.context + "/" + spec.dockerfile
-                                                               : "service " + s.name + " dockerfile_inline";
-  if (auto id = try_assemble(client, ctx, spec, r.image, image_labels, s.name, dockerfile_name, rep)) {
+  std::string dockerfile_name = spec.dockerfile_inline.empty()
+                                    ? spec.context + "/" + spec.dockerfile
+                                    : "service " + s.name + " dockerfile_inline";
+  std::string how;
+  if (auto id =
+          try_assemble(client, ctx, spec, r.image, image_labels, s.name, dockerfile_name, rep)) {
     r.image_id = *id;
-    r.built = true;
-    prune_leftovers(client, project);
-    rep.event({s.name, "built", "image " + r.image + " (assembled: no RUN, no builder)",
-               std::chrono::duration<double>(Clock::now() - t0).count()});
-    return r;
-  }
-  detail::TempPath tar = detail::make_temp_file(temp_root(), "biodev-build-", ".tar");
-  write_context_tar(ctx, tar.path());
-
-  docker::BuildOptions bo;
-  bo.labels = image_labels;
-  for (const auto& [k, v] : spec.args) bo.build_args[k] = v;
-  bo.dockerfile = ctx.dockerfile_name;
-  bo.network_mode = spec.network;
-  bo.extra_hosts = spec.extra_hosts;
-  bo.shm_size = spec.shm_size;
-  for (const auto& u : spec.ulimits) bo.ulimits.push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
-  bo.no_cache = spec.no_cache;
-  StepLog log;
-  auto sink = [&](const docker::json& event) {
-    if (o.cancel && o.cancel->load()) throw Error(ExitCode::kFailed, "service " + s.name + ": build cancelled");
-    auto text = event.find("stream");
-    if (text == event.end() || !text->is_string()) return;
-    for (const std::string& raw : split(text->get<std::string>(), '\n')) {
-      std::string line = trim(strip_terminal_codes(raw));
-      if (line.empty()) continue;
-      log.add(line);
-      rep.event({s.name, "building", line.substr(0, 120), -1, log.step, log.steps});
-    }
-  };
-  try {
-    r.image_id = client.build_image(tar.path(), r.image, sink, bo);
-  } catch (const docker::EngineError& e) {
-    if (e.kind() != docker::ErrorKind::kBuildFailed) throw;
-    remove_leftover(client, log.last_image);
-    std::string message = e.what();
-    if (std::string prefix = "build " + r.image + ": "; message.starts_with(prefix)) message.erase(0, prefix.size());
-    std::string text = build_failure(s.name, dockerfile_name, parse_dockerfile(ctx.dockerfile_text), log.step, message);
-    if (!log.lines.empty()) text += "; last output:";
-    for (const auto& line : log.lines) text += "\n    " + line;
-    throw Error(ExitCode::kFailed, text);
+    how = " (assembled: no RUN, no builder)";
+  } else {
+    r.image_id =
+        engine_build(client, ctx, s, r.image, engine_build_options(spec, ctx, image_labels),
+                     dockerfile_name, o, rep);
   }
   r.built = true;
   prune_leftovers(client, project);
-  rep.event({s.name, "built", "image " + r.image, std::chrono::duration<double>(Clock::now() - t0).count()});
+  rep.event({s.name, "built", "image " + r.image + how,
+             std::chrono::duration<double>(Clock::now() - t0).count()});
   return r;
 }
 

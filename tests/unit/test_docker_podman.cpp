@@ -187,7 +187,7 @@ TEST_CASE("client on Podman: build progress in the classic builder's words") {
                         R"({"aux":{"ID":"sha256:ab"}})"
                         "\n"});
   std::vector<std::string> lines;
-  auto sink = [&](const nlohmann::json& e) { lines.push_back(e.value("stream", "")); };
+  auto sink = [&](const BuildOutput& e) { lines.push_back(e.stream); };
   CHECK(f.client.build_image("/nonexistent.tar", "x:1", sink) == "sha256:ab");
   CHECK(lines.front() == "Step 1/2 : FROM scratch\n");
 }
