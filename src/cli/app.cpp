@@ -50,16 +50,7 @@ int report_error(Context& ctx, const std::string& message, ExitCode code) {
   return static_cast<int>(code);
 }
 
-}  // namespace
-
-int run(int argc, char** argv) {
-  Context::install_signal_handlers();
-  Context ctx;
-  CLI::App app{"biodev: a production-shaped development stack on one machine, through the Docker Engine API",
-               "biodev"};
-  app.require_subcommand(1);
-  app.footer("Run `biodev COMMAND --help` for a command's options and examples.\n"
-             "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable.");
+void add_global_options(CLI::App& app, Context& ctx) {
   app.add_option("-p,--project", ctx.options.project, "Project name (default: the folder name)")
       ->envname("BIODEV_PROJECT");
   app.add_option("-f,--profile", ctx.options.files,
@@ -77,6 +68,37 @@ int run(int argc, char** argv) {
   app.add_flag("--json", ctx.options.json, "Machine-readable output (JSON)");
   app.add_flag("-v,--verbose", ctx.options.verbose, "Say more (plans, engine calls)");
   app.add_flag("--no-color", ctx.options.no_color, "No colors (also NO_COLOR=1)");
+}
+
+// Runs the parsed subcommand; an error becomes its message on stderr and its exit code.
+int dispatch(CLI::App& app, std::map<std::string, Runner>& runners, Context& ctx) {
+  for (CLI::App* sub : app.get_subcommands()) {
+    try {
+      return runners[sub->get_name()]();
+    } catch (const CLI::ParseError& e) {
+      return report_error(ctx, e.what(), ExitCode::kUsage);
+    } catch (const Error& e) {
+      return report_error(ctx, e.what(), e.code());
+    } catch (const std::exception& e) {
+      return report_error(ctx, e.what(), ExitCode::kFailed);
+    }
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Context::install_signal_handlers();
+  Context ctx;
+  CLI::App app{
+      "biodev: a production-shaped development stack on one machine, through the Docker Engine API",
+      "biodev"};
+  app.require_subcommand(1);
+  app.footer(
+      "Run `biodev COMMAND --help` for a command's options and examples.\n"
+      "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable.");
+  add_global_options(app, ctx);
 
   std::map<std::string, Runner> runners;
   std::vector<std::string> names;
@@ -117,19 +139,7 @@ int run(int argc, char** argv) {
     spdlog::set_level(spdlog::level::debug);
     docker::set_debug_log(true);
   }
-
-  for (CLI::App* sub : app.get_subcommands()) {
-    try {
-      return runners[sub->get_name()]();
-    } catch (const CLI::ParseError& e) {
-      return report_error(ctx, e.what(), ExitCode::kUsage);
-    } catch (const Error& e) {
-      return report_error(ctx, e.what(), e.code());
-    } catch (const std::exception& e) {
-      return report_error(ctx, e.what(), ExitCode::kFailed);
-    }
-  }
-  return static_cast<int>(ExitCode::kUsage);
+  return dispatch(app, runners, ctx);
 }
 
 }  // namespace biodev::cli

@@ -10,11 +10,12 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/lock.h"
 #include "cli/pick.h"
 #include "cli/table.h"
 #include "docker/errors.h"
+#include "plan/project_lock.h"
 #include "plan/state.h"
+#include "util/parallel.h"
 #include "util/strings.h"
 
 namespace biodev::cli {
@@ -50,7 +51,68 @@ const char* done_state(Verb v) {
   return "";
 }
 
+// The stop grace: -t when given, else the service's from the profile, else 2 s.
+int stop_grace(Context& ctx, const std::string& service, int timeout) {
+  if (timeout >= 0) return timeout;
+  try {
+    if (const auto* s = ctx.profile().find(service)) return s->stop_grace_s;
+  } catch (const Error&) {
+    // No loadable profile: biodev's own grace.
+  }
+  return 2;
+}
+
+void apply_verb(Context& ctx, Verb verb, const plan::ObservedContainer& c, int timeout) {
+  docker::Client& client = ctx.client();
+  switch (verb) {
+    case Verb::kStop:
+      client.stop_container(c.id, stop_grace(ctx, c.service, timeout));
+      break;
+    case Verb::kStart:
+      client.start_container(c.id);
+      break;
+    case Verb::kPause:
+      client.pause_container(c.id);
+      break;
+    case Verb::kUnpause:
+      client.unpause_container(c.id);
+      break;
+  }
+}
+
 // One call per container, all at once; each outcome reported; exit 1 when one failed.
+int run_lifecycle(Context& ctx, Verb verb, const std::vector<std::string>& services, int timeout) {
+  const std::string project = ctx.project();
+  std::optional<plan::ProjectLock> lock;
+  if (verb == Verb::kStop || verb == Verb::kStart)
+    lock.emplace(project, verb_name(verb), ctx.reporter(), &Context::cancelled());
+  plan::ObservedState obs = plan::observe(ctx.client(), project);
+  auto chosen = pick(obs, services, project);
+  if (chosen.empty()) {
+    std::cerr << "project " << project << ": no containers (run `biodev up`)\n";
+    return 0;
+  }
+  std::vector<std::string> errors(chosen.size());
+  parallel_for(chosen.size(), [&](size_t i) {
+    const auto* c = chosen[i];
+    try {
+      apply_verb(ctx, verb, *c, timeout);
+      ctx.reporter().event({c->service, done_state(verb), c->name});
+    } catch (const std::exception& e) {
+      errors[i] = "service " + c->service + ": " + first_line(e.what());
+      ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
+    }
+  });
+  ctx.reporter().finish();
+  int rc = 0;
+  for (const auto& e : errors)
+    if (!e.empty()) {
+      ctx.reporter().message(ui::Level::kError, e);
+      rc = 1;
+    }
+  return rc;
+}
+
 Runner lifecycle(CLI::App& sub, Context& ctx, Verb verb) {
   auto services = std::make_shared<std::vector<std::string>>();
   auto timeout = std::make_shared<int>(-1);
@@ -59,64 +121,7 @@ Runner lifecycle(CLI::App& sub, Context& ctx, Verb verb) {
     sub.add_option(
         "-t,--timeout", *timeout,
         "Seconds to wait for a clean exit before killing (default: the service's stop grace)");
-  return [&ctx, services, timeout, verb] {
-    const std::string project = ctx.project();
-    docker::Client& client = ctx.client();
-    std::optional<ProjectLock> lock;
-    if (verb == Verb::kStop || verb == Verb::kStart)
-      lock.emplace(project, verb_name(verb), ctx.reporter());
-    plan::ObservedState obs = plan::observe(client, project);
-    auto chosen = pick(obs, *services, project);
-    if (chosen.empty()) {
-      std::cerr << "project " << project << ": no containers (run `biodev up`)\n";
-      return 0;
-    }
-    std::vector<std::string> errors(chosen.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < chosen.size(); ++i)
-      threads.emplace_back([&, i] {
-        const auto* c = chosen[i];
-        try {
-          switch (verb) {
-            case Verb::kStop: {
-              int grace = *timeout;
-              if (grace < 0) {
-                grace = 2;
-                try {
-                  if (const auto* s = ctx.profile().find(c->service)) grace = s->stop_grace_s;
-                } catch (const Error&) {
-                  // No loadable profile: biodev's own grace.
-                }
-              }
-              client.stop_container(c->id, grace);
-              break;
-            }
-            case Verb::kStart:
-              client.start_container(c->id);
-              break;
-            case Verb::kPause:
-              client.pause_container(c->id);
-              break;
-            case Verb::kUnpause:
-              client.unpause_container(c->id);
-              break;
-          }
-          ctx.reporter().event({c->service, done_state(verb), c->name});
-        } catch (const std::exception& e) {
-          errors[i] = "service " + c->service + ": " + first_line(e.what());
-          ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
-        }
-      });
-    for (auto& t : threads) t.join();
-    ctx.reporter().finish();
-    int rc = 0;
-    for (const auto& e : errors)
-      if (!e.empty()) {
-        ctx.reporter().message(ui::Level::kError, e);
-        rc = 1;
-      }
-    return rc;
-  };
+  return [&ctx, services, timeout, verb] { return run_lifecycle(ctx, verb, *services, *timeout); };
 }
 
 const plan::ObservedContainer& one(const plan::ObservedState& obs, const std::string& service,
@@ -206,20 +211,17 @@ Runner setup_stats(CLI::App& sub, Context& ctx) {
     auto chosen = pick(obs, *services, project);
     std::vector<docker::ContainerStats> samples(chosen.size());
     std::vector<std::string> errors(chosen.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < chosen.size(); ++i)
-      threads.emplace_back([&, i] {
-        if (chosen[i]->state != "running") {
-          samples[i].running = false;
-          return;
-        }
-        try {
-          samples[i] = client.stats(chosen[i]->id);
-        } catch (const std::exception& e) {
-          errors[i] = "service " + chosen[i]->service + ": " + first_line(e.what());
-        }
-      });
-    for (auto& t : threads) t.join();
+    parallel_for(chosen.size(), [&](size_t i) {
+      if (chosen[i]->state != "running") {
+        samples[i].running = false;
+        return;
+      }
+      try {
+        samples[i] = client.stats(chosen[i]->id);
+      } catch (const std::exception& e) {
+        errors[i] = "service " + chosen[i]->service + ": " + first_line(e.what());
+      }
+    });
     for (const auto& e : errors)
       if (!e.empty()) throw Error(ExitCode::kFailed, e);
     if (ctx.options.json) {

@@ -5,11 +5,11 @@
 
 #include "cli/commands.h"
 #include "cli/down.h"
-#include "cli/lock.h"
 #include "docker/disconnects.h"
 #include "plan/apply.h"
 #include "plan/executor.h"
 #include "plan/file_grants.h"
+#include "plan/project_lock.h"
 #include "plan/reconcile.h"
 #include "profile/errors.h"
 
@@ -65,6 +65,67 @@ DownResult take_down(Context& ctx, const plan::ObservedState& obs, const plan::D
   return r;
 }
 
+namespace {
+
+// On a terminal, `down -v` lists the data it would delete and asks first.
+bool confirm_data_removal(const std::string& project, const plan::ObservedState& obs,
+                          const plan::DownOptions& o) {
+  if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+      (obs.volumes.empty() && o.data_dirs.empty()))
+    return true;
+  std::string what;
+  for (const auto& v : obs.volumes) what += "\n  volume " + v;
+  for (const auto& d : o.data_dirs) what += "\n  folder " + d;
+  return confirm("This deletes the data of project " + project + ":" + what + "\nContinue?");
+}
+
+// What there is to remove, counted before it goes (a killed up can leave a second
+// network of the same name; a stack already down can still have its data).
+struct DownCounts {
+  size_t containers = 0, networks = 0, volumes = 0, folders = 0;
+  bool nothing() const { return containers == 0 && networks == 0 && volumes == 0 && folders == 0; }
+};
+
+DownCounts count_removals(const plan::ObservedState& obs, const plan::DownOptions& o) {
+  DownCounts n;
+  n.containers = obs.containers.size();
+  n.networks = obs.networks.size() + obs.duplicate_networks.size();
+  n.volumes = o.remove_volumes ? obs.volumes.size() : 0;
+  for (const auto& d : o.data_dirs) n.folders += std::filesystem::exists(d) ? 1 : 0;
+  return n;
+}
+
+void print_down(const Context& ctx, const std::string& project, bool ok, const DownCounts& n,
+                bool volumes, double secs) {
+  if (ctx.options.json) {
+    std::cout << nlohmann::json{{"type", "result"},
+                                {"command", "down"},
+                                {"project", project},
+                                {"ok", ok},
+                                {"containers_removed", n.containers},
+                                {"networks_removed", n.networks},
+                                {"volumes_removed", n.volumes},
+                                {"data_dirs_removed", n.folders},
+                                {"seconds", secs}}
+                     .dump()
+              << "\n";
+    return;
+  }
+  if (n.nothing()) {
+    std::cerr << "project " << project << ": nothing to remove\n";
+    return;
+  }
+  std::cerr << "project " << project << ": removed " << n.containers << " containers, "
+            << n.networks << " networks";
+  if (volumes)
+    std::cerr << ", " << n.volumes << " volumes and " << n.folders << " data folders";
+  else
+    std::cerr << " (data kept)";
+  std::cerr << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
+}
+
+}  // namespace
+
 Runner setup_down(CLI::App& sub, Context& ctx) {
   struct Args {
     bool volumes = false, yes = false;
@@ -76,57 +137,23 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
     auto t0 = std::chrono::steady_clock::now();
     std::string project = ctx.project();
     docker::Client& client = ctx.client();
-    ProjectLock lock(project, "down", ctx.reporter());
+    plan::ProjectLock lock(project, "down", ctx.reporter(), &Context::cancelled());
     plan::ObservedState obs = plan::observe(client, project);
     plan::DownOptions o{a->volumes, a->volumes ? data_dirs(ctx) : std::vector<std::string>{}};
-    if (a->volumes && !a->yes && isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
-        (!obs.volumes.empty() || !o.data_dirs.empty())) {
-      std::string what;
-      for (const auto& v : obs.volumes) what += "\n  volume " + v;
-      for (const auto& d : o.data_dirs) what += "\n  folder " + d;
-      if (!confirm("This deletes the data of project " + project + ":" + what + "\nContinue?")) {
-        std::cerr << "nothing deleted\n";
-        return 1;
-      }
+    if (a->volumes && !a->yes && !confirm_data_removal(project, obs, o)) {
+      std::cerr << "nothing deleted\n";
+      return 1;
     }
-    // What there is to remove, counted before it goes (a killed up can leave a second
-    // network of the same name; a stack already down can still have its data).
-    size_t networks = obs.networks.size() + obs.duplicate_networks.size();
-    size_t volumes = a->volumes ? obs.volumes.size() : 0;
-    size_t folders = 0;
-    for (const auto& d : o.data_dirs) folders += std::filesystem::exists(d) ? 1 : 0;
+    DownCounts counts = count_removals(obs, o);
     const long long disconnects = docker::engine_disconnects();
     DownResult dr = take_down(ctx, obs, o);
-    bool ok = dr.ok;
-    bool engine_went = !ok && docker::engine_went_away(client, disconnects, dr.errors);
+    bool engine_went = !dr.ok && docker::engine_went_away(client, disconnects, dr.errors);
     if (engine_went)
       ctx.reporter().message(ui::Level::kError,
                              docker::engine_went_away_message("down", "run `biodev down` again once it answers"));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (ctx.options.json) {
-      std::cout << nlohmann::json{{"type", "result"},
-                                  {"command", "down"},
-                                  {"project", project},
-                                  {"ok", ok},
-                                  {"containers_removed", obs.containers.size()},
-                                  {"networks_removed", networks},
-                                  {"volumes_removed", volumes},
-                                  {"data_dirs_removed", folders},
-                                  {"seconds", secs}}
-                       .dump()
-                << "\n";
-    } else if (obs.containers.empty() && networks == 0 && volumes == 0 && folders == 0) {
-      std::cerr << "project " << project << ": nothing to remove\n";
-    } else {
-      std::cerr << "project " << project << ": removed " << obs.containers.size() << " containers, "
-                << networks << " networks";
-      if (a->volumes)
-        std::cerr << ", " << volumes << " volumes and " << folders << " data folders";
-      else
-        std::cerr << " (data kept)";
-      std::cerr << " in " << std::fixed << std::setprecision(2) << secs << "s\n";
-    }
-    return ok ? 0 : engine_went ? static_cast<int>(ExitCode::kUnreachable) : 1;
+    print_down(ctx, project, dr.ok, counts, a->volumes, secs);
+    return dr.ok ? 0 : engine_went ? static_cast<int>(ExitCode::kUnreachable) : 1;
   };
 }
 

@@ -3,7 +3,6 @@
 // specs travel on the containers' labels), though a loadable profile adds the services
 // that should be running and are not.
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -13,6 +12,7 @@
 #include "plan/state.h"
 #include "plan/stop_reason.h"
 #include "profile/errors.h"
+#include "util/parallel.h"
 #include "util/strings.h"
 
 namespace biodev::cli {
@@ -32,8 +32,12 @@ profile::ProbeSpec spec_from_label(const std::string& text) {
   if (j.is_discarded()) return s;
   std::string type = j.value("type", "none");
   using K = profile::ProbeSpec::Kind;
-  s.kind = type == "tcp" ? K::kTcp : type == "http" ? K::kHttp : type == "postgres" ? K::kPostgres
-         : type == "redis" ? K::kRedis : type == "exec" ? K::kExec : K::kNone;
+  s.kind = type == "tcp"        ? K::kTcp
+           : type == "http"     ? K::kHttp
+           : type == "postgres" ? K::kPostgres
+           : type == "redis"    ? K::kRedis
+           : type == "exec"     ? K::kExec
+                                : K::kNone;
   s.port = j.value("port", 0);
   s.path = j.value("path", "/");
   s.expect_status = j.value("status", 200);
@@ -80,13 +84,70 @@ Row check(docker::Client& client, const plan::ObservedContainer& c, const profil
     r.detail = "port " + std::to_string(spec.port) + " is not reachable from the host";
     return r;
   }
-  health::ProbeResult pr = health::probe_once(*target, timeout, [&](const std::vector<std::string>& cmd) {
-    return client.exec(c.id, cmd).exit_code;
-  });
+  health::ProbeResult pr = health::probe_once(
+      *target, timeout,
+      [&](const std::vector<std::string>& cmd) { return client.exec(c.id, cmd).exit_code; });
   r.healthy = pr.ok;
   r.latency_ms = static_cast<double>(pr.latency.count()) / 1000.0;
   r.detail = pr.detail;
   return r;
+}
+
+// Every container's row, probed at once, then the profile's services that are not
+// running at all; rows in profile order.
+std::vector<Row> health_rows(docker::Client& client, plan::ObservedState& obs,
+                             const profile::Profile* prof, std::chrono::milliseconds timeout) {
+  // Shared sandboxes hold namespaces, not services: their members' probes cover them.
+  std::erase_if(obs.containers, [](const plan::ObservedContainer& c) { return c.is_sandbox(); });
+  std::vector<Row> rows(obs.containers.size());
+  parallel_for(obs.containers.size(), [&](size_t i) {
+    try {
+      rows[i] = check(client, obs.containers[i], probe_for(obs.containers[i], prof), timeout, prof);
+    } catch (const std::exception& e) {
+      rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
+    }
+  });
+  std::vector<std::string> order;
+  if (prof) {
+    order = prof->service_names();
+    for (const auto& s : prof->services)
+      if (obs.for_service(s.name).empty())
+        rows.push_back({s.name, s.required, false, 0, "not running"});
+  }
+  auto rank = [&](const Row& r) {
+    return static_cast<size_t>(std::find(order.begin(), order.end(), r.service) - order.begin());
+  };
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](const Row& a, const Row& b) { return rank(a) < rank(b); });
+  return rows;
+}
+
+void print_json(const std::string& project, const std::vector<Row>& rows, bool healthy) {
+  nlohmann::ordered_json services = nlohmann::ordered_json::object();
+  for (const auto& r : rows)
+    services[r.service] = {{"status", r.healthy ? "healthy" : "unhealthy"},
+                           {"required", r.required},
+                           {"latency_ms", r.latency_ms},
+                           {"detail", r.detail}};
+  std::cout << nlohmann::ordered_json{{"project", project},
+                                      {"status", healthy ? "healthy" : "unhealthy"},
+                                      {"services", services}}
+                   .dump()
+            << "\n";
+}
+
+void print_table(const std::string& project, const std::vector<Row>& rows, bool healthy) {
+  Table t({"SERVICE", "STATUS", "LATENCY", "DETAIL"});
+  for (const auto& r : rows)
+    t.add({r.service + (r.required ? "" : " (optional)"), r.healthy ? "healthy" : "UNHEALTHY",
+           r.healthy ? format_duration_us(static_cast<long long>(r.latency_ms * 1000)) : "-",
+           r.detail});
+  std::cout << t.render();
+  if (healthy) return;
+  std::vector<std::string> bad;
+  for (const auto& r : rows)
+    if (!r.healthy && r.required) bad.push_back(r.service);
+  std::cerr << "project " << project << " is unhealthy: " << join(bad, ", ") << "\n";
 }
 
 }  // namespace
@@ -100,7 +161,11 @@ Runner setup_health(CLI::App& sub, Context& ctx) {
     plan::ObservedState obs = plan::observe(client, project);
     if (obs.containers.empty()) {
       if (ctx.options.json)
-        std::cout << nlohmann::json{{"project", project}, {"status", "not running"}, {"services", nlohmann::json::object()}}.dump() << "\n";
+        std::cout << nlohmann::json{{"project", project},
+                                    {"status", "not running"},
+                                    {"services", nlohmann::json::object()}}
+                         .dump()
+                  << "\n";
       std::cerr << "project " << project << ": nothing is running (run `biodev up`)\n";
       return 2;
     }
@@ -109,52 +174,10 @@ Runner setup_health(CLI::App& sub, Context& ctx) {
       prof = &ctx.profile();
     } catch (const profile::ProfileError&) {
     }
-    // Shared sandboxes hold namespaces, not services: their members' probes cover them.
-    std::erase_if(obs.containers, [](const plan::ObservedContainer& c) { return c.is_sandbox(); });
-    std::vector<Row> rows(obs.containers.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < obs.containers.size(); ++i)
-      threads.emplace_back([&, i] {
-        try {
-          rows[i] = check(client, obs.containers[i], probe_for(obs.containers[i], prof),
-                          std::chrono::milliseconds(*timeout_ms), prof);
-        } catch (const std::exception& e) {
-          rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
-        }
-      });
-    for (auto& t : threads) t.join();
-    // Services the profile has that are not running at all; rows in profile order.
-    std::vector<std::string> order;
-    if (prof) {
-      order = prof->service_names();
-      for (const auto& s : prof->services)
-        if (obs.for_service(s.name).empty()) rows.push_back({s.name, s.required, false, 0, "not running"});
-    }
-    auto rank = [&](const Row& r) {
-      return static_cast<size_t>(std::find(order.begin(), order.end(), r.service) - order.begin());
-    };
-    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return rank(a) < rank(b); });
-    bool healthy = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.healthy || !r.required; });
-    if (ctx.options.json) {
-      nlohmann::ordered_json services = nlohmann::ordered_json::object();
-      for (const auto& r : rows)
-        services[r.service] = {{"status", r.healthy ? "healthy" : "unhealthy"}, {"required", r.required},
-                               {"latency_ms", r.latency_ms}, {"detail", r.detail}};
-      std::cout << nlohmann::ordered_json{{"project", project}, {"status", healthy ? "healthy" : "unhealthy"},
-                                          {"services", services}}.dump() << "\n";
-    } else {
-      Table t({"SERVICE", "STATUS", "LATENCY", "DETAIL"});
-      for (const auto& r : rows)
-        t.add({r.service + (r.required ? "" : " (optional)"), r.healthy ? "healthy" : "UNHEALTHY",
-               r.healthy ? format_duration_us(static_cast<long long>(r.latency_ms * 1000)) : "-", r.detail});
-      std::cout << t.render();
-      if (!healthy) {
-        std::vector<std::string> bad;
-        for (const auto& r : rows)
-          if (!r.healthy && r.required) bad.push_back(r.service);
-        std::cerr << "project " << project << " is unhealthy: " << join(bad, ", ") << "\n";
-      }
-    }
+    std::vector<Row> rows = health_rows(client, obs, prof, std::chrono::milliseconds(*timeout_ms));
+    bool healthy = std::all_of(rows.begin(), rows.end(),
+                               [](const Row& r) { return r.healthy || !r.required; });
+    (ctx.options.json ? print_json : print_table)(project, rows, healthy);
     return healthy ? 0 : 1;
   };
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/pick.h"
 #include "plan/state.h"
 #include "util/redact.h"
 #include "util/strings.h"
@@ -45,15 +46,60 @@ class LinePrinter {
   docker::LineSplitter lines_{[this](docker::StreamId s, const std::string& line) { emit(s, line); }};
 };
 
+struct LogArgs {
+  bool follow = false, timestamps = false;
+  int tail = -1;
+  std::vector<std::string> services;
+};
+
+// One stream per container, each on a thread of its own until its container's log
+// ends (or, with --follow, until Ctrl-C, which ends biodev at once: the streams are
+// read-only, nothing is left behind).
+int stream_logs(Context& ctx, const std::vector<const plan::ObservedContainer*>& chosen,
+                const LogArgs& a) {
+  size_t width = 0;
+  for (auto* c : chosen) width = std::max(width, c->service.size());
+  std::mutex out_mu;
+  bool color = ctx.reporter_options().color && isatty(fileno(stdout));
+  std::vector<std::thread> threads;
+  std::atomic<int> running{static_cast<int>(chosen.size())};
+  std::vector<std::string> errors(chosen.size());
+  docker::LogOptions lo;
+  lo.follow = a.follow;
+  lo.tail = a.tail;
+  lo.timestamps = a.timestamps;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const auto* c = chosen[i];
+      std::string prefix =
+          chosen.size() > 1 ? c->service + std::string(width - c->service.size(), ' ') + " | " : "";
+      LinePrinter printer(c->service, prefix, out_mu, color, static_cast<int>(i), ctx.options.json);
+      try {
+        ctx.client().logs(c->id, lo, false,
+                          [&](docker::StreamId s, std::string_view d) { printer.feed(s, d); });
+      } catch (const std::exception& e) {
+        errors[i] = c->service + ": " + e.what();
+      }
+      printer.flush();
+      --running;
+    });
+  }
+  while (running > 0 && !Context::cancelled())
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  if (Context::cancelled()) {
+    std::cout.flush();
+    std::_Exit(Context::interrupted_exit_code());
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (!e.empty()) throw Error(ExitCode::kFailed, e);
+  return 0;
+}
+
 }  // namespace
 
 Runner setup_logs(CLI::App& sub, Context& ctx) {
-  struct Args {
-    bool follow = false, timestamps = false;
-    int tail = -1;
-    std::vector<std::string> services;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<LogArgs>();
   sub.add_flag("-f,--follow", a->follow, "Keep streaming new output");
   sub.add_option("--tail", a->tail, "Only the last N lines of each service");
   sub.add_flag("-t,--timestamps", a->timestamps, "Prefix each line with its timestamp");
@@ -61,59 +107,12 @@ Runner setup_logs(CLI::App& sub, Context& ctx) {
   return [&ctx, a] {
     std::string project = ctx.project();
     plan::ObservedState obs = plan::observe(ctx.client(), project);
-    std::vector<const plan::ObservedContainer*> chosen;
-    for (const auto& name : a->services) {
-      auto list = obs.for_service(name);
-      if (list.empty()) {
-        std::vector<std::string> known;
-        for (const auto& c : obs.containers) known.push_back(c.service);
-        std::string hint = closest_match(name, known);
-        throw UsageError("no container for service \"" + name + "\" in project " + project +
-                         (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-      }
-      chosen.insert(chosen.end(), list.begin(), list.end());
-    }
-    if (a->services.empty())
-      for (const auto& c : obs.containers) chosen.push_back(&c);
+    std::vector<const plan::ObservedContainer*> chosen = pick(obs, a->services, project);
     if (chosen.empty()) {
       std::cerr << "project " << project << ": no containers (run `biodev up`)\n";
       return 0;
     }
-    size_t width = 0;
-    for (auto* c : chosen) width = std::max(width, c->service.size());
-    std::mutex out_mu;
-    bool color = ctx.reporter_options().color && isatty(fileno(stdout));
-    std::vector<std::thread> threads;
-    std::atomic<int> running{static_cast<int>(chosen.size())};
-    std::vector<std::string> errors(chosen.size());
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      threads.emplace_back([&, i] {
-        const auto* c = chosen[i];
-        std::string prefix = chosen.size() > 1 ? c->service + std::string(width - c->service.size(), ' ') + " | " : "";
-        LinePrinter printer(c->service, prefix, out_mu, color, static_cast<int>(i), ctx.options.json);
-        docker::LogOptions lo;
-        lo.follow = a->follow;
-        lo.tail = a->tail;
-        lo.timestamps = a->timestamps;
-        try {
-          ctx.client().logs(c->id, lo, false, [&](docker::StreamId s, std::string_view d) { printer.feed(s, d); });
-        } catch (const std::exception& e) {
-          errors[i] = c->service + ": " + e.what();
-        }
-        printer.flush();
-        --running;
-      });
-    }
-    // Ctrl-C ends a follow cleanly: the streams are read-only, nothing is left behind.
-    while (running > 0 && !Context::cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    if (Context::cancelled()) {
-      std::cout.flush();
-      std::_Exit(Context::interrupted_exit_code());
-    }
-    for (auto& t : threads) t.join();
-    for (const auto& e : errors)
-      if (!e.empty()) throw Error(ExitCode::kFailed, e);
-    return 0;
+    return stream_logs(ctx, chosen, *a);
   };
 }
 

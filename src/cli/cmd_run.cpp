@@ -101,22 +101,76 @@ void remove_run_images(Context& ctx, const profile::Profile& p) {
   for (const auto& s : p.services) {
     if (!s.build || !s.image.empty()) continue;
     try {
-      ctx.client().call("DELETE", "/images/" + images::build_tag(p.project, s));
+      ctx.client().remove_image(images::build_tag(p.project, s));
     } catch (const std::exception&) {
       // Best effort: an image left behind costs only disk.
     }
   }
 }
 
+// A run must not share a data folder with the developer's own stack.
+void require_no_data_mounts(const profile::Profile& p) {
+  for (const auto& s : p.services)
+    for (const auto& m : s.mounts)
+      if (m.data)
+        throw UsageError(m.loc.to_string() + ": profile " + p.name + " keeps data in " + m.source +
+                         ", which a run would share with your own stack; use a profile with tmpfs "
+                         "data (the built-in ci profile) for `biodev run`");
+}
+
+struct RunArgs {
+  std::vector<std::string> command;
+  bool keep = false, no_seed = false, offline = false, no_shared_sandbox = false;
+  int timeout = 300;
+};
+
+// Brings the stack up and runs the command in it; the command's exit code, or up's.
+int up_and_run(Context& ctx, const RunArgs& a, const profile::Profile& p) {
+  UpRequest req;
+  req.timeout_s = a.timeout;
+  req.seed = !a.no_seed;
+  req.image_mode = images::mode_from(a.offline);
+  req.shared_sandbox = !a.no_shared_sandbox;
+  configure_up_request(ctx, req);
+  UpResult up = bring_up(ctx, req);
+  if (!up.ok) {
+    print_up_result(ctx, up);
+    return up_exit_code(up);
+  }
+  plan::ObservedState obs = plan::observe(ctx.client(), p.project);
+  auto env = plan::resolve_exports(p, plan::published_ports(obs), plan::running_variants(obs));
+  env.emplace_back("BIODEV_PROJECT", p.project);
+  ctx.reporter().message(ui::Level::kInfo,
+                         "project " + p.project + " ready in " +
+                             format_duration_us(static_cast<long long>(up.seconds * 1e6)) +
+                             "; running: " + join(a.command, " "));
+  return run_child(a.command, env);
+}
+
+// Tears the run's stack down (or keeps it, with --keep); the run's exit code.
+int finish_run(Context& ctx, const RunArgs& a, const profile::Profile& p, ReaperGuard& reaper,
+               int code) {
+  if (a.keep) {
+    reaper.keep();
+    std::cerr << "kept project " << p.project << "; remove it with: biodev -p " << p.project
+              << " down -v\n";
+    return code;
+  }
+  DownResult d = take_down_when_engine_answers(ctx, p.project);
+  // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
+  if (d.ok) {
+    remove_run_images(ctx, p);
+    reaper.dismiss();
+  } else {
+    reaper.release();
+  }
+  return !d.ok && code == 0 ? 1 : code;
+}
+
 }  // namespace
 
 Runner setup_run(CLI::App& sub, Context& ctx) {
-  struct Args {
-    std::vector<std::string> command;
-    bool keep = false, no_seed = false, offline = false, no_shared_sandbox = false;
-    int timeout = 300;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<RunArgs>();
   sub.add_option("command", a->command, "The command to run (after --)")->required();
   sub.add_flag("--keep", a->keep, "Leave the stack running afterwards (prints how to remove it)");
   sub.add_option("--timeout", a->timeout, "Seconds to wait for readiness")->default_val(300);
@@ -131,49 +185,17 @@ Runner setup_run(CLI::App& sub, Context& ctx) {
     if (ctx.options.profile.empty() && ctx.compose_files().empty()) ctx.options.profile = "ci";
     if (ctx.options.project.empty()) ctx.options.project = unique_project();
     const profile::Profile& p = ctx.profile();
-    for (const auto& s : p.services)
-      for (const auto& m : s.mounts)
-        if (m.data)
-          throw UsageError(m.loc.to_string() + ": profile " + p.name + " keeps data in " + m.source +
-                           ", which a run would share with your own stack; use a profile with tmpfs data (the "
-                           "built-in ci profile) for `biodev run`");
-    std::string project = p.project;
-    ReaperGuard reaper(ctx, project);
-
-    UpRequest req;
-    req.timeout_s = a->timeout;
-    req.seed = !a->no_seed;
-    req.image_mode = images::mode_from(a->offline);
-    req.shared_sandbox = !a->no_shared_sandbox;
-    configure_up_request(ctx, req);
-    UpResult up = bring_up(ctx, req);
-    int code;
-    if (!up.ok) {
-      print_up_result(ctx, up);
-      code = up_exit_code(up);
-    } else {
-      plan::ObservedState obs = plan::observe(ctx.client(), project);
-      auto env = plan::resolve_exports(p, plan::published_ports(obs), plan::running_variants(obs));
-      env.emplace_back("BIODEV_PROJECT", project);
-      ctx.reporter().message(ui::Level::kInfo, "project " + project + " ready in " +
-                                                   format_duration_us(static_cast<long long>(up.seconds * 1e6)) +
-                                                   "; running: " + join(a->command, " "));
-      code = run_child(a->command, env);
-    }
-    if (a->keep) {
-      reaper.keep();
-      std::cerr << "kept project " << project << "; remove it with: biodev -p " << project << " down -v\n";
-    } else {
-      DownResult d = take_down_when_engine_answers(ctx, project);
-      if (d.ok) remove_run_images(ctx, p);
-      // Down: the reaper goes too, before run returns. Not down: it reaps what is left.
-      if (d.ok) reaper.dismiss();
-      else reaper.release();
-      if (!d.ok && code == 0) code = 1;
-    }
+    require_no_data_mounts(p);
+    ReaperGuard reaper(ctx, p.project);
+    int code = finish_run(ctx, *a, p, reaper, up_and_run(ctx, *a, p));
     if (ctx.options.json)
-      std::cout << nlohmann::json{{"type", "result"}, {"command", "run"}, {"project", project},
-                                  {"exit_code", code}, {"kept", a->keep}}.dump() << std::endl;
+      std::cout << nlohmann::json{{"type", "result"},
+                                  {"command", "run"},
+                                  {"project", p.project},
+                                  {"exit_code", code},
+                                  {"kept", a->keep}}
+                       .dump()
+                << std::endl;
     return code;
   };
 }

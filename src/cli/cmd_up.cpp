@@ -6,11 +6,10 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/lock.h"
+#include "cli/leases.h"
 #include "cli/reaper_client.h"
 #include "cli/table.h"
 #include "cli/up.h"
-#include "cli/leases.h"
 #include "docker/disconnects.h"
 #include "docker/engine_config.h"
 #include "docker/errors.h"
@@ -21,6 +20,7 @@
 #include "plan/executor.h"
 #include "plan/file_grants.h"
 #include "plan/host_ports.h"
+#include "plan/project_lock.h"
 #include "plan/reconcile.h"
 #include "plan/sandbox.h"
 #include "plan/settle.h"
@@ -98,23 +98,14 @@ void check_binds_reach_engine(Context& ctx, const profile::Profile& p, const pla
   }
 }
 
-// One observe, plan and apply. `not_ready` gets the containers of the services that did
-// not become ready or whose ops failed (a seed the stop cut off), but those the plan
-// itself stopped.
-UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::time_point t0,
-                 std::set<std::string>& not_ready) {
+// What the desired state is made from: the services asked for, the images chosen (and
+// built), the publish address for an engine elsewhere, and whether services share
+// network sandboxes.
+plan::DesiredOptions desired_options(Context& ctx, const UpRequest& req,
+                                     const plan::ObservedState& observed) {
   const profile::Profile& p = ctx.profile();
   docker::Client& client = ctx.client();
   ui::Reporter& rep = ctx.reporter();
-  UpResult result;
-  result.project = p.project;
-  const long long disconnects = docker::engine_disconnects();
-
-  // A killed `down` or `restart` may have stops still running in the engine: plan on
-  // the state they leave, not on containers about to exit.
-  plan::ObservedState observed = plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
-  plan::check_external(client, p);
-
   plan::DesiredOptions dopt;
   if (!req.services.empty()) dopt.services = with_dependencies(p, req.services);
   dopt.gateway_spec = req.gateway_spec;
@@ -144,6 +135,101 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
     for (const auto& s : p.services) effective.push_back(&plan::effective_service(s, dopt));
     if (dopt.sandbox_image.ref.empty() || plan::group_sandboxes(effective).groups.empty()) dopt.shared_sandbox = false;
   }
+  return dopt;
+}
+
+void show_plan(Context& ctx, const plan::Plan& plan, const plan::DesiredOptions& dopt) {
+  if (!ctx.options.verbose) return;
+  ui::Reporter& rep = ctx.reporter();
+  rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
+  for (const auto& base : ctx.profile().services)
+    if (dopt.services.empty() || dopt.services.count(base.name))
+      rep.message(
+          ui::Level::kInfo,
+          base.name + ": " + profile::readiness_summary(base, plan::effective_service(base, dopt)));
+}
+
+// Each service's outcome: its container, ports, image and when it became ready.
+std::vector<ServiceOutcome> outcomes(const profile::Profile& p, const plan::DesiredState& desired,
+                                     const plan::DesiredOptions& dopt, const plan::EngineOps& ops,
+                                     const std::map<std::string, double>& ready_at) {
+  std::vector<ServiceOutcome> out;
+  for (const auto& c : desired.containers) {
+    if (c.is_sandbox) continue;  // no service: shown as its members' sandbox
+    ServiceOutcome so;
+    so.service = c.service;
+    so.sandbox = c.sandbox;
+    so.container = c.name;
+    so.published = ops.published(c.service);
+    so.image = c.spec.image;
+    auto img = dopt.images.find(c.service);
+    so.variant = img != dopt.images.end() ? img->second.variant : "";
+    auto it = ready_at.find(c.service);
+    so.ready = it != ready_at.end();
+    so.seconds = so.ready ? it->second : -1;
+    const profile::Service* svc = p.find(c.service);
+    so.stand_in = svc ? plan::effective_service(*svc, dopt).stand_in : "";
+    so.substitute_for = svc ? plan::effective_service(*svc, dopt).substitute_for : "";
+    out.push_back(so);
+  }
+  return out;
+}
+
+// The containers of services that did not become ready or whose ops failed (a seed
+// the stop cut off), but those the plan itself stopped.
+void collect_not_ready(const UpResult& result, const plan::Plan& plan, const plan::Executor& ex,
+                       const plan::EngineOps& ops, std::set<std::string>& not_ready) {
+  for (const auto& so : result.services)
+    if (!so.ready)
+      if (std::string id = ops.container_id(so.service); !id.empty()) not_ready.insert(id);
+  for (const auto& f : ex.failures())
+    if (std::string id = ops.container_id(f.op->subject); !id.empty()) not_ready.insert(id);
+  for (const auto& op : plan.ops)
+    if (op.kind == plan::OpKind::kStopContainer || op.kind == plan::OpKind::kRemoveContainer)
+      not_ready.erase(op.target);
+}
+
+// Runs the plan; ready_at gets when each service became ready (seconds since t0).
+plan::Executor run_plan(Context& ctx, const plan::Plan& plan, plan::EngineOps& ops,
+                        std::chrono::steady_clock::time_point t0,
+                        std::map<std::string, double>& ready_at) {
+  ui::Reporter& rep = ctx.reporter();
+  auto mu = std::make_shared<std::mutex>();
+  plan::Executor ex(
+      plan, [&ops](const plan::Op& op) { ops.run(op); },
+      [&rep, &ready_at, mu, t0](const plan::OpEvent& e) {
+        if (e.phase == plan::OpEvent::Phase::kDone &&
+            (e.op->kind == plan::OpKind::kAwaitReady ||
+             e.op->kind == plan::OpKind::kAwaitCompleted)) {
+          std::lock_guard l(*mu);
+          ready_at[e.op->subject] =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        if (e.phase == plan::OpEvent::Phase::kFailed)
+          rep.event({e.op->subject, "failed", first_line(e.detail), -1, 0, 0, true});
+      });
+  ex.run(&Context::cancelled());
+  rep.finish();
+  return ex;
+}
+
+// One observe, plan and apply. `not_ready` gets the containers of the services that did
+// not become ready or whose ops failed (a seed the stop cut off), but those the plan
+// itself stopped.
+UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::time_point t0,
+                 std::set<std::string>& not_ready) {
+  const profile::Profile& p = ctx.profile();
+  docker::Client& client = ctx.client();
+  UpResult result;
+  result.project = p.project;
+  const long long disconnects = docker::engine_disconnects();
+
+  // A killed `down` or `restart` may have stops still running in the engine: plan on
+  // the state they leave, not on containers about to exit.
+  plan::ObservedState observed =
+      plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
+  plan::check_external(client, p);
+  plan::DesiredOptions dopt = desired_options(ctx, req, observed);
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it; an engine elsewhere
   // is the judge of its own ports. The check may wait out a start of this project still
@@ -151,16 +237,10 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   if (dopt.loopback_publish_ip.empty() && ctx.endpoint().on_this_machine())
     plan::check_host_ports(client, p.project, p, dopt, observed);
   prepare_host_paths(p, dopt);
-  plan::materialize_grants(p, dopt, &rep);
+  plan::materialize_grants(p, dopt, &ctx.reporter());
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
-  if (ctx.options.verbose) {
-    rep.message(ui::Level::kInfo, "plan:\n" + plan.to_string());
-    for (const auto& base : p.services)
-      if (dopt.services.empty() || dopt.services.count(base.name))
-        rep.message(ui::Level::kInfo,
-                    base.name + ": " + profile::readiness_summary(base, plan::effective_service(base, dopt)));
-  }
+  show_plan(ctx, plan, dopt);
 
   plan::ApplyContext ac;
   ac.client = &client;
@@ -170,24 +250,12 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
   ac.desired_options = dopt;
   ac.deadline = t0 + std::chrono::seconds(req.timeout_s);
   ac.cancel = &Context::cancelled();
-  ac.reporter = &rep;
+  ac.reporter = &ctx.reporter();
   ac.seeder = req.seeder;
   plan::EngineOps ops(ac);
   std::map<std::string, double> ready_at;
-  std::mutex mu;
-  plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); },
-                    [&](const plan::OpEvent& e) {
-                      if (e.phase == plan::OpEvent::Phase::kDone &&
-                          (e.op->kind == plan::OpKind::kAwaitReady || e.op->kind == plan::OpKind::kAwaitCompleted)) {
-                        std::lock_guard l(mu);
-                        ready_at[e.op->subject] =
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                      }
-                      if (e.phase == plan::OpEvent::Phase::kFailed)
-                        rep.event({e.op->subject, "failed", first_line(e.detail), -1, 0, 0, true});
-                    });
-  result.ok = ex.run(&Context::cancelled());
-  rep.finish();
+  plan::Executor ex = run_plan(ctx, plan, ops, t0, ready_at);
+  result.ok = ex.failures().empty() && !ex.cancelled();
   result.cancelled = ex.cancelled();
   for (const auto& f : ex.failures()) {
     result.failures.push_back(f.message);
@@ -200,33 +268,8 @@ UpResult up_once(Context& ctx, const UpRequest& req, std::chrono::steady_clock::
     result.unreachable = true;
     result.failures.push_back(docker::engine_went_away_message("up", "run `biodev up` again once it answers"));
   }
-  for (const auto& c : desired.containers) {
-    if (c.is_sandbox) continue;  // no service: shown as its members' sandbox
-    ServiceOutcome so;
-    so.service = c.service;
-    so.sandbox = c.sandbox;
-    so.container = c.name;
-    so.published = ops.published(c.service);
-    so.image = c.spec.image;
-    so.variant = dopt.images.count(c.service) ? dopt.images[c.service].variant : "";
-    auto it = ready_at.find(c.service);
-    so.ready = it != ready_at.end();
-    so.seconds = so.ready ? it->second : -1;
-    const profile::Service* svc = p.find(c.service);
-    so.stand_in = svc ? plan::effective_service(*svc, dopt).stand_in : "";
-    so.substitute_for = svc ? plan::effective_service(*svc, dopt).substitute_for : "";
-    result.services.push_back(so);
-  }
-  if (!result.ok) {
-    for (const auto& so : result.services)
-      if (!so.ready)
-        if (std::string id = ops.container_id(so.service); !id.empty()) not_ready.insert(id);
-    for (const auto& f : ex.failures())
-      if (std::string id = ops.container_id(f.op->subject); !id.empty()) not_ready.insert(id);
-    for (const auto& op : plan.ops)
-      if (op.kind == plan::OpKind::kStopContainer || op.kind == plan::OpKind::kRemoveContainer)
-        not_ready.erase(op.target);
-  }
+  result.services = outcomes(p, desired, dopt, ops, ready_at);
+  if (!result.ok) collect_not_ready(result, plan, ex, ops, not_ready);
   result.changed = !plan.changes_nothing();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
@@ -252,7 +295,7 @@ void configure_leases(Context& ctx, const UpRequest& req) {
 UpResult bring_up(Context& ctx, const UpRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
   const profile::Profile& p = ctx.profile();
-  ProjectLock lock(p.project, "up", ctx.reporter());
+  plan::ProjectLock lock(p.project, "up", ctx.reporter(), &Context::cancelled());
   bool changed = false;
   for (int attempt = 1;; ++attempt) {
     std::set<std::string> not_ready;

@@ -2,9 +2,9 @@
 
 #include <chrono>
 
-#include "cli/lock.h"
 #include "docker/errors.h"
 #include "plan/labels.h"
+#include "plan/project_lock.h"
 #include "profile/graph.h"
 #include "seed/seed.h"
 #include "util/embedded.h"
@@ -320,9 +320,9 @@ serve::Reply Dashboard::action(const std::string& service, const std::string& ve
   // The project lock, as `up`, `down` and `restart` take it, held until the engine call
   // returns. Not waited for: a page cannot tell a wait from a hang, so it hears who holds it.
   std::string holder;
-  std::shared_ptr<cli::ProjectLock> lock;
+  std::shared_ptr<plan::ProjectLock> lock;
   try {
-    lock = cli::ProjectLock::try_acquire(profile_.project, "ui " + verb + " " + service, holder);
+    lock = plan::ProjectLock::try_acquire(profile_.project, "ui " + verb + " " + service, holder);
   } catch (const std::exception& e) {
     return error(500, first_line(e.what()));
   }

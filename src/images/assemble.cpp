@@ -253,107 +253,154 @@ std::string assembly_base(const std::vector<Instruction>& instructions,
   return "";
 }
 
+namespace {
+
+// plan_assembly's walk over the Dockerfile: the config being made, the ARG scopes (the
+// global one before the first FROM, the stage's after) and the ENV values.
+class Assembler {
+ public:
+  Assembler(const std::map<std::string, std::string>& build_args, const nlohmann::json& base_config)
+      : build_args_(build_args) {
+    a_.config = base_config.is_object() ? base_config : nlohmann::json::object();
+    if (cfg().contains("Env") && cfg()["Env"].is_array())
+      for (const auto& e : cfg()["Env"]) {
+        std::string kv = e.is_string() ? e.get<std::string>() : "";
+        size_t eq = kv.find('=');
+        if (eq != std::string::npos) vars_[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+    workdir_ = cfg().value("WorkingDir", "");
+    if (workdir_.empty()) workdir_ = "/";
+  }
+
+  void step(const Instruction& ins) {
+    std::string args = args_of(ins);
+    const std::string& k = ins.keyword;
+    if (k == "ARG") {
+      arg(args);
+    } else if (k == "FROM") {
+      auto words = lex(args, global_, true);
+      a_.base = words.empty() ? "" : words.front();
+      in_stage_ = true;
+    } else if (k == "ENV") {
+      for (const auto& [key, v] : pairs(ins, vars_)) {
+        vars_[key] = v;
+        set_env(cfg()["Env"], key, v);
+      }
+    } else if (k == "LABEL") {
+      nlohmann::json& labels = object("Labels");
+      for (const auto& [key, v] : pairs(ins, vars_)) labels[key] = v;
+    } else if (k == "WORKDIR") {
+      workdir_ = absolute(workdir_, dockerfile_word(args, vars_));
+      cfg()["WorkingDir"] = workdir_;
+      a_.workdirs.push_back(workdir_);
+    } else if (k == "USER") {
+      cfg()["User"] = dockerfile_word(args, vars_);
+    } else if (k == "EXPOSE") {
+      expose(ins, args);
+    } else if (k == "CMD") {
+      cfg()["Cmd"] = command(args, cfg().value("Shell", nlohmann::json()));
+      cmd_set_ = true;
+    } else if (k == "ENTRYPOINT") {
+      cfg()["Entrypoint"] = command(args, cfg().value("Shell", nlohmann::json()));
+      if (!cmd_set_) cfg()["Cmd"] = nullptr;  // an inherited CMD is reset by ENTRYPOINT
+    } else if (k == "STOPSIGNAL") {
+      cfg()["StopSignal"] = dockerfile_word(args, vars_);
+    } else if (k == "VOLUME") {
+      nlohmann::json& volumes = object("Volumes");
+      for (const auto& v : list_args(args, vars_)) volumes[v] = nlohmann::json::object();
+    } else if (k == "COPY") {
+      copy(ins, args);
+    }
+    // MAINTAINER: the image's author only; nothing that runs.
+  }
+
+  Assembly take() { return std::move(a_); }
+
+ private:
+  nlohmann::json& cfg() { return a_.config; }
+  nlohmann::json& object(const char* key) {
+    if (!cfg()[key].is_object()) cfg()[key] = nlohmann::json::object();
+    return cfg()[key];
+  }
+
+  void arg(const std::string& args) {
+    size_t eq = args.find('=');
+    std::string name = trim(args.substr(0, eq));
+    auto given = build_args_.find(name);
+    Vars& scope = in_stage_ ? vars_ : global_;
+    if (given != build_args_.end()) {
+      scope[name] = given->second;
+    } else if (eq != std::string::npos) {
+      scope[name] = dockerfile_word(args.substr(eq + 1), scope);
+    } else if (in_stage_ && global_.count(name)) {
+      scope[name] = global_[name];  // a global ARG declared again in the stage keeps its value
+    } else if (!scope.count(name)) {
+      scope[name] = "";
+    }
+  }
+
+  void expose(const Instruction& ins, const std::string& args) {
+    nlohmann::json& exposed = object("ExposedPorts");
+    for (const auto& w : lex(args, vars_, true)) {
+      size_t slash = w.find('/');
+      std::string proto = slash == std::string::npos ? "tcp" : to_lower(w.substr(slash + 1));
+      std::string ports = w.substr(0, slash);
+      size_t dash = ports.find('-');
+      int lo = 0, hi = 0;
+      try {
+        lo = std::stoi(ports.substr(0, dash));
+        hi = dash == std::string::npos ? lo : std::stoi(ports.substr(dash + 1));
+      } catch (const std::exception&) {
+        throw AssemblyError(ins.line, "EXPOSE: \"" + w + "\" is not a port");
+      }
+      if (lo < 1 || hi > 65535 || hi < lo)
+        throw AssemblyError(ins.line, "EXPOSE: \"" + w + "\" is not a port");
+      for (int p = lo; p <= hi; ++p)
+        exposed[std::to_string(p) + "/" + proto] = nlohmann::json::object();
+    }
+  }
+
+  void copy(const Instruction& ins, std::string args) {
+    CopyStep c;
+    c.line = ins.line;
+    while (args.starts_with("--")) {
+      size_t sp = args.find_first_of(" \t");
+      std::string flag = args.substr(0, sp);
+      args = sp == std::string::npos ? "" : trim(args.substr(sp + 1));
+      std::string owner =
+          dockerfile_word(flag.substr(8), vars_);  // --chown= (needs_builder let no other by)
+      size_t colon = owner.find(':');
+      c.has_owner = true;
+      c.uid = static_cast<unsigned>(std::stoul(owner.substr(0, colon)));
+      c.gid = colon == std::string::npos
+                  ? c.uid
+                  : static_cast<unsigned>(std::stoul(owner.substr(colon + 1)));
+    }
+    std::vector<std::string> words = list_args(args, vars_);
+    if (words.size() < 2) throw AssemblyError(ins.line, "COPY requires at least two arguments");
+    for (size_t k = 0; k + 1 < words.size(); ++k) c.sources.push_back(words[k]);
+    std::string dest = words.back();
+    bool folder = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+    c.dest = absolute(workdir_, dest);
+    if (folder && c.dest != "/") c.dest += "/";
+    a_.copies.push_back(std::move(c));
+  }
+
+  const std::map<std::string, std::string>& build_args_;
+  Assembly a_;
+  Vars global_, vars_;
+  std::string workdir_;
+  bool in_stage_ = false, cmd_set_ = false;
+};
+
+}  // namespace
+
 Assembly plan_assembly(const std::vector<Instruction>& instructions,
                        const std::map<std::string, std::string>& build_args, const nlohmann::json& base_config) {
-  Assembly a;
-  a.config = base_config.is_object() ? base_config : nlohmann::json::object();
-  nlohmann::json& cfg = a.config;
-  Vars global, vars;
-  if (cfg.contains("Env") && cfg["Env"].is_array())
-    for (const auto& e : cfg["Env"]) {
-      std::string kv = e.is_string() ? e.get<std::string>() : "";
-      size_t eq = kv.find('=');
-      if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-  std::string workdir = cfg.value("WorkingDir", "");
-  if (workdir.empty()) workdir = "/";
-  bool in_stage = false, cmd_set = false;
+  Assembler assembler(build_args, base_config);
   for (const auto& ins : instructions) {
-    std::string args = args_of(ins);
     try {
-      if (ins.keyword == "ARG") {
-        size_t eq = args.find('=');
-        std::string name = trim(args.substr(0, eq));
-        auto given = build_args.find(name);
-        Vars& scope = in_stage ? vars : global;
-        if (given != build_args.end()) {
-          scope[name] = given->second;
-        } else if (eq != std::string::npos) {
-          scope[name] = dockerfile_word(args.substr(eq + 1), in_stage ? vars : global);
-        } else if (in_stage && global.count(name)) {
-          scope[name] = global[name];  // a global ARG declared again in the stage keeps its value
-        } else if (!scope.count(name)) {
-          scope[name] = "";
-        }
-      } else if (ins.keyword == "FROM") {
-        auto words = lex(args, global, true);
-        a.base = words.empty() ? "" : words.front();
-        in_stage = true;
-      } else if (ins.keyword == "ENV") {
-        for (const auto& [k, v] : pairs(ins, vars)) {
-          vars[k] = v;
-          set_env(cfg["Env"], k, v);
-        }
-      } else if (ins.keyword == "LABEL") {
-        if (!cfg["Labels"].is_object()) cfg["Labels"] = nlohmann::json::object();
-        for (const auto& [k, v] : pairs(ins, vars)) cfg["Labels"][k] = v;
-      } else if (ins.keyword == "WORKDIR") {
-        workdir = absolute(workdir, dockerfile_word(args, vars));
-        cfg["WorkingDir"] = workdir;
-        a.workdirs.push_back(workdir);
-      } else if (ins.keyword == "USER") {
-        cfg["User"] = dockerfile_word(args, vars);
-      } else if (ins.keyword == "EXPOSE") {
-        if (!cfg["ExposedPorts"].is_object()) cfg["ExposedPorts"] = nlohmann::json::object();
-        for (const auto& w : lex(args, vars, true)) {
-          size_t slash = w.find('/');
-          std::string proto = slash == std::string::npos ? "tcp" : to_lower(w.substr(slash + 1));
-          std::string ports = w.substr(0, slash);
-          size_t dash = ports.find('-');
-          int lo = 0, hi = 0;
-          try {
-            lo = std::stoi(ports.substr(0, dash));
-            hi = dash == std::string::npos ? lo : std::stoi(ports.substr(dash + 1));
-          } catch (const std::exception&) {
-            throw AssemblyError(ins.line, "EXPOSE: \"" + w + "\" is not a port");
-          }
-          if (lo < 1 || hi > 65535 || hi < lo) throw AssemblyError(ins.line, "EXPOSE: \"" + w + "\" is not a port");
-          for (int p = lo; p <= hi; ++p) cfg["ExposedPorts"][std::to_string(p) + "/" + proto] = nlohmann::json::object();
-        }
-      } else if (ins.keyword == "CMD") {
-        cfg["Cmd"] = command(args, cfg.value("Shell", nlohmann::json()));
-        cmd_set = true;
-      } else if (ins.keyword == "ENTRYPOINT") {
-        cfg["Entrypoint"] = command(args, cfg.value("Shell", nlohmann::json()));
-        if (!cmd_set) cfg["Cmd"] = nullptr;  // an inherited CMD is reset by ENTRYPOINT
-      } else if (ins.keyword == "STOPSIGNAL") {
-        cfg["StopSignal"] = dockerfile_word(args, vars);
-      } else if (ins.keyword == "VOLUME") {
-        if (!cfg["Volumes"].is_object()) cfg["Volumes"] = nlohmann::json::object();
-        for (const auto& v : list_args(args, vars)) cfg["Volumes"][v] = nlohmann::json::object();
-      } else if (ins.keyword == "COPY") {
-        CopyStep c;
-        c.line = ins.line;
-        while (args.starts_with("--")) {
-          size_t sp = args.find_first_of(" \t");
-          std::string flag = args.substr(0, sp);
-          args = sp == std::string::npos ? "" : trim(args.substr(sp + 1));
-          std::string owner = dockerfile_word(flag.substr(8), vars);  // --chown= (needs_builder let no other by)
-          size_t colon = owner.find(':');
-          c.has_owner = true;
-          c.uid = static_cast<unsigned>(std::stoul(owner.substr(0, colon)));
-          c.gid = colon == std::string::npos ? c.uid : static_cast<unsigned>(std::stoul(owner.substr(colon + 1)));
-        }
-        std::vector<std::string> words = list_args(args, vars);
-        if (words.size() < 2) throw AssemblyError(ins.line, "COPY requires at least two arguments");
-        for (size_t k = 0; k + 1 < words.size(); ++k) c.sources.push_back(words[k]);
-        std::string dest = words.back();
-        bool folder = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
-        c.dest = absolute(workdir, dest);
-        if (folder && c.dest != "/") c.dest += "/";
-        a.copies.push_back(std::move(c));
-      }
-      // MAINTAINER: the image's author only; nothing that runs.
+      assembler.step(ins);
     } catch (const AssemblyError&) {
       throw;
     } catch (const std::invalid_argument& e) {
@@ -362,7 +409,7 @@ Assembly plan_assembly(const std::vector<Instruction>& instructions,
       throw AssemblyError(ins.line, ins.keyword + ": " + e.what());
     }
   }
-  return a;
+  return assembler.take();
 }
 
 }  // namespace biodev::images

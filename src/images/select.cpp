@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "docker/errors.h"
 #include "images/builder.h"
@@ -13,6 +12,7 @@
 #include "plan/labels.h"
 #include "profile/substitutes.h"
 #include "util/error.h"
+#include "util/parallel.h"
 #include "util/strings.h"
 
 namespace biodev::images {
@@ -61,11 +61,14 @@ class Obtainer {
   // The image id of `ref`, building or pulling it when missing or stale. Throws.
   std::string obtain(const std::string& ref, bool allow_pull, bool always_pull = false) {
     bool own = is_runtime(ref) || recipe_for_image(ref);
-    if (auto info = client_.inspect_image(ref); info && current(ref, *info) && !(always_pull && !own))
+    if (auto info = client_.inspect_image(ref);
+        info && current(ref, *info) && !(always_pull && !own))
       return info->id;
     std::string subject = "image " + ref;
     auto t0 = std::chrono::steady_clock::now();
-    auto secs = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    auto secs = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     BuildOptions bo;
     bo.cancel = cancel_;
     auto progress = [&](std::string_view phase, std::string_view line) {
@@ -84,7 +87,8 @@ class Obtainer {
       return r.image_id;
     }
     if (!allow_pull)
-      throw Error(ExitCode::kFailed, "image " + ref + " is not present and pulling is off (pull_policy: never)");
+      throw Error(ExitCode::kFailed,
+                  "image " + ref + " is not present and pulling is off (pull_policy: never)");
     docker::PullProgress pp;
     rep_.event({subject, "pulling"});
     client_.pull_image(ref, [&](const docker::json& ev) {
@@ -93,7 +97,9 @@ class Obtainer {
     });
     rep_.event({subject, "pulled", "", secs()});
     auto info = client_.inspect_image(ref);
-    if (!info) throw Error(ExitCode::kFailed, "image " + ref + " was pulled but the engine does not list it");
+    if (!info)
+      throw Error(ExitCode::kFailed,
+                  "image " + ref + " was pulled but the engine does not list it");
     return info->id;
   }
 
@@ -103,121 +109,166 @@ class Obtainer {
   const std::atomic<bool>* cancel_;
 };
 
-bool present(docker::Client& client, const std::string& ref) { return client.inspect_image(ref).has_value(); }
+bool present(docker::Client& client, const std::string& ref) {
+  return client.inspect_image(ref).has_value();
+}
 
 std::string no_substitute_hint(const std::string& ref) {
-  return "; biodev has no offline substitute for it: map it to an image you have, in the compose file "
-         "(x-biodev: {substitutes: {\"" + ref + "\": \"local/image:tag\"}}) or in a YAML file named by "
+  return "; biodev has no offline substitute for it: map it to an image you have, in the compose "
+         "file "
+         "(x-biodev: {substitutes: {\"" +
+         ref +
+         "\": \"local/image:tag\"}}) or in a YAML file named by "
          "BIODEV_SUBSTITUTES";
 }
 
-}  // namespace
+// ensure_images' state: the choices so far, the errors, and what the services share.
+class Chooser {
+ public:
+  Chooser(docker::Client& client, const profile::Profile& profile, const EnsureOptions& o,
+          progress::Reporter& reporter)
+      : client_(client),
+        profile_(profile),
+        o_(o),
+        rep_(reporter),
+        obtainer_(client, reporter, o.cancel) {}
 
-std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client, const profile::Profile& profile,
-                                                       const EnsureOptions& o, progress::Reporter& reporter) {
-  std::map<std::string, plan::ImageChoice> out;
-  std::mutex mu;
-  std::string registry_error;  // set once a pull fails: later services go offline at once
-  Obtainer obtainer(client, reporter, o.cancel);
-  std::vector<std::thread> threads;
-  std::vector<std::string> errors;
-  bool unreachable = false;  // an engine that could not be reached: exit 3 for all
-  bool usage = false;        // a profile problem found late (a build target): exit 2
+  // The service's image, recorded; an error is recorded instead of thrown.
+  void choose(const profile::Service& svc) {
+    try {
+      plan::ImageChoice c = svc.build ? built(svc) : obtained(svc);
+      std::lock_guard l(mu_);
+      out_[svc.name] = c;
+    } catch (const Error& e) {
+      std::lock_guard l(mu_);
+      errors_.push_back(e.what());
+      unreachable_ |= e.code() == ExitCode::kUnreachable;
+      usage_ |= e.code() == ExitCode::kUsage;
+    } catch (const std::exception& e) {
+      std::lock_guard l(mu_);
+      errors_.push_back(e.what());
+    }
+  }
+
+  // Every choice, or one error for all: exit 3 when the engine could not be reached,
+  // 2 for a profile problem found late (a build target), else 1.
+  std::map<std::string, plan::ImageChoice> result() {
+    if (!errors_.empty())
+      throw Error(unreachable_ ? ExitCode::kUnreachable
+                  : usage_     ? ExitCode::kUsage
+                               : ExitCode::kFailed,
+                  join(errors_, "\n"));
+    return std::move(out_);
+  }
+
+ private:
   // Services sharing an image wait for one another instead of pulling it twice.
-  std::map<std::string, std::shared_ptr<std::mutex>> per_image;
-  auto image_lock = [&](const std::string& ref) {
-    std::lock_guard l(mu);
-    auto& m = per_image[ref];
+  std::shared_ptr<std::mutex> image_lock(const std::string& ref) {
+    std::lock_guard l(mu_);
+    auto& m = per_image_[ref];
     if (!m) m = std::make_shared<std::mutex>();
     return m;
-  };
+  }
 
-  for (const auto& s : profile.services) {
-    if (!o.services.empty() && !o.services.count(s.name)) continue;
-    threads.emplace_back([&, svc = &s] {
+  plan::ImageChoice built(const profile::Service& svc) {
+    ServiceBuildOptions bo;
+    bo.force = o_.force_build;
+    bo.substitutes = o_.substitutes;
+    bo.cancel = o_.cancel;
+    auto lock = image_lock(build_tag(profile_.project, svc));
+    std::lock_guard built(*lock);
+    ServiceBuildResult r = ensure_built(client_, profile_.project, svc, bo, rep_);
+    return {r.image, r.image_id, "build"};
+  }
+
+  // upstream or offline: what the mode says, else what runs now, else what is present,
+  // else offline once a pull has failed (no registry), else upstream.
+  std::string variant_for(const profile::Service& svc) {
+    if (!svc.offline || svc.offline->image.empty()) return "upstream";
+    if (o_.mode == Mode::kOffline) return "offline";
+    if (o_.mode == Mode::kUpstream) return "upstream";
+    std::string existing;
+    if (o_.observed)
+      for (const auto* c : o_.observed->for_service(svc.name)) existing = c->variant;
+    if (existing == "offline" || existing == "upstream") return existing;
+    if (present(client_, svc.image)) return "upstream";
+    if (present(client_, svc.offline->image)) return "offline";
+    std::lock_guard l(mu_);
+    return registry_error_.empty() ? "upstream" : "offline";
+  }
+
+  plan::ImageChoice obtained(const profile::Service& svc) {
+    std::string offline = svc.offline ? svc.offline->image : "";
+    std::string variant = variant_for(svc);
+    std::string ref = variant == "offline" ? offline : svc.image;
+    std::string id;
+    {
+      auto lock = image_lock(ref);
+      std::lock_guard l(*lock);
       try {
-        if (svc->build) {
-          ServiceBuildOptions bo;
-          bo.force = o.force_build;
-          bo.substitutes = o.substitutes;
-          bo.cancel = o.cancel;
-          auto lock = image_lock(build_tag(profile.project, *svc));
-          std::unique_lock built(*lock);
-          ServiceBuildResult r = ensure_built(client, profile.project, *svc, bo, reporter);
-          built.unlock();
-          std::lock_guard l(mu);
-          out[svc->name] = {r.image, r.image_id, "build"};
-          return;
-        }
-        const std::string& base = svc->image;
-        std::string offline = svc->offline ? svc->offline->image : "";
-        std::string variant = "upstream";
-        if (!offline.empty()) {
-          std::string existing;
-          if (o.observed)
-            for (const auto* c : o.observed->for_service(svc->name)) existing = c->variant;
-          if (o.mode == Mode::kOffline) variant = "offline";
-          else if (o.mode == Mode::kUpstream) variant = "upstream";
-          else if (existing == "offline" || existing == "upstream") variant = existing;
-          else if (present(client, base)) variant = "upstream";
-          else if (present(client, offline)) variant = "offline";
-          else {
-            std::lock_guard l(mu);
-            if (!registry_error.empty()) variant = "offline";
-          }
-        }
-        std::string ref = variant == "offline" ? offline : base;
-        std::string id;
+        id = obtainer_.obtain(ref, svc.pull_policy != "never", svc.pull_policy == "always");
+      } catch (const docker::EngineError& e) {
+        if (e.kind() != docker::ErrorKind::kPullFailed || offline.empty() || o_.mode != Mode::kAuto)
+          rethrow_pull_error(svc, ref, e);
         {
-          auto lock = image_lock(ref);
-          std::lock_guard l(*lock);
-          try {
-            id = obtainer.obtain(ref, svc->pull_policy != "never", svc->pull_policy == "always");
-          } catch (const docker::EngineError& e) {
-            if (e.kind() != docker::ErrorKind::kPullFailed || offline.empty() || o.mode != Mode::kAuto) {
-              if (e.kind() == docker::ErrorKind::kPullFailed)
-                throw Error(ExitCode::kFailed, "service " + svc->name + ": image " + ref +
-                                                   " could not be pulled (" + e.what() + ")" +
-                                                   (!offline.empty() ? "; run `biodev images build` and `biodev up --offline`"
-                                                    : profile.format == "compose" ? no_substitute_hint(ref)
-                                                                                  : "; the profile names no offline: variant"));
-              throw;
-            }
-            {
-              std::lock_guard l(mu);
-              registry_error = e.what();
-            }
-            reporter.event({"image " + ref, "unavailable", "no registry answered; using " + offline});
-            variant = "offline";
-            ref = offline;
-          }
+          std::lock_guard g(mu_);
+          registry_error_ = e.what();
         }
-        if (id.empty()) {
-          auto lock = image_lock(ref);
-          std::lock_guard l(*lock);
-          id = obtainer.obtain(ref, false);
-        }
-        if (variant == "offline" && svc->offline && !svc->offline->substitute_for.empty())
-          reporter.message(progress::Level::kInfo, svc->name + ": " + profile::substitution_text(*svc->offline));
-        std::lock_guard l(mu);
-        out[svc->name] = {ref, id, variant};
-      } catch (const Error& e) {
-        std::lock_guard l(mu);
-        errors.push_back(e.what());
-        unreachable |= e.code() == ExitCode::kUnreachable;
-        usage |= e.code() == ExitCode::kUsage;
-      } catch (const std::exception& e) {
-        std::lock_guard l(mu);
-        errors.push_back(e.what());
+        rep_.event({"image " + ref, "unavailable", "no registry answered; using " + offline});
+        variant = "offline";
+        ref = offline;
       }
-    });
+    }
+    if (id.empty()) {
+      auto lock = image_lock(ref);
+      std::lock_guard l(*lock);
+      id = obtainer_.obtain(ref, false);
+    }
+    if (variant == "offline" && svc.offline && !svc.offline->substitute_for.empty())
+      rep_.message(progress::Level::kInfo,
+                   svc.name + ": " + profile::substitution_text(*svc.offline));
+    return {ref, id, variant};
   }
-  for (auto& t : threads) t.join();
-  if (!errors.empty()) {
-    throw Error(unreachable ? ExitCode::kUnreachable : usage ? ExitCode::kUsage : ExitCode::kFailed,
-                join(errors, "\n"));
+
+  // A failed pull names the service and what to do; other engine errors go as they are.
+  [[noreturn]] void rethrow_pull_error(const profile::Service& svc, const std::string& ref,
+                                       const docker::EngineError& e) const {
+    if (e.kind() != docker::ErrorKind::kPullFailed) throw e;
+    bool offline = svc.offline && !svc.offline->image.empty();
+    throw Error(ExitCode::kFailed,
+                "service " + svc.name + ": image " + ref + " could not be pulled (" + e.what() +
+                    ")" +
+                    (offline ? "; run `biodev images build` and `biodev up --offline`"
+                     : profile_.format == "compose" ? no_substitute_hint(ref)
+                                                    : "; the profile names no offline: variant"));
   }
-  return out;
+
+  docker::Client& client_;
+  const profile::Profile& profile_;
+  const EnsureOptions& o_;
+  progress::Reporter& rep_;
+  Obtainer obtainer_;
+  std::mutex mu_;
+  std::string registry_error_;  // set once a pull fails: later services go offline at once
+  std::map<std::string, std::shared_ptr<std::mutex>> per_image_;
+  std::map<std::string, plan::ImageChoice> out_;
+  std::vector<std::string> errors_;
+  bool unreachable_ = false;
+  bool usage_ = false;
+};
+
+}  // namespace
+
+std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client,
+                                                       const profile::Profile& profile,
+                                                       const EnsureOptions& o,
+                                                       progress::Reporter& reporter) {
+  std::vector<const profile::Service*> wanted;
+  for (const auto& s : profile.services)
+    if (o.services.empty() || o.services.count(s.name)) wanted.push_back(&s);
+  Chooser chooser(client, profile, o, reporter);
+  parallel_for(wanted.size(), [&](size_t i) { chooser.choose(*wanted[i]); });
+  return chooser.result();
 }
 
 }  // namespace biodev::images

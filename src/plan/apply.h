@@ -1,7 +1,15 @@
-// EngineOps: what each kind of plan op does against the engine. Exactly one Engine call
-// per engine op; the gates probe from the host (health/wait.h) and seeding is handed to
-// the seeder the command supplies. Failures throw with messages that name the service
-// and say what to do.
+// EngineOps: what each kind of plan op does against the engine. An engine op is one
+// Engine call when nothing is in the way; where the engine can be found mid-change it
+// makes the few more calls that converge, and says so in its report:
+//   - create network / container: a name left by an up killed mid-create is adopted
+//     (network, by label) or replaced (container), inspecting until the engine shows it;
+//   - start: a stray network of the same name is removed and the start retried once; a
+//     container containerd refuses after an engine restart is recreated; the published
+//     ports are read back (inspect) for the host probes;
+//   - remove network: waits until the engine lets go of it.
+// The gates probe from the host (health/wait.h) and seeding is handed to the seeder the
+// command supplies. Failures throw with messages that name the service and say what to
+// do.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,7 @@
-// A Plan is a DAG of operations. Engine operations are exactly one Engine call each;
-// the gates (await-ready, await-completed) and seeding are the only non-Engine steps,
+// A Plan is a DAG of operations. Each engine operation is one change to the engine (one
+// call, or the few more that converge when an interrupted run left something in the
+// way: plan/apply.h); the gates (await-ready, await-completed) and seeding are the only
+// non-Engine steps,
 // and they sit in the DAG so "start B after A is healthy and seeded" is an edge like any
 // other. Plans are produced by reconcile() (pure) and walked by the Executor (no logic).
 #pragma once

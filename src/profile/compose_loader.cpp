@@ -294,29 +294,23 @@ std::string project_name(const ComposeOptions& options, const std::vector<Node>&
   return name.empty() ? "biodev" : name;
 }
 
-}  // namespace
-
-Profile load_compose(const ComposeOptions& options) {
-  if (options.files.empty()) throw UsageError("no compose file given");
-  std::vector<std::string> files;
-  for (const auto& f : options.files) files.push_back(absolute(f, fs::current_path().string()));
-  Profile p;
-  p.format = "compose";
-  p.project_dir = options.project_dir.empty() ? fs::path(files.front()).parent_path().string()
-                                              : absolute(options.project_dir, fs::current_path().string());
-  for (const auto& f : files) p.compose_files.push_back(project_relative(f, p.project_dir));
-  p.source = join(p.compose_files, " + ");
-  p.name = fs::path(files.front()).stem().string();
-
+// The variables of the files: the process's (or the caller's), then the project's .env
+// or the --env-file files in their place.
+Variables compose_variables(const ComposeOptions& options, const std::string& project_dir) {
   Variables vars = options.vars ? *options.vars : Variables::from_process();
   if (options.env_files.empty())
-    load_env_file(p.project_dir + "/.env", p.project_dir, SourceLoc{}, false, vars);
+    load_env_file(project_dir + "/.env", project_dir, SourceLoc{}, false, vars);
   for (const auto& f : options.env_files)
     // As compose: relative to the current folder, not to the project's.
-    load_env_file(absolute(f, fs::current_path().string()), p.project_dir, SourceLoc{"--env-file " + f, 0, 0}, true,
-                  vars);
+    load_env_file(absolute(f, fs::current_path().string()), project_dir,
+                  SourceLoc{"--env-file " + f, 0, 0}, true, vars);
+  return vars;
+}
 
-  // The project name may be used in ${...} of the files: it is settled first.
+// The project name may be used in ${...} of the files: it is settled first, from the
+// files as they are before interpolation.
+void settle_project_name(const ComposeOptions& options, const std::vector<std::string>& files,
+                         Profile& p, Variables& vars) {
   std::vector<Node> raw;
   for (const auto& f : files) {
     auto text = read_text_file(f);
@@ -328,8 +322,13 @@ Profile load_compose(const ComposeOptions& options) {
     throw UsageError("invalid project name \"" + p.project + "\": use lowercase letters, digits, _ and -, "
                      "starting with a letter or digit");
   set_builtin_vars(vars, p.project, p.project_dir);
+}
 
-  Diagnostics diags;
+// The files merged in order, includes in, `extends` resolved, inactive profiles out.
+// `all_services` gets the services before the profiles drop any (dependencies on a
+// dropped service are pruned against it).
+Node merged_root(const ComposeOptions& options, const std::vector<std::string>& files, Profile& p,
+                 Variables& vars, Diagnostics& diags, Node& all_services) {
   Loading ld{p.project_dir, &vars, &diags, &p.warnings, {}};
   Node root;
   for (const auto& f : files) {
@@ -350,14 +349,17 @@ Profile load_compose(const ComposeOptions& options) {
     }
     return other_files[path];
   };
-  Node all_services;
   for (auto& [k, v] : root.entries)
     if (k == "services") {
       resolve_extends(v, p.project_dir, read_other, diags);
       all_services = v;
     }
   drop_inactive_services(root, options.active_profiles);
+  return root;
+}
 
+void parse_compose_model(const Node& root, const Node& all_services, Profile& p, Variables& vars,
+                         Diagnostics& diags) {
   ParseContext ctx{p.project_dir, &vars, &p.secrets, &diags};
   ComposeParse cp{ctx, {}, {}, &p.warnings};
   check_top_keys(root, cp);
@@ -375,6 +377,29 @@ Profile load_compose(const ComposeOptions& options) {
   attach_default_network(p, root.loc);
   declare_anonymous_volumes(p, diags);
   check_grants(p, diags);
+}
+
+}  // namespace
+
+Profile load_compose(const ComposeOptions& options) {
+  if (options.files.empty()) throw UsageError("no compose file given");
+  std::vector<std::string> files;
+  for (const auto& f : options.files) files.push_back(absolute(f, fs::current_path().string()));
+  Profile p;
+  p.format = "compose";
+  p.project_dir = options.project_dir.empty()
+                      ? fs::path(files.front()).parent_path().string()
+                      : absolute(options.project_dir, fs::current_path().string());
+  for (const auto& f : files) p.compose_files.push_back(project_relative(f, p.project_dir));
+  p.source = join(p.compose_files, " + ");
+  p.name = fs::path(files.front()).stem().string();
+
+  Variables vars = compose_variables(options, p.project_dir);
+  settle_project_name(options, files, p, vars);
+  Diagnostics diags;
+  Node all_services;
+  Node root = merged_root(options, files, p, vars, diags, all_services);
+  parse_compose_model(root, all_services, p, vars, diags);
   diags.throw_if_any();
   validate(p);
   collect_secrets(vars, p);

@@ -136,12 +136,14 @@ int label_width(std::string_view text) {
   return w;
 }
 
-GraphLayout layout_graph(const Profile& p) {
-  GraphLayout g;
+namespace {
+
+// Places the boxes: column 0 holds the services nothing deeper depends on, the last
+// the stores. Returns each service's box.
+std::map<std::string, Rect> place_nodes(const Profile& p, GraphLayout& g) {
   auto depth = depths(p);
   int max_depth = 0;
   for (const auto& [name, d] : depth) max_depth = std::max(max_depth, d);
-  // Column 0 holds the services nothing deeper depends on, the last the stores.
   std::map<int, std::vector<const Service*>> columns;
   for (const auto& s : p.services) columns[max_depth - depth[s.name]].push_back(&s);
   std::map<std::string, Rect> at;
@@ -157,44 +159,56 @@ GraphLayout layout_graph(const Profile& p) {
   g.height = kTop * 2 + static_cast<int>(rows) * (kH + kRowGap);
   g.host_cx = kHostX + kHostR, g.host_cy = kTop + kH / 2, g.host_r = kHostR;
   for (const auto& s : p.services) g.nodes.push_back({s.name, at[s.name]});
+  return at;
+}
 
-  std::vector<Curve> curves;
+// The edges of one service (its published ports, dependencies and gateway routes),
+// with the curve of each for placing the labels.
+void add_edges(const Service& s, const std::map<std::string, Rect>& at, GraphLayout& g,
+               std::vector<Curve>& curves) {
   auto add = [&](GraphEdge e, const Curve& c) {
     g.edges.push_back(std::move(e));
     curves.push_back(c);
   };
-  for (const auto& s : p.services) {
-    const Rect b = at[s.name];
-    if (!s.ports.empty()) {
-      const int x1 = kHostX + 2 * kHostR, y1 = g.host_cy, x2 = b.x, y2 = b.y + kH / 2;
-      add({GraphEdge::Kind::kPort, "", s.name, fmt::format("M{} {} L{} {}", x1, y1, x2, y2),
-           ports_label(s)},
-          line(x1, y1, x2, y2));
-    }
-    for (const auto& d : s.depends_on) {
-      auto it = at.find(d.service);
-      if (it == at.end()) continue;
-      const Rect t = it->second;
-      int x1 = b.x + kW, y1 = b.y + kH / 2, x2 = t.x, y2 = t.y + kH / 2;
-      if (t.x <= b.x) x1 = b.x, x2 = t.x + kW;  // same column: a short hop
-      const int m = (x1 + x2) / 2;
-      add({GraphEdge::Kind::kDependency, s.name, d.service,
-           fmt::format("M{} {} C{} {} {} {} {} {}", x1, y1, m, y1, m, y2, x2, y2),
-           to_string(d.condition)},
-          Curve{{1.0 * x1, 1.0 * m, 1.0 * m, 1.0 * x2},
-                {1.0 * y1, 1.0 * y1, 1.0 * y2, 1.0 * y2},
-                true});
-    }
-    for (const auto& r : s.routes) {
-      auto it = at.find(r.service);
-      if (it == at.end()) continue;
-      const Rect t = it->second;
-      const int x1 = b.x + kW, y1 = b.y + kH - 8, x2 = t.x, y2 = t.y + 8;
-      add({GraphEdge::Kind::kRoute, s.name, r.service, fmt::format("M{} {} L{} {}", x1, y1, x2, y2),
-           ""},
-          line(x1, y1, x2, y2));
-    }
+  const Rect b = at.at(s.name);
+  if (!s.ports.empty()) {
+    const int x1 = kHostX + 2 * kHostR, y1 = g.host_cy, x2 = b.x, y2 = b.y + kH / 2;
+    add({GraphEdge::Kind::kPort, "", s.name, fmt::format("M{} {} L{} {}", x1, y1, x2, y2),
+         ports_label(s)},
+        line(x1, y1, x2, y2));
   }
+  for (const auto& d : s.depends_on) {
+    auto it = at.find(d.service);
+    if (it == at.end()) continue;
+    const Rect t = it->second;
+    int x1 = b.x + kW, y1 = b.y + kH / 2, x2 = t.x, y2 = t.y + kH / 2;
+    if (t.x <= b.x) x1 = b.x, x2 = t.x + kW;  // same column: a short hop
+    const int m = (x1 + x2) / 2;
+    add({GraphEdge::Kind::kDependency, s.name, d.service,
+         fmt::format("M{} {} C{} {} {} {} {} {}", x1, y1, m, y1, m, y2, x2, y2),
+         to_string(d.condition)},
+        Curve{{1.0 * x1, 1.0 * m, 1.0 * m, 1.0 * x2},
+              {1.0 * y1, 1.0 * y1, 1.0 * y2, 1.0 * y2},
+              true});
+  }
+  for (const auto& r : s.routes) {
+    auto it = at.find(r.service);
+    if (it == at.end()) continue;
+    const Rect t = it->second;
+    const int x1 = b.x + kW, y1 = b.y + kH - 8, x2 = t.x, y2 = t.y + 8;
+    add({GraphEdge::Kind::kRoute, s.name, r.service, fmt::format("M{} {} L{} {}", x1, y1, x2, y2),
+         ""},
+        line(x1, y1, x2, y2));
+  }
+}
+
+}  // namespace
+
+GraphLayout layout_graph(const Profile& p) {
+  GraphLayout g;
+  std::map<std::string, Rect> at = place_nodes(p, g);
+  std::vector<Curve> curves;
+  for (const auto& s : p.services) add_edges(s, at, g, curves);
   place_labels(g, curves);
   return g;
 }

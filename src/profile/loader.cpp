@@ -231,17 +231,10 @@ std::string project_dir_of(const LoadOptions& options) {
   return options.project_dir.empty() ? fs::current_path().string() : options.project_dir;
 }
 
-// Everything after finding the top-level profile text: extends:, .env, interpolation,
-// parsing and validation.
-Profile load_from_source(const SourceText& top, const LoadOptions& options) {
-  std::string project_dir = project_dir_of(options);
-  Variables vars = options.vars ? *options.vars : Variables::from_process();
-  SourceLoc cli_loc{"", 0, 0};
-
-  std::vector<std::string> chain;
-  Node root = load_merged_source(top, project_dir, cli_loc, chain);
-
-  // .env files first: they feed interpolation of everything else.
+// .env files first: they feed interpolation of everything else. --env-file files (or
+// the project's .env), then the profile's own env_file: entries.
+void load_profile_env(const Node& root, const LoadOptions& options, const std::string& project_dir,
+                      Variables& vars) {
   if (!options.env_files.empty()) {
     for (const auto& f : options.env_files) {
       fs::path p = fs::path(f).is_relative() ? fs::current_path() / f : fs::path(f);  // as compose
@@ -249,34 +242,31 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
                     true, vars);
     }
   } else {
-    load_env_file(project_dir + "/.env", project_dir, cli_loc, false, vars);
+    load_env_file(project_dir + "/.env", project_dir, SourceLoc{"", 0, 0}, false, vars);
   }
-  if (const Node* ef = root.get("env_file")) {
-    // Item by item rather than read_string_list, so that a missing file is reported at
-    // its own list entry.
-    Diagnostics d;
-    std::vector<const Node*> items;
-    if (ef->is_seq())
-      for (const auto& item : ef->items) items.push_back(&item);
-    else if (ef->is_scalar())
-      items.push_back(ef);
-    else if (!ef->is_null())
-      d.add(ef->loc, std::string("env_file must be a string or a list of strings, not ") +
-                         ef->kind_name());
-    for (const Node* item : items)
-      if (auto f = read_string(*item, d, "env_file entries"))
-        load_env_file((fs::path(project_dir) / *f).lexically_normal().string(), project_dir,
-                      item->loc, true, vars, *f);
-    d.throw_if_any();
-  }
+  const Node* ef = root.get("env_file");
+  if (!ef) return;
+  // Item by item rather than read_string_list, so that a missing file is reported at
+  // its own list entry.
+  Diagnostics d;
+  std::vector<const Node*> items;
+  if (ef->is_seq())
+    for (const auto& item : ef->items) items.push_back(&item);
+  else if (ef->is_scalar())
+    items.push_back(ef);
+  else if (!ef->is_null())
+    d.add(ef->loc,
+          std::string("env_file must be a string or a list of strings, not ") + ef->kind_name());
+  for (const Node* item : items)
+    if (auto f = read_string(*item, d, "env_file entries"))
+      load_env_file((fs::path(project_dir) / *f).lexically_normal().string(), project_dir,
+                    item->loc, true, vars, *f);
+  d.throw_if_any();
+}
 
-  Profile p;
-  p.name = looks_like_path(options.profile) ? fs::path(options.profile).stem().string()
-                                            : options.profile;
-  p.source = chain.front();
-  p.project_dir = project_dir;
-
-  // Project name: -p, BIODEV_PROJECT, the profile's project:, the folder name.
+// Project name: -p, BIODEV_PROJECT, the profile's project:, the folder name.
+std::string profile_project_name(const Node& root, const LoadOptions& options,
+                                 const std::string& project_dir, const Variables& vars) {
   std::string project = options.project;
   if (project.empty()) project = vars.get("BIODEV_PROJECT").value_or("");
   // The profile's project: is checked even when -p or BIODEV_PROJECT wins, so that a
@@ -290,9 +280,25 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
   if (project.empty()) project = sanitize_project_name(folder_name(project_dir));
   if (!is_valid_project_name(project))
     throw UsageError("invalid project name \"" + project + "\": " + kProjectNameRule);
-  p.project = project;
+  return project;
+}
 
-  set_builtin_vars(vars, project, project_dir);
+// Everything after finding the top-level profile text: extends:, .env, interpolation,
+// parsing and validation.
+Profile load_from_source(const SourceText& top, const LoadOptions& options) {
+  std::string project_dir = project_dir_of(options);
+  Variables vars = options.vars ? *options.vars : Variables::from_process();
+  std::vector<std::string> chain;
+  Node root = load_merged_source(top, project_dir, SourceLoc{"", 0, 0}, chain);
+  load_profile_env(root, options, project_dir, vars);
+
+  Profile p;
+  p.name = looks_like_path(options.profile) ? fs::path(options.profile).stem().string()
+                                            : options.profile;
+  p.source = chain.front();
+  p.project_dir = project_dir;
+  p.project = profile_project_name(root, options, project_dir, vars);
+  set_builtin_vars(vars, p.project, project_dir);
 
   Diagnostics diags;
   std::set<std::string> used;
@@ -300,6 +306,7 @@ Profile load_from_source(const SourceText& top, const LoadOptions& options) {
   diags.throw_if_any();
 
   ParseContext ctx{project_dir, &vars, &p.secrets, &diags};
+  std::string project = p.project;
   parse_profile(root, ctx, p);
   p.project = project;  // parse_profile read the raw project: key
   diags.throw_if_any();

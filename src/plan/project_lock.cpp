@@ -1,4 +1,4 @@
-#include "cli/lock.h"
+#include "plan/project_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,10 +10,9 @@
 #include <ctime>
 #include <string>
 
-#include "cli/context.h"
 #include "util/error.h"
 
-namespace biodev::cli {
+namespace biodev::plan {
 
 std::string ProjectLock::path_for(const std::string& project) {
   // Shared by every user of the machine's engine, like the engine itself.
@@ -24,12 +23,11 @@ std::string ProjectLock::path_for(const std::string& project) {
 
 namespace {
 
-int open_lock(const std::string& project) {
+UniqueFd open_lock(const std::string& project) {
   std::string path = ProjectLock::path_for(project);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (fd < 0)
-    throw Error(ExitCode::kFailed, "cannot open lock " + path + ": " + std::strerror(errno));
-  fchmod(fd, 0666);
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666));
+  if (!fd) throw Error(ExitCode::kFailed, "cannot open lock " + path + ": " + std::strerror(errno));
+  fchmod(fd.get(), 0666);
   return fd;
 }
 
@@ -44,14 +42,15 @@ std::string holder_of(int fd) {
 }  // namespace
 
 ProjectLock::ProjectLock(const std::string& project, const std::string& verb,
-                         ui::Reporter& reporter) {
+                         progress::Reporter& reporter, const std::atomic<bool>* cancel) {
   fd_ = open_lock(project);
-  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    reporter.message(ui::Level::kInfo, "project " + project + " is busy (" + holder_of(fd_) +
-                                           "); waiting for it to finish");
-    while (flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR || Context::cancelled()) {
-        close(fd_);
+  if (flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    reporter.message(
+        progress::Level::kInfo,
+        "project " + project + " is busy (" + holder_of(fd_.get()) + "); waiting for it to finish");
+    while (flock(fd_.get(), LOCK_EX) != 0) {
+      if (errno != EINTR || (cancel && cancel->load())) {
+        fd_.reset();
         throw Error(ExitCode::kFailed, "gave up waiting for the lock on project " + project);
       }
     }
@@ -62,16 +61,15 @@ ProjectLock::ProjectLock(const std::string& project, const std::string& verb,
 std::unique_ptr<ProjectLock> ProjectLock::try_acquire(const std::string& project,
                                                       const std::string& verb,
                                                       std::string& holder) {
-  int fd = open_lock(project);
+  UniqueFd fd = open_lock(project);
   int rc;
-  while ((rc = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
+  while ((rc = flock(fd.get(), LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
   }
   if (rc != 0) {
-    holder = holder_of(fd);
-    close(fd);
+    holder = holder_of(fd.get());
     return nullptr;
   }
-  std::unique_ptr<ProjectLock> lock(new ProjectLock(fd));
+  std::unique_ptr<ProjectLock> lock(new ProjectLock(std::move(fd)));
   lock->record(verb);
   return lock;
 }
@@ -84,16 +82,13 @@ void ProjectLock::record(const std::string& verb) {
   std::strftime(when, sizeof when, "%H:%M:%S", &local);
   std::string info =
       "biodev " + verb + ", pid " + std::to_string(getpid()) + ", since " + when + "\n";
-  if (ftruncate(fd_, 0) == 0 && pwrite(fd_, info.data(), info.size(), 0) < 0) {
+  if (ftruncate(fd_.get(), 0) == 0 && pwrite(fd_.get(), info.data(), info.size(), 0) < 0) {
     // The holder text is informational only.
   }
 }
 
 ProjectLock::~ProjectLock() {
-  if (fd_ >= 0) {
-    flock(fd_, LOCK_UN);
-    close(fd_);
-  }
+  if (fd_) flock(fd_.get(), LOCK_UN);
 }
 
-}  // namespace biodev::cli
+}  // namespace biodev::plan

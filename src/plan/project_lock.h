@@ -7,14 +7,19 @@
 #include <memory>
 #include <string>
 
-#include "ui/reporter.h"
+#include <atomic>
 
-namespace biodev::cli {
+#include "util/progress.h"
+#include "util/unique_fd.h"
+
+namespace biodev::plan {
 
 class ProjectLock {
  public:
-  // Blocks until acquired; Ctrl-C while waiting throws Error(kFailed).
-  ProjectLock(const std::string& project, const std::string& verb, ui::Reporter& reporter);
+  // Blocks until acquired, saying on `reporter` who holds it; `cancel` set while waiting
+  // (Ctrl-C) throws Error(kFailed).
+  ProjectLock(const std::string& project, const std::string& verb, progress::Reporter& reporter,
+              const std::atomic<bool>* cancel);
   ~ProjectLock();
   ProjectLock(const ProjectLock&) = delete;
   ProjectLock& operator=(const ProjectLock&) = delete;
@@ -28,9 +33,9 @@ class ProjectLock {
   static std::string path_for(const std::string& project);
 
  private:
-  explicit ProjectLock(int fd) : fd_(fd) {}
+  explicit ProjectLock(UniqueFd fd) : fd_(std::move(fd)) {}
   void record(const std::string& verb);
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it drops the flock
 };
 
-}  // namespace biodev::cli
+}  // namespace biodev::plan
