@@ -11,20 +11,14 @@
 #include "util/crypto.h"
 #include "util/subprocess.h"
 #include "util/tar.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace biodev;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "biodev-tar-test-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using testing::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -17,24 +17,14 @@
 #include "util/subprocess.h"
 #include "util/tar.h"
 #include "util/tar_extract.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace biodev;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "biodev-tar-read-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::all, ec);
-    fs::remove_all(path, ec);
-  }
-};
+using testing::TempDir;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
