@@ -7,11 +7,16 @@
 
 #include "cli/commands.h"
 #include "cli/env_format.h"
-#include "cli/leases.h"
+#include "stack/leases.h"
 #include "cli/table.h"
 #include "plan/state.h"
 
 namespace biodev::cli {
+
+using stack::find_lease_api;
+using stack::lease_call;
+using stack::LeaseApi;
+
 namespace {
 
 using nlohmann::json;
@@ -98,7 +103,7 @@ int take_lease(Context& ctx, const LeaseApi& api, int ttl, const std::string& fo
   json refusal = r.status == 503 ? json::parse(r.body, nullptr, false) : json();
   if (refusal.is_object() && refusal.value("configured", true) == false) {
     // The service restarted since `up` configured it: configure it again.
-    send_lease_config(ctx);
+    stack::send_lease_config(ctx.profile(), ctx.client());
     r = lease_call(api, "POST", target);
   }
   if (r.status != 201) refused(r, "a new lease");

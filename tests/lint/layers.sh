@@ -14,7 +14,8 @@ declare -A allowed=(
   [serve]="docker health plan profile seed util"
   [dashboard]="docker plan profile seed serve util"
   [ui]="util"
-  [cli]="dashboard docker health images plan profile seed serve ui util"
+  [stack]="docker health images plan profile seed serve util"
+  [cli]="dashboard docker health images plan profile seed serve stack ui util"
 )
 bad=0
 for dir in "$SRC"/src/*/; do

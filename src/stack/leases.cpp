@@ -1,4 +1,4 @@
-#include "cli/leases.h"
+#include "stack/leases.h"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/strings.h"
 
-namespace biodev::cli {
+namespace biodev::stack {
 namespace {
 
 using profile::ProbeSpec;
@@ -131,9 +131,8 @@ seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method,
   }
 }
 
-void send_lease_config(Context& ctx) {
-  const profile::Profile& p = ctx.profile();
-  plan::ObservedState obs = plan::observe(ctx.client(), p.project);
+void send_lease_config(const profile::Profile& p, docker::Client& client) {
+  plan::ObservedState obs = plan::observe(client, p.project);
   LeaseApi api = find_lease_api(p, obs);
   auto env = plan::resolve_exports(p, plan::published_ports(obs), plan::running_variants(obs));
   lease::LeaseConfig config = lease_config_for(p, obs, env);
@@ -144,4 +143,4 @@ void send_lease_config(Context& ctx) {
                                        std::to_string(r.status) + " " + first_line(r.body));
 }
 
-}  // namespace biodev::cli
+}  // namespace biodev::stack

@@ -1,29 +1,29 @@
-// Wires the seeders and the gateway spec into `up`: kept apart from cmd_up.cpp so the
+// Wires the seeders and the gateway spec into `up`: kept apart from up.cpp so the
 // planner-facing code does not depend on src/seed and src/serve.
-#include "cli/up.h"
+#include "stack/up.h"
 #include "seed/seed.h"
 #include "serve/gateway_spec.h"
 
-namespace biodev::cli {
+namespace biodev::stack {
 
-void configure_up_request(Context& ctx, UpRequest& req, bool reseed) {
+void configure_up_request(const Stack& stack, UpRequest& req, bool reseed) {
   req.gateway_spec = [](const profile::Profile& p) {
     std::string gateway;
     for (const auto& s : p.services)
       if (s.gateway) gateway = s.name;
     return serve::gateway_spec_to_string(serve::gateway_spec_from_profile(p, gateway));
   };
-  req.seeder = [&ctx, reseed](const plan::SeedRequest& r) {
+  req.seeder = [client = &stack.client, reporter = &stack.reporter, reseed](const plan::SeedRequest& r) {
     seed::SeedContext sc;
     sc.service = r.service;
     sc.host = r.host;
     sc.published = r.published;
     sc.container_id = r.container_id;
-    sc.client = &ctx.client();
+    sc.client = client;
     sc.reseed = reseed;
-    sc.reporter = &ctx.reporter();
+    sc.reporter = reporter;
     seed::run_seed(sc);
   };
 }
 
-}  // namespace biodev::cli
+}  // namespace biodev::stack

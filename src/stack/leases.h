@@ -6,12 +6,12 @@
 #include <utility>
 #include <vector>
 
-#include "cli/context.h"
+#include "docker/client.h"
 #include "plan/state.h"
 #include "seed/http.h"
 #include "serve/lease_config.h"
 
-namespace biodev::cli {
+namespace biodev::stack {
 
 // The service that runs `biodev serve leases` (its command ends with serve, leases), or
 // nullptr when the profile has none.
@@ -39,11 +39,11 @@ LeaseApi find_lease_api(const profile::Profile& p, const plan::ObservedState& ob
 
 // PUT /config with the configuration for the running stack. Throws Error(kFailed)
 // naming the lease service when it cannot be reached or refuses.
-void send_lease_config(Context& ctx);
+void send_lease_config(const profile::Profile& p, docker::Client& client);
 
 // One call to the lease API; throws Error(kFailed) naming the service when the call
 // cannot be made.
 seed::HttpResponse lease_call(const LeaseApi& api, const std::string& method,
                               const std::string& target, const std::string& body = "");
 
-}  // namespace biodev::cli
+}  // namespace biodev::stack
