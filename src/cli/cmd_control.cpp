@@ -80,7 +80,7 @@ void apply_verb(Context& ctx, Verb verb, const plan::ObservedContainer& c, int t
   }
 }
 
-// One call per container, all at once; each outcome reported; exit 1 when one failed.
+// One call per container, up to 16 at once; each outcome reported; exit 1 when one failed.
 int run_lifecycle(Context& ctx, Verb verb, const std::vector<std::string>& services, int timeout) {
   const std::string project = ctx.project();
   std::optional<plan::ProjectLock> lock;

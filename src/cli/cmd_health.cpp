@@ -100,13 +100,18 @@ std::vector<Row> health_rows(docker::Client& client, plan::ObservedState& obs,
   // Shared sandboxes hold namespaces, not services: their members' probes cover them.
   std::erase_if(obs.containers, [](const plan::ObservedContainer& c) { return c.is_sandbox(); });
   std::vector<Row> rows(obs.containers.size());
-  parallel_for(obs.containers.size(), [&](size_t i) {
-    try {
-      rows[i] = check(client, obs.containers[i], probe_for(obs.containers[i], prof), timeout, prof);
-    } catch (const std::exception& e) {
-      rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
-    }
-  });
+  // Every probe at once: a slow one costs one timeout, not one per container.
+  parallel_for(
+      obs.containers.size(),
+      [&](size_t i) {
+        try {
+          rows[i] =
+              check(client, obs.containers[i], probe_for(obs.containers[i], prof), timeout, prof);
+        } catch (const std::exception& e) {
+          rows[i] = Row{obs.containers[i].service, true, false, 0, e.what()};
+        }
+      },
+      std::max<size_t>(obs.containers.size(), 1));
   std::vector<std::string> order;
   if (prof) {
     order = prof->service_names();

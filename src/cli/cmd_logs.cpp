@@ -107,7 +107,7 @@ Runner setup_logs(CLI::App& sub, Context& ctx) {
   return [&ctx, a] {
     std::string project = ctx.project();
     plan::ObservedState obs = plan::observe(ctx.client(), project);
-    std::vector<const plan::ObservedContainer*> chosen = pick(obs, a->services, project);
+    std::vector<const plan::ObservedContainer*> chosen = pick(obs, a->services, project, true);
     if (chosen.empty()) {
       std::cerr << "project " << project << ": no containers (run `biodev up`)\n";
       return 0;

@@ -33,17 +33,21 @@ Runner setup_restart(CLI::App& sub, Context& ctx) {
     const long long disconnects = docker::engine_disconnects();
     std::vector<std::string> errors(chosen.size());
     std::atomic<bool> unreachable{false};
-    parallel_for(chosen.size(), [&](size_t i) {
-      const auto* c = chosen[i];
-      try {
-        restart_and_wait(ctx, p, *c, *timeout);
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-        if (auto* engine = dynamic_cast<const docker::EngineError*>(&e))
-          unreachable = unreachable || engine->kind() == docker::ErrorKind::kUnreachable;
-        ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
-      }
-    });
+    // Every restart at once: each waits for its service to be ready again.
+    parallel_for(
+        chosen.size(),
+        [&](size_t i) {
+          const auto* c = chosen[i];
+          try {
+            restart_and_wait(ctx, p, *c, *timeout);
+          } catch (const std::exception& e) {
+            errors[i] = e.what();
+            if (auto* engine = dynamic_cast<const docker::EngineError*>(&e))
+              unreachable = unreachable || engine->kind() == docker::ErrorKind::kUnreachable;
+            ctx.reporter().event({c->service, "failed", first_line(e.what()), -1, 0, 0, true});
+          }
+        },
+        std::max<size_t>(chosen.size(), 1));
     ctx.reporter().finish();
     // Interrupted: the restarts the engine has keep going; only the waits were cut short.
     if (Context::cancelled()) {

@@ -1,4 +1,4 @@
-// The CLI side of leases: finding a profile's lease service, building the LeaseConfig
+// The stack side of leases: finding a profile's lease service, building the LeaseConfig
 // it needs from the profile and the published ports, and calling its HTTP API.
 #pragma once
 

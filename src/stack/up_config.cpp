@@ -1,5 +1,5 @@
-// Wires the seeders and the gateway spec into `up`: kept apart from up.cpp so the
-// planner-facing code does not depend on src/seed and src/serve.
+// Wires the seeders and the gateway spec into `up`: the seeders (src/seed) and the
+// gateway's spec (src/serve) reach the planner only as the request's callbacks.
 #include "stack/up.h"
 #include "seed/seed.h"
 #include "serve/gateway_spec.h"

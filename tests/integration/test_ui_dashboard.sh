@@ -52,7 +52,7 @@ PORT=${URL#http://127.0.0.1:}
 
 CONTAINER=$(engine_get "/containers/$PROJECT-redis/json" | jq -r .Id)
 note "the browser: $URL"
-LOCK=/tmp/biodev-locks/$PROJECT.lock  # cli/lock.cpp's path
+LOCK=/tmp/biodev-locks/$PROJECT.lock  # plan/project_lock.cpp's path
 out=$(cd client && CHROMIUM=$CHROMIUM DOCKER_SOCK=$SOCK LOCK_FILE=$LOCK timeout 150 node dashboard.mjs "$URL/" \
         postgres,redis,inference,gateway redis "$CONTAINER" 2>&1) || fail "the browser test failed:
 $out

@@ -29,7 +29,7 @@ TEST_CASE("UniqueFd moves ownership; the moved-from one owns nothing") {
   int raw = open("/dev/null", O_RDONLY | O_CLOEXEC);
   UniqueFd a(raw);
   UniqueFd b(std::move(a));
-  CHECK_FALSE(a.valid());
+  CHECK_FALSE(a.valid());  // NOLINT(bugprone-use-after-move): the moved-from state is the point
   CHECK(b.get() == raw);
   UniqueFd c;
   c = std::move(b);
