@@ -4,10 +4,9 @@
 // flock, so a killed holder releases it automatically.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
-
-#include <atomic>
 
 #include "util/progress.h"
 #include "util/unique_fd.h"
