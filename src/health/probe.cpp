@@ -87,18 +87,8 @@ net::awaitable<ProbeResult> tcp_conversation(tcp::socket& socket, std::string& p
 
 Conversation http_conversation(const ProbeTarget& t) {
   return [&t](tcp::socket& socket, std::string& phase) -> net::awaitable<ProbeResult> {
-    http::request<http::empty_body> req{http::verb::get, t.spec.path.empty() ? "/" : t.spec.path,
-                                        11};
-    req.set(http::field::host, t.host + ":" + std::to_string(t.port));
-    req.set(http::field::user_agent, "biodev-probe");
-    req.keep_alive(false);
-    phase = "sending the request";
-    co_await http::async_write(socket, req, net::use_awaitable);
-    phase = "waiting for the HTTP response";
-    beast::flat_buffer buffer;
-    http::response_parser<http::empty_body> parser;
-    co_await http::async_read_header(socket, buffer, parser, net::use_awaitable);
-    int status = static_cast<int>(parser.get().result_int());
+    int status = co_await util::http_get_status(
+        socket, t.host + ":" + std::to_string(t.port), t.spec.path, phase);
     int want = t.spec.expect_status;
     bool ok = status == want || (want == 200 && status >= 200 && status < 300);
     co_return ProbeResult{ok, {}, "HTTP " + std::to_string(status)};

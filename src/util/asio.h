@@ -39,5 +39,11 @@ Resolved resolve(const std::string& host, int port, std::chrono::steady_clock::t
 // starting in lowercase.
 std::string describe(const boost::system::error_code& ec);
 
+// GET `path` on a connected socket (HTTP/1.1, Connection: close, Host `host_header`)
+// and read the status line and headers only, not the body: the probes' HTTP check.
+// `phase` says which step is under way, for a caller's timeout message.
+net::awaitable<int> http_get_status(net::ip::tcp::socket& socket, const std::string& host_header,
+                                    const std::string& path, std::string& phase);
+
 }  // namespace util
 }  // namespace biodev

@@ -63,4 +63,19 @@ std::string describe(const boost::system::error_code& ec) {
   return m;
 }
 
+net::awaitable<int> http_get_status(net::ip::tcp::socket& socket, const std::string& host_header,
+                                    const std::string& path, std::string& phase) {
+  http::request<http::empty_body> req{http::verb::get, path.empty() ? "/" : path, 11};
+  req.set(http::field::host, host_header);
+  req.set(http::field::user_agent, "biodev-probe");
+  req.keep_alive(false);
+  phase = "sending the request";
+  co_await http::async_write(socket, req, net::use_awaitable);
+  phase = "waiting for the HTTP response";
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  co_await http::async_read_header(socket, buffer, parser, net::use_awaitable);
+  co_return static_cast<int>(parser.get().result_int());
+}
+
 }  // namespace biodev::util
