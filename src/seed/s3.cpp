@@ -49,12 +49,16 @@ std::string s3_error_text(const std::string& body) {
   return message.empty() ? code : code + ": " + message;
 }
 
-HttpResponse s3_request(const S3Target& target, const std::string& method,
-                        const std::string& key_path, const std::string& body,
-                        const HttpHeaders& headers, std::chrono::system_clock::time_point now) {
+namespace {
+
+HttpResponse signed_request(const S3Target& target, const std::string& method,
+                            const std::string& key_path, const sigv4::Params& query,
+                            const std::string& body, const HttpHeaders& headers,
+                            std::chrono::system_clock::time_point now) {
   sigv4::Request sr;
   sr.method = method;
   sr.path = sigv4::uri_encode(key_path, false);
+  sr.query = query;
   sr.payload_sha256 = sha256_hex(body);
   std::string date = sigv4::amz_date(now);
   for (const auto& [k, v] : headers) {
@@ -70,10 +74,26 @@ HttpResponse s3_request(const S3Target& target, const std::string& method,
   HttpRequest req;
   req.method = method;
   req.target = sr.path;
+  if (!query.empty()) req.target += "?" + sigv4::canonical_query(query);
   req.headers = sr.headers;
   req.headers.emplace_back("Authorization", sigv4::authorization(sr, target.creds, date));
   req.body = body;
   return http_request(target.host, target.port, req, target.timeout);
+}
+
+}  // namespace
+
+HttpResponse s3_request(const S3Target& target, const std::string& method,
+                        const std::string& key_path, const std::string& body,
+                        const HttpHeaders& headers, std::chrono::system_clock::time_point now) {
+  return signed_request(target, method, key_path, {}, body, headers, now);
+}
+
+HttpResponse s3_request(const S3Target& target, const std::string& method,
+                        const std::string& key_path, const sigv4::Params& query,
+                        const std::string& body, const HttpHeaders& headers) {
+  return signed_request(target, method, key_path, query, body, headers,
+                        std::chrono::system_clock::now());
 }
 
 Outcome ensure_bucket(const S3Target& target, const std::string& bucket, const Progress& progress) {

@@ -29,6 +29,10 @@ HttpResponse s3_request(
     const S3Target& target, const std::string& method, const std::string& key_path,
     const std::string& body = "", const HttpHeaders& headers = {},
     std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+// The same with a query string (`query`: names and values not yet encoded), signed.
+HttpResponse s3_request(const S3Target& target, const std::string& method,
+                        const std::string& key_path, const sigv4::Params& query,
+                        const std::string& body, const HttpHeaders& headers = {});
 
 // HEAD /bucket, then PUT /bucket on 404. 200 on HEAD, or 409 BucketAlreadyOwnedByYou on
 // PUT (another seeder won the race), is kUnchanged. Throws SeedFailure naming the

@@ -11,242 +11,24 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "seed/common.h"
-#include "seed/http.h"
 #include "seed/postgres.h"
-#include "seed/s3.h"
 #include "seed/sigv4.h"
-#include "util/asio.h"
+#include "store/clients.h"
 #include "util/strings.h"
 
 namespace biodev::lease {
 namespace {
 
 using nlohmann::json;
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 using Clock = std::chrono::steady_clock;
 
-// ---- Store addresses: a name is looked up once per 10 s ----
-//
-// Every S3, Qdrant and Redis call is a connection of its own, and looking a name up is a
-// thread and a query to the network's DNS (util::resolve), which cost more than most of
-// these calls. A failed call forgets them all, so a store that came back elsewhere is
-// found again.
-std::mutex addresses_mu;
-std::map<std::string, std::pair<std::string, Clock::time_point>> addresses;
-
-// The address to connect to for `host`; the name itself when it cannot be looked up (the
-// call then says why).
-std::string address_of(const std::string& host, int port) {
-  boost::system::error_code ec;
-  net::ip::make_address(host, ec);
-  if (!ec) return host;
-  auto now = Clock::now();
-  {
-    std::lock_guard lock(addresses_mu);
-    auto it = addresses.find(host);
-    if (it != addresses.end() && now - it->second.second < std::chrono::seconds(10))
-      return it->second.first;
-  }
-  util::Resolved r = util::resolve(host, port, now + std::chrono::seconds(5));
-  if (r.endpoints.empty()) return host;
-  std::string address = r.endpoints.front().address().to_string();
-  std::lock_guard lock(addresses_mu);
-  addresses[host] = {address, now};
-  return address;
-}
-
-void forget_addresses() {
-  std::lock_guard lock(addresses_mu);
-  addresses.clear();
-}
-
-std::string quote_ident(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-// ---- Redis: a few commands over RESP, each with a deadline ----
-
-class Redis {
- public:
-  Redis(const RedisStore& r) : socket_(ioc_) {
-    net::ip::tcp::resolver resolver(ioc_);
-    boost::system::error_code ec;
-    auto endpoints = resolver.resolve(address_of(r.host, r.port), std::to_string(r.port), ec);
-    if (!ec) net::connect(socket_, endpoints, ec);
-    if (ec) {
-      forget_addresses();
-      throw LeaseFailure("redis " + r.host + ":" + std::to_string(r.port) + ": " + ec.message());
-    }
-    timeval tv{5, 0};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (!r.password.empty()) call({"AUTH", r.password});
-  }
-
-  // Several commands in one write; the replies of all but the last are checked and
-  // dropped, the last's is returned as call() does.
-  std::string pipeline(const std::vector<std::vector<std::string>>& commands) {
-    std::string out;
-    for (const auto& args : commands) out += encode(args);
-    boost::system::error_code ec;
-    net::write(socket_, net::buffer(out), ec);
-    if (ec) throw LeaseFailure("redis: " + ec.message());
-    std::string last;
-    for (const auto& args : commands) last = reply(args);
-    return last;
-  }
-
-  // One command; the reply's first line without its type byte ("OK", "16"), or for an
-  // array of bulk strings, its items joined by '\n'. A Redis error throws.
-  std::string call(const std::vector<std::string>& args) { return pipeline({args}); }
-
- private:
-  static std::string encode(const std::vector<std::string>& args) {
-    std::string out = "*" + std::to_string(args.size()) + "\r\n";
-    for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-    return out;
-  }
-  std::string reply(const std::vector<std::string>& args) {
-    std::string line = read_line();
-    if (line.empty()) throw LeaseFailure("redis: empty reply");
-    char type = line[0];
-    line.erase(0, 1);
-    if (type == '-') throw LeaseFailure("redis " + args[0] + ": " + line);
-    if (type != '*') return line;
-    std::vector<std::string> items;
-    for (int i = 0, n = std::stoi(line); i < n; ++i) {
-      std::string head = read_line();
-      if (head.starts_with("$")) {
-        size_t len = std::stoul(head.substr(1));
-        std::string item = read_exact(len + 2);
-        items.push_back(item.substr(0, len));
-      } else {
-        items.push_back(head.substr(1));
-      }
-    }
-    return join(items, "\n");
-  }
-
-  std::string read_line() {
-    boost::system::error_code ec;
-    size_t n = net::read_until(socket_, net::dynamic_buffer(buf_), "\r\n", ec);
-    if (ec) throw LeaseFailure("redis: " + ec.message());
-    std::string line = buf_.substr(0, n - 2);
-    buf_.erase(0, n);
-    return line;
-  }
-  std::string read_exact(size_t n) {
-    boost::system::error_code ec;
-    if (buf_.size() < n)
-      net::read(socket_, net::dynamic_buffer(buf_), net::transfer_exactly(n - buf_.size()), ec);
-    if (ec) throw LeaseFailure("redis: " + ec.message());
-    std::string s = buf_.substr(0, n);
-    buf_.erase(0, n);
-    return s;
-  }
-
-  net::io_context ioc_;
-  net::ip::tcp::socket socket_;
-  std::string buf_;
-};
-
-// ---- S3 ----
-
-seed::S3Target s3_target(const S3Store& s) {
-  seed::S3Target t;
-  t.host = address_of(s.host, s.port);
-  t.port = s.port;
-  t.creds = {s.access_key, s.secret_key, s.region, "s3"};
-  return t;
-}
-
-std::string xml_unescape(std::string s) {
-  static const std::pair<const char*, const char*> entities[] = {
-      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}};
-  for (const auto& [from, to] : entities)
-    for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + 1))
-      s.replace(i, strlen(from), to);
-  return s;
-}
-
-std::vector<std::string> xml_values(const std::string& body, const std::string& tag) {
-  std::vector<std::string> out;
-  const std::string open = "<" + tag + ">", close = "</" + tag + ">";
-  for (size_t i = body.find(open); i != std::string::npos; i = body.find(open, i)) {
-    i += open.size();
-    size_t end = body.find(close, i);
-    if (end == std::string::npos) break;
-    out.push_back(xml_unescape(body.substr(i, end - i)));
-    i = end;
-  }
-  return out;
-}
-
-[[noreturn]] void s3_failed(const std::string& what, const seed::HttpResponse& r) {
-  std::string detail = seed::s3_error_text(r.body);
-  throw LeaseFailure("s3 " + what + ": HTTP " + std::to_string(r.status) +
-                     (detail.empty() ? "" : " (" + detail + ")"));
-}
-
-seed::HttpResponse s3_call(const seed::S3Target& t, const std::string& method,
-                           const std::string& path, const seed::HttpHeaders& headers = {}) {
-  try {
-    return seed::s3_request(t, method, path, "", headers);
-  } catch (const seed::HttpError& e) {
-    forget_addresses();
-    throw LeaseFailure(std::string("s3 ") + method + " " + path + ": " + e.what());
-  }
-}
-
-// The object keys of a bucket (ListObjects, the first 1000).
-std::vector<std::string> s3_keys(const seed::S3Target& t, const std::string& bucket) {
-  auto r = s3_call(t, "GET", "/" + bucket);
-  if (r.status == 404) return {};
-  if (r.status != 200) s3_failed("listing bucket " + bucket, r);
-  std::vector<std::string> keys;
-  // Each <Contents> holds one <Key>; <Prefix> and <Marker> are outside them.
-  for (const auto& c : xml_values(r.body, "Contents"))
-    for (const auto& k : xml_values(c, "Key")) keys.push_back(k);
-  return keys;
-}
-
-void s3_drop_bucket(const seed::S3Target& t, const std::string& bucket) {
-  // Most slices' buckets are as they were made: empty when the seeded bucket is. Such a
-  // bucket goes in one call; one with objects answers 409 (BucketNotEmpty) and they are
-  // deleted first.
-  if (auto r = s3_call(t, "DELETE", "/" + bucket);
-      r.status == 204 || r.status == 200 || r.status == 404)
-    return;
-  for (const auto& key : s3_keys(t, bucket)) {
-    auto r = s3_call(t, "DELETE", "/" + bucket + "/" + key);
-    if (r.status != 204 && r.status != 200 && r.status != 404)
-      s3_failed("deleting " + bucket + "/" + key, r);
-  }
-  auto r = s3_call(t, "DELETE", "/" + bucket);
-  if (r.status != 204 && r.status != 200 && r.status != 404)
-    s3_failed("deleting bucket " + bucket, r);
-}
-
-// ---- Qdrant ----
-
-seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method,
-                               const std::string& path, const std::string& body = "") {
-  seed::HttpRequest req;
-  req.method = method;
-  req.target = path;
-  req.body = body;
-  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-  if (!q.api_key.empty()) req.headers.emplace_back("api-key", q.api_key);
-  try {
-    return seed::http_request(address_of(q.host, q.port), q.port, req, std::chrono::seconds(10));
-  } catch (const seed::HttpError& e) {
-    forget_addresses();
-    throw LeaseFailure("qdrant " + method + " " + path + ": " + e.what());
-  }
-}
+using store::qdrant_call;
+using store::quote_ident;
+using store::s3_call;
+using store::s3_drop_bucket;
+using store::s3_failed;
+using store::s3_keys;
+using store::s3_target;
 
 // Runs `fn` for every bucket at once, one thread each: each S3 request is a connection
 // of its own, and the server answers them in parallel. Rethrows the first failure.
@@ -300,54 +82,8 @@ void run_parts(const Parts& parts, std::string& timings) {
 
 // ---- Postgres: one admin connection to the seeded database ----
 
-struct Stores::Postgres {
-  explicit Postgres(const PostgresStore& s) : store(s) {
-    const std::string port = std::to_string(s.port);
-    const char* keys[] = {"host",
-                          "port",
-                          "user",
-                          "password",
-                          "dbname",
-                          "sslmode",
-                          "connect_timeout",
-                          "application_name",
-                          nullptr};
-    const char* values[] = {s.host.c_str(),
-                            port.c_str(),
-                            s.user.c_str(),
-                            s.password.c_str(),
-                            s.database.c_str(),
-                            "disable",
-                            "5",
-                            "biodev-leases",
-                            nullptr};
-    conn = PQconnectdbParams(keys, values, 0);
-    if (!conn || PQstatus(conn) != CONNECTION_OK) {
-      std::string why = conn ? trim(PQerrorMessage(conn)) : "out of memory";
-      PQfinish(conn);
-      throw LeaseFailure("postgres " + s.host + ":" + port + ": " + why);
-    }
-  }
-  ~Postgres() { PQfinish(conn); }
-  bool ok() const { return PQstatus(conn) == CONNECTION_OK; }
-
-  ResultPtr run(const std::string& sql, const std::vector<std::string>& params = {}) {
-    std::vector<const char*> p;
-    for (const auto& s : params) p.push_back(s.c_str());
-    ResultPtr r(PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
-                             nullptr, nullptr, 0),
-                &PQclear);
-    ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      std::string msg = r ? trim(PQresultErrorMessage(r.get())) : trim(PQerrorMessage(conn));
-      throw LeaseFailure("postgres: " + first_line(msg));
-    }
-    return r;
-  }
-
-  PostgresStore store;
-  PGconn* conn = nullptr;
-  int version = 0;  // server_version_num, once asked
+struct Stores::Postgres : store::PgConnection {
+  explicit Postgres(const PostgresStore& s) : PgConnection(s, "biodev-leases") {}
 };
 
 Stores::Stores(std::shared_ptr<const LeaseConfig> config) : config_(std::move(config)) {}
@@ -424,9 +160,7 @@ void Stores::create_slice(const std::string& id, int redis_db) {
       // files; the default WAL_LOG writes every block to the WAL, 3-10x slower for a
       // small template here.
       auto& c = pg();
-      if (c.version == 0)
-        c.version = std::stoi(PQgetvalue(c.run("SHOW server_version_num").get(), 0, 0));
-      std::string strategy = c.version >= 150000 ? " STRATEGY FILE_COPY" : "";
+      std::string strategy = c.server_version() >= 150000 ? " STRATEGY FILE_COPY" : "";
       c.run("CREATE DATABASE " + quote_ident(database_name(id)) + " TEMPLATE " +
             quote_ident(kTemplateDatabase) + strategy);
     });
@@ -509,9 +243,7 @@ std::set<std::string> Stores::existing_ids() {
     for (int i = 0; i < PQntuples(r.get()); ++i) add(id_of_database(PQgetvalue(r.get(), i, 0)));
   }
   if (c.s3) {
-    auto r = s3_call(s3_target(*c.s3), "GET", "/");
-    if (r.status != 200) s3_failed("listing buckets", r);
-    for (const auto& b : xml_values(r.body, "Name")) add(id_of_bucket(b));
+    for (const auto& b : store::s3_buckets(s3_target(*c.s3))) add(id_of_bucket(b));
   }
   if (c.qdrant) {
     auto r = qdrant_call(*c.qdrant, "GET", "/collections");
@@ -526,14 +258,14 @@ std::set<std::string> Stores::existing_ids() {
 
 int Stores::redis_databases() {
   if (!config_->redis) return 0;
-  Redis r(*config_->redis);
+  store::RedisConnection r(*config_->redis);
   std::string reply = r.call({"CONFIG", "GET", "databases"});  // "databases\n16"
   size_t nl = reply.find('\n');
   return nl == std::string::npos ? 16 : std::stoi(reply.substr(nl + 1));
 }
 
 void Stores::flush_redis(int db) {
-  Redis r(*config_->redis);
+  store::RedisConnection r(*config_->redis);
   r.pipeline({{"SELECT", std::to_string(db)}, {"FLUSHDB"}});
 }
 

@@ -18,13 +18,12 @@
 #include <string>
 
 #include "serve/lease_config.h"
+#include "store/clients.h"
 
 namespace biodev::lease {
 
-class LeaseFailure : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// What the store clients throw (store/clients.h): it names the store and the object.
+using LeaseFailure = store::StoreFailure;
 
 class Stores {
  public:
