@@ -34,6 +34,7 @@ Runner setup_docs(CLI::App& sub, Context& ctx) {
               << "\n## Exit codes\n\n| code | meaning |\n| --- | --- |\n"
                  "| 0 | ok |\n| 1 | unhealthy, or a command or engine operation failed |\n"
                  "| 2 | usage or profile error (nothing was changed) |\n| 3 | the Docker engine is unreachable |\n"
+                 "| 4 | what the command names does not exist (`snapshot restore`/`rm` of a missing snapshot) |\n"
                  "| 129 | interrupted by SIGHUP (the terminal closed) |\n"
                  "| 130 | interrupted (Ctrl-C) |\n| 143 | interrupted by SIGTERM |\n"
                  "\n## Machine-readable output (`--json`)\n\n"

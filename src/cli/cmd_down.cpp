@@ -12,6 +12,7 @@
 #include "plan/project_lock.h"
 #include "plan/reconcile.h"
 #include "profile/errors.h"
+#include "snapshot/snapshot.h"
 
 namespace biodev::cli {
 namespace {
@@ -28,6 +29,9 @@ std::vector<std::string> data_dirs(Context& ctx) {
       add(s);
       if (s.offline) add(*s.offline);
     }
+    // Snapshots go with the data they were taken of (their databases are in it).
+    std::string snapshots = snapshot::snapshots_dir(ctx.profile().project_dir);
+    if (std::filesystem::exists(snapshots)) out.push_back(snapshots);
   } catch (const profile::ProfileError&) {
     ctx.reporter().message(ui::Level::kWarn, "the profile does not load: .data/ folders are kept");
   }

@@ -51,6 +51,12 @@ const std::vector<Command>& commands() {
        "  biodev lease ls\n"
        "  biodev lease warm 8               # before a suite with 8 parallel workers",
        setup_lease},
+      {"snapshot", "Save the stack's data (Postgres, Redis, S3, Qdrant) under a name and bring it back; exit 4 for a snapshot that does not exist",
+       "  biodev snapshot save before-migration\n"
+       "  biodev snapshot restore before-migration   # a rename for Postgres, whatever its size\n"
+       "  biodev snapshot ls\n"
+       "  biodev snapshot rm before-migration",
+       setup_snapshot},
       {"exec", "Run a command in a service's container (a terminal when stdin is one)",
        "  biodev exec postgres -- psql -U bio bio\n"
        "  biodev exec -T redis -- redis-cli info < /dev/null\n"

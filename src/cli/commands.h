@@ -60,6 +60,7 @@ Runner setup_stats(CLI::App&, Context&);
 Runner setup_top(CLI::App&, Context&);
 Runner setup_lease(CLI::App&, Context&);
 Runner setup_cp(CLI::App&, Context&);
+Runner setup_snapshot(CLI::App&, Context&);
 
 // Where `biodev ui` serves its page unless --port says otherwise: on 127.0.0.1, clear of
 // the default stack's ports (5432, 6379, 9000, 6333, 8000, 8080).

@@ -1,6 +1,7 @@
 #include "stack/leases.h"
 
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "plan/exports.h"
 #include "seed/ledger.h"
@@ -47,7 +48,7 @@ const profile::Service* lease_service(const profile::Profile& p) {
 
 lease::LeaseConfig lease_config_for(
     const profile::Profile& p, const plan::ObservedState& observed,
-    const std::vector<std::pair<std::string, std::string>>& host_env) {
+    const std::vector<std::pair<std::string, std::string>>& host_env, bool with_scripts) {
   lease::LeaseConfig c;
   auto variants = plan::running_variants(observed);
   for (const auto& base : p.services) {
@@ -60,7 +61,7 @@ lease::LeaseConfig lease_config_for(
       pg.user = first_set({s.env_value("POSTGRES_USER"), "postgres"});
       pg.password = s.env_value("POSTGRES_PASSWORD");
       pg.database = first_set({s.env_value("POSTGRES_DB"), pg.user});
-      if (s.seed.kind == SeedSpec::Kind::kPostgres) {
+      if (with_scripts && s.seed.kind == SeedSpec::Kind::kPostgres) {
         for (const auto& f : seed::list_scripts(s.seed.scripts_dir)) {
           if (f.shell())
             throw Error(ExitCode::kFailed,
@@ -93,6 +94,26 @@ lease::LeaseConfig lease_config_for(
     }
   }
   for (const auto& [k, v] : host_env) c.host_env[k] = v;
+  return c;
+}
+
+lease::LeaseConfig host_stores(const profile::Profile& p, const plan::ObservedState& observed) {
+  lease::LeaseConfig c = lease_config_for(p, observed, {}, false);
+  auto ports = plan::published_ports(observed);
+  // Each store's host is its service's name: moved to where its port is published.
+  auto to_host = [&ports](auto& store) {
+    if (!store) return;
+    auto svc = ports.find(store->host);
+    if (svc == ports.end() || !svc->second.count(store->port)) {
+      store.reset();
+      return;
+    }
+    std::tie(store->host, store->port) = svc->second.at(store->port);
+  };
+  to_host(c.postgres);
+  to_host(c.redis);
+  to_host(c.s3);
+  to_host(c.qdrant);
   return c;
 }
 

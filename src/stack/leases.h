@@ -24,7 +24,12 @@ const profile::Service* lease_service(const profile::Profile& p);
 // lease service cannot run.
 lease::LeaseConfig lease_config_for(
     const profile::Profile& p, const plan::ObservedState& observed,
-    const std::vector<std::pair<std::string, std::string>>& host_env);
+    const std::vector<std::pair<std::string, std::string>>& host_env, bool with_scripts = true);
+
+// The same stores as this machine reaches them (the host addresses the engine published
+// their ports on), without seed scripts: what `biodev snapshot` talks to. A store whose
+// service publishes no port for it is left out.
+lease::LeaseConfig host_stores(const profile::Profile& p, const plan::ObservedState& observed);
 
 struct LeaseApi {
   std::string host;

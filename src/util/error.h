@@ -12,6 +12,7 @@ enum class ExitCode : int {
   kFailed = 1,       // unhealthy, or a command/engine operation failed
   kUsage = 2,        // bad command line or bad profile
   kUnreachable = 3,  // no Docker engine answered
+  kNotFound = 4,     // what the command names does not exist (a snapshot)
 };
 
 class Error : public std::runtime_error {
