@@ -131,6 +131,7 @@ int run(Context& ctx, const Verbs& v) {
                      : v.restore->parsed() ? "restore"
                      : v.rm->parsed()      ? "rm"
                                            : "prepare";
+  if (std::string why = snapshot::name_problem(v.name); !why.empty()) throw UsageError(why);
   plan::ProjectLock lock(p.project, "snapshot " + verb, ctx.reporter(), &Context::cancelled());
   if (v.prepare->parsed()) {
     snapshot::prepare(running_stores(ctx), v.name);
@@ -168,7 +169,9 @@ Runner setup_snapshot(CLI::App& sub, Context& ctx) {
   v->rm =
       sub.add_subcommand("rm", "Delete snapshot NAME and its databases; exit 4 when there is none");
   v->rm->add_option("name", v->name, "The snapshot's name")->required();
-  v->prepare = sub.add_subcommand("prepare", "Make the ready copy the next restore renames in");
+  v->prepare = sub.add_subcommand(
+      "prepare",
+      "Make the ready copy the next restore renames in (a restore runs it in the background)");
   v->prepare->add_option("name", v->name, "The snapshot's name")->required();
   v->prepare->group("");
   sub.require_subcommand(1);
