@@ -46,7 +46,8 @@ void put_object(const seed::S3Target& t, const json& o, const std::string& dir, 
   seed::HttpHeaders headers;
   if (std::string ct = o.value("content_type", ""); !ct.empty())
     headers.emplace_back("Content-Type", ct);
-  for (const auto& [name, value] : o.value("meta", json::object()).items())
+  const json meta = o.value("meta", json::object());  // kept: items() refers to it
+  for (const auto& [name, value] : meta.items())
     headers.emplace_back(name, value.get<std::string>());
   auto r = s3_call(t, "PUT", "/" + bucket + "/" + key, headers,
                    read_file(dir + "/s3/" + std::to_string(i)));

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
 #include <filesystem>
@@ -107,6 +108,8 @@ std::vector<Manifest> list(const std::string& project_dir) {
       // No manifest (or one that does not read): not a snapshot.
     }
   }
+  std::sort(out.begin(), out.end(),
+            [](const Manifest& a, const Manifest& b) { return a.name < b.name; });
   return out;
 }
 

@@ -22,7 +22,7 @@ using Stores = lease::LeaseConfig;
 
 std::string snapshots_dir(const std::string& project_dir);  // <project_dir>/.snapshots
 
-// Every complete snapshot: a folder with a manifest that reads.
+// Every complete snapshot (a folder with a manifest that reads), by name.
 std::vector<Manifest> list(const std::string& project_dir);
 // The snapshot's manifest; Error(kNotFound) naming the snapshots there are.
 Manifest find(const std::string& project_dir, const std::string& name);

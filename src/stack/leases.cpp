@@ -101,13 +101,14 @@ lease::LeaseConfig host_stores(const profile::Profile& p, const plan::ObservedSt
   lease::LeaseConfig c = lease_config_for(p, observed, {}, false);
   auto ports = plan::published_ports(observed);
   // Each store's host is its service's name: moved to where its port is published.
-  auto to_host = [&ports](auto& store) {
+  auto to_host = [&ports, &p](auto& store) {
     if (!store) return;
     auto svc = ports.find(store->host);
-    if (svc == ports.end() || !svc->second.count(store->port)) {
-      store.reset();
-      return;
-    }
+    if (svc == ports.end() || !svc->second.count(store->port))
+      throw Error(ExitCode::kFailed, "service " + store->host + " of project " + p.project +
+                                         " is not running (or publishes no port " +
+                                         std::to_string(store->port) +
+                                         "): `biodev up` (or `unpause`) first");
     std::tie(store->host, store->port) = svc->second.at(store->port);
   };
   to_host(c.postgres);

@@ -27,8 +27,8 @@ lease::LeaseConfig lease_config_for(
     const std::vector<std::pair<std::string, std::string>>& host_env, bool with_scripts = true);
 
 // The same stores as this machine reaches them (the host addresses the engine published
-// their ports on), without seed scripts: what `biodev snapshot` talks to. A store whose
-// service publishes no port for it is left out.
+// their ports on), without seed scripts: what `biodev snapshot` talks to. Throws
+// Error(kFailed) naming a store's service that is not running or publishes no port.
 lease::LeaseConfig host_stores(const profile::Profile& p, const plan::ObservedState& observed);
 
 struct LeaseApi {

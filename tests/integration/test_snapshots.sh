@@ -81,7 +81,7 @@ note "missing and bad names: exit 4 and 2, nothing changed"
 expect_exit 4 "${B[@]}" snapshot restore nope
 expect_contains "$OUT" "no snapshot nope in $WORK/.snapshots (there are: before, second)"
 expect_exit 4 "${B[@]}" snapshot rm nope
-expect_exit 2 "${B[@]}" snapshot save "Bad/Name"
+expect_exit 2 "${B[@]}" snapshot save "bad/name"
 expect_contains "$OUT" "may hold only lowercase letters"
 expect_exit 2 "${B[@]}" snapshot restore ""
 [[ $("${CHECK[@]}" state) == "$saved" ]] || fail "a refused command changed the stores"
@@ -101,20 +101,28 @@ expect_exit 0 "${B[@]}" snapshot rm second
 [[ $(psql_c "SELECT count(*) FROM pg_database WHERE datname LIKE 'biodev_snap%second'") == 0 ]] ||
   fail "the databases of snapshot second are still there"
 
-note "a failed save leaves nothing listed"
+note "a store that is not running: save refused, naming it"
 "${B[@]}" pause redis >/dev/null 2>&1 || fail "pause redis failed"
 expect_exit 1 "${B[@]}" snapshot save broken
-expect_contains "$OUT" "snapshot broken not saved"
+expect_contains "$OUT" "service redis of project $PROJECT is not running"
+"${B[@]}" unpause redis >/dev/null 2>&1 || fail "unpause redis failed"
+
+note "a store failing mid-save (Redis refuses DUMP): nothing listed, no partial database"
+"${CHECK[@]}" deny-dump
+expect_exit 1 "${B[@]}" snapshot save broken
+expect_contains "$OUT" "snapshot broken not saved: redis DUMP"
+"${CHECK[@]}" allow-dump
 [[ ! -e .snapshots/broken ]] || fail "a failed save left .snapshots/broken"
 [[ -z $(find .snapshots -maxdepth 1 -name '.partial-*') ]] || fail "a failed save left a partial folder"
 [[ $(psql_c "SELECT count(*) FROM pg_database WHERE datname LIKE 'biodev_snap%broken'") == 0 ]] ||
   fail "a failed save left a database"
-"${B[@]}" unpause redis >/dev/null 2>&1 || fail "unpause redis failed"
+expect_exit 0 "${B[@]}" snapshot ls
+[[ $OUT != *broken* ]] || fail "a failed save is listed: $OUT"
 
 note "down -v: no snapshot left"
 expect_exit 0 "${B[@]}" down -v --yes
 [[ ! -e .snapshots ]] || fail "down -v left .snapshots/"
-[[ ! -e .data ]] || fail "down -v left .data/"
+[[ -z $(ls -A .data 2>/dev/null) ]] || fail "down -v left .data/: $(ls -A .data)"
 expect_exit 0 "${B[@]}" snapshot ls
 expect_contains "$OUT" "no snapshots"
 note "ok"

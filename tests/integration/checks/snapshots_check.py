@@ -3,6 +3,7 @@
   snapshots_check.py seed    # rows, keys (one with a TTL), objects, points
   snapshots_check.py mutate  # add and delete something in every store
   snapshots_check.py state   # every store's content as one canonical JSON document
+  snapshots_check.py deny-dump | allow-dump   # Redis refuses DUMP (a store failing mid-save)
 
 Reads DATABASE_URL, REDIS_URL, S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 QDRANT_URL (biodev env). Lease objects (biodev_lease_*, lease-*, lease_*) are left out.
@@ -131,4 +132,13 @@ def state():
     print(json.dumps(out, sort_keys=True))
 
 
-{"seed": seed, "mutate": mutate, "state": state}[sys.argv[1]]()
+def deny_dump():
+    r().execute_command("ACL", "SETUSER", "default", "-dump")
+
+
+def allow_dump():
+    r().execute_command("ACL", "SETUSER", "default", "+dump")
+
+
+{"seed": seed, "mutate": mutate, "state": state, "deny-dump": deny_dump,
+ "allow-dump": allow_dump}[sys.argv[1]]()
