@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "plan/project_lock.h"
 #include "plan/state.h"
 #include "snapshot/snapshot.h"
@@ -91,13 +92,21 @@ void prepare_in_background(Context& ctx) {
   if (null >= 0) close(null);
 }
 
+std::string render_rows(const std::vector<std::vector<std::string>>& rows) {
+  Table t(rows.front());
+  for (size_t i = 1; i < rows.size(); ++i) t.add(rows[i]);
+  return t.render();
+}
+
 int list_snapshots(Context& ctx) {
   auto all = snapshot::list(ctx.profile().project_dir);
   long long now = std::time(nullptr);
   if (ctx.options.json)
     std::cout << snapshot::ls_json(all, now).dump() << "\n";
+  else if (all.empty())
+    std::cout << snapshot::kNoSnapshots << "\n";
   else
-    std::cout << snapshot::ls_text(all, now);
+    std::cout << render_rows(snapshot::ls_rows(all, now));
   return 0;
 }
 

@@ -15,45 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "store/targets.h"
+
 namespace biodev::lease {
 
-struct Script {
-  std::string name;  // "02_schema.sql"
-  std::string content;
-};
-
-struct PostgresStore {
-  std::string host;  // as the lease service reaches it ("postgres")
-  int port = 5432;
-  std::string user, password, database;
-  std::vector<Script> scripts;  // the seed scripts, applied to the template database
-};
-
-struct RedisStore {
-  std::string host;
-  int port = 6379;
-  std::string password;
-};
-
-struct S3Store {
-  std::string host;
-  int port = 9000;
-  std::string access_key, secret_key, region = "us-east-1";
-  std::vector<std::string> buckets;  // the seeded buckets, mirrored with their objects
-};
-
-struct QdrantCollection {
-  std::string name;
-  int size = 0;
-  std::string distance = "Cosine";
-};
-
-struct QdrantStore {
-  std::string host;
-  int port = 6333;
-  std::string api_key;
-  std::vector<QdrantCollection> collections;
-};
+// The stores a slice is cut from (store/targets.h).
+using store::PostgresStore;
+using store::QdrantCollection;
+using store::QdrantStore;
+using store::RedisStore;
+using store::S3Store;
+using store::Script;
 
 struct LeaseConfig {
   std::optional<PostgresStore> postgres;

@@ -6,8 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "cli/table.h"
-
 namespace biodev::snapshot {
 namespace {
 
@@ -129,14 +127,13 @@ std::string age_text(long long s) {
   return std::to_string(s / 86400) + "d";
 }
 
-std::string ls_text(std::vector<Manifest> snapshots, long long now) {
-  if (snapshots.empty()) return "no snapshots (biodev snapshot save NAME makes one)\n";
+std::vector<std::vector<std::string>> ls_rows(std::vector<Manifest> snapshots, long long now) {
   newest_first(snapshots);
-  cli::Table t({"NAME", "SIZE", "AGE", "CREATED", "STORES"});
+  std::vector<std::vector<std::string>> rows{{"NAME", "SIZE", "AGE", "CREATED", "STORES"}};
   for (const auto& m : snapshots)
-    t.add({m.name, size_text(m.bytes()), age_text(now - m.created), utc_text(m.created),
-           store_names(m)});
-  return t.render();
+    rows.push_back({m.name, size_text(m.bytes()), age_text(now - m.created), utc_text(m.created),
+                    store_names(m)});
+  return rows;
 }
 
 json ls_json(std::vector<Manifest> snapshots, long long now) {

@@ -64,9 +64,10 @@ std::string size_text(long long bytes);
 // "12s", "5m", "3h", "2d".
 std::string age_text(long long seconds);
 
-// `snapshot ls`: NAME SIZE AGE STORES, one line per snapshot, newest first; a line
-// saying there are none when the list is empty.
-std::string ls_text(std::vector<Manifest> snapshots, long long now);
+// `snapshot ls`: the header (NAME SIZE AGE CREATED STORES), then one row per snapshot,
+// newest first; the verb lays them out as a table.
+std::vector<std::vector<std::string>> ls_rows(std::vector<Manifest> snapshots, long long now);
+inline constexpr const char* kNoSnapshots = "no snapshots (biodev snapshot save NAME makes one)";
 // `snapshot ls --json`: {"snapshots":[{name, created, age_s, bytes, stores:[...]}]}.
 nlohmann::json ls_json(std::vector<Manifest> snapshots, long long now);
 

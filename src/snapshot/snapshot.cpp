@@ -10,10 +10,10 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "snapshot/stores.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 namespace biodev::snapshot {
 namespace fs = std::filesystem;
@@ -21,22 +21,10 @@ namespace {
 
 using Parts = std::vector<std::function<void()>>;
 
-// Runs every part at once, one thread each (the stores are separate servers), and
-// rethrows the first failure once all have ended.
+// Runs every part at once (the stores are separate servers); the first failure is
+// rethrown once all have ended.
 void run_parts(const Parts& parts) {
-  std::vector<std::exception_ptr> errors(parts.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < parts.size(); ++i)
-    threads.emplace_back([&, i] {
-      try {
-        parts[i]();
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  parallel_for(parts.size(), [&parts](size_t i) { parts[i](); });
 }
 
 void check_name(const std::string& name) {

@@ -17,7 +17,7 @@
 
 #include "seed/http.h"
 #include "seed/s3.h"
-#include "serve/lease_config.h"
+#include "store/targets.h"
 
 namespace biodev::store {
 
@@ -50,7 +50,7 @@ class RedisConnection {
  public:
   // Connects (5 s deadlines on every read and write) and sends AUTH when there is a
   // password.
-  explicit RedisConnection(const lease::RedisStore& store);
+  explicit RedisConnection(const RedisStore& store);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -71,7 +71,7 @@ class RedisConnection {
 
 // ---- S3: SigV4-signed, path-style calls ----
 
-seed::S3Target s3_target(const lease::S3Store& store);
+seed::S3Target s3_target(const S3Store& store);
 
 // One call; the response whatever its status. Throws StoreFailure when the server
 // cannot be reached.
@@ -96,7 +96,7 @@ std::vector<std::string> xml_values(const std::string& body, const std::string& 
 
 // One call with the api-key header when the store has one (and Content-Type JSON for
 // a body, unless `content_type` says otherwise); the response whatever its status.
-seed::HttpResponse qdrant_call(const lease::QdrantStore& q, const std::string& method,
+seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method,
                                const std::string& path, const std::string& body = "",
                                const std::string& content_type = "application/json");
 
@@ -108,7 +108,7 @@ class PgConnection {
  public:
   // Connects to `database` (the store's own when empty) as the store's user, with a 5 s
   // connect timeout; `application_name` shows in pg_stat_activity.
-  PgConnection(const lease::PostgresStore& store, const std::string& application_name,
+  PgConnection(const PostgresStore& store, const std::string& application_name,
                const std::string& database = "");
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;

@@ -51,7 +51,7 @@ std::string quote_literal(const std::string& text) {
   return out + "'";
 }
 
-seed::HttpResponse qdrant_call(const lease::QdrantStore& q, const std::string& method,
+seed::HttpResponse qdrant_call(const QdrantStore& q, const std::string& method,
                                const std::string& path, const std::string& body,
                                const std::string& content_type) {
   seed::HttpRequest req;

@@ -3,7 +3,7 @@
 
 namespace biodev::store {
 
-PgConnection::PgConnection(const lease::PostgresStore& s, const std::string& application_name,
+PgConnection::PgConnection(const PostgresStore& s, const std::string& application_name,
                            const std::string& database) {
   const std::string port = std::to_string(s.port);
   const std::string db = database.empty() ? s.database : database;

@@ -113,7 +113,7 @@ std::string reply_text(const RedisReply& r) {
 
 }  // namespace
 
-RedisConnection::RedisConnection(const lease::RedisStore& r) : impl_(std::make_unique<Impl>()) {
+RedisConnection::RedisConnection(const RedisStore& r) : impl_(std::make_unique<Impl>()) {
   net::ip::tcp::resolver resolver(impl_->ioc);
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(address_of(r.host, r.port), std::to_string(r.port), ec);

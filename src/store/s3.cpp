@@ -34,7 +34,7 @@ std::vector<std::string> xml_values(const std::string& body, const std::string& 
   return out;
 }
 
-seed::S3Target s3_target(const lease::S3Store& s) {
+seed::S3Target s3_target(const S3Store& s) {
   seed::S3Target t;
   t.host = address_of(s.host, s.port);
   t.port = s.port;

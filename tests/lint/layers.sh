@@ -9,13 +9,15 @@ declare -A allowed=(
   [profile]="util"
   [health]="profile util"
   [seed]="docker profile util"
+  [store]="docker profile seed util"
   [plan]="docker health profile util"
   [images]="docker plan profile util"
-  [serve]="docker health plan profile seed util"
+  [serve]="docker health plan profile seed store util"
   [dashboard]="docker plan profile seed serve util"
+  [snapshot]="docker health plan profile seed serve store util"
   [ui]="util"
   [stack]="docker health images plan profile seed serve util"
-  [cli]="dashboard docker health images plan profile seed serve stack ui util"
+  [cli]="dashboard docker health images plan profile seed serve snapshot stack store ui util"
 )
 bad=0
 for dir in "$SRC"/src/*/; do

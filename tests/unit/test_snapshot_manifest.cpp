@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/table.h"
 #include "snapshot/manifest.h"
 #include "snapshot/snapshot.h"
 #include "util/error.h"
@@ -15,6 +16,13 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string ls_text(const std::vector<snapshot::Manifest>& all, long long now) {
+  auto rows = snapshot::ls_rows(all, now);
+  cli::Table t(rows.front());
+  for (size_t i = 1; i < rows.size(); ++i) t.add(rows[i]);
+  return t.render();
+}
 
 snapshot::Manifest sample() {
   snapshot::Manifest m;
@@ -124,11 +132,11 @@ TEST_CASE("snapshot ls: newest first (golden), and JSON") {
   older.created -= 7200;
   older.stores = {{"redis", 10, 1, "1 keys"}};
   long long now = sample().created + 90;
-  CHECK(snapshot::ls_text({older, sample()}, now) ==
+  CHECK(ls_text({older, sample()}, now) ==
         "NAME              SIZE    AGE  CREATED               STORES\n"
         "before-migration  105 MB  1m   2026-12-04T01:00:00Z  postgres, redis, s3, qdrant\n"
         "seeded            10 B    2h   2026-12-03T23:00:00Z  redis\n");
-  CHECK(snapshot::ls_text({}, now) == "no snapshots (biodev snapshot save NAME makes one)\n");
+  CHECK(snapshot::ls_rows({}, now).size() == 1);  // the header alone
   json j = snapshot::ls_json({older, sample()}, now);
   REQUIRE(j["snapshots"].size() == 2);
   CHECK(j["snapshots"][0]["name"] == "before-migration");
