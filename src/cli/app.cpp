@@ -97,7 +97,8 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Run `biodev COMMAND --help` for a command's options and examples.\n"
-      "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable.");
+      "Exit codes: 0 ok, 1 unhealthy or failed, 2 usage or profile error, 3 engine unreachable,\n"
+      "4 no such thing (a snapshot), 130 interrupted (docs/cli.md#exit-codes).");
   add_global_options(app, ctx);
 
   std::map<std::string, Runner> runners;
