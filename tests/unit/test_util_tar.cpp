@@ -18,19 +18,9 @@ using namespace biodev;
 
 namespace {
 
+using testing::read_file;
 using testing::TempDir;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  out << data;
-}
+using testing::write_file;
 
 unsigned long long octal(const std::string& block, size_t offset, size_t width) {
   return std::strtoull(block.substr(offset, width).c_str(), nullptr, 8);
