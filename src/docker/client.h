@@ -19,6 +19,7 @@
 #include "docker/container_info.h"
 #include "docker/container_spec.h"
 #include "docker/decoders.h"
+#include "docker/image_config.h"
 #include "docker/transport.h"
 
 namespace biodev::docker {
@@ -74,9 +75,9 @@ struct ImageInfo {
   std::string created;  // RFC 3339, as the engine reports it
   std::vector<std::string> onbuild;  // Config.OnBuild triggers
   std::string user;                  // Config.User: who its containers run as ("" root)
-  // The image's Config document as the engine keeps it (Env, Cmd, Entrypoint, OnBuild,
-  // ...): what a container of it starts from, for the Dockerfile assembler to extend.
-  json config = json::object();
+  // The image's Config: what a container of it starts from, for the Dockerfile
+  // assembler to extend.
+  ImageConfig config;
 };
 
 struct LogOptions {

@@ -179,7 +179,7 @@ std::optional<ImageInfo> Client::inspect_image(const std::string& ref) {
   info.size = doc.value("Size", 0LL);
   info.created = detail::str(doc, "Created");
   if (auto config = doc.find("Config"); config != doc.end() && config->is_object()) {
-    info.config = *config;
+    info.config = ImageConfig(*config);
     info.onbuild = detail::string_list(*config, "OnBuild");
     info.user = detail::str(*config, "User");
   }

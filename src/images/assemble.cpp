@@ -150,9 +150,13 @@ std::optional<nlohmann::json> exec_form(const std::string& args) {
 }
 
 // The exec form, else the shell form through `shell`.
-nlohmann::json command(const std::string& args, const nlohmann::json& shell) {
-  if (auto j = exec_form(args)) return *j;
-  nlohmann::json out = shell.is_array() && !shell.empty() ? shell : nlohmann::json{"/bin/sh", "-c"};
+std::vector<std::string> command(const std::string& args, const std::vector<std::string>& shell) {
+  std::vector<std::string> out;
+  if (auto j = exec_form(args)) {
+    for (const auto& e : *j) out.push_back(e.get<std::string>());
+    return out;
+  }
+  out = shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : shell;
   out.push_back(args);
   return out;
 }
@@ -173,16 +177,6 @@ bool numeric_owner(const std::string& owner) {
   size_t colon = owner.find(':');
   if (colon == std::string::npos) return digits(owner);
   return digits(std::string_view(owner).substr(0, colon)) && digits(std::string_view(owner).substr(colon + 1));
-}
-
-void set_env(nlohmann::json& env, const std::string& key, const std::string& value) {
-  if (!env.is_array()) env = nlohmann::json::array();
-  for (auto& e : env)
-    if (e.is_string() && e.get<std::string>().starts_with(key + "=")) {
-      e = key + "=" + value;
-      return;
-    }
-  env.push_back(key + "=" + value);
 }
 
 }  // namespace
@@ -259,16 +253,15 @@ namespace {
 // global one before the first FROM, the stage's after) and the ENV values.
 class Assembler {
  public:
-  Assembler(const std::map<std::string, std::string>& build_args, const nlohmann::json& base_config)
+  Assembler(const std::map<std::string, std::string>& build_args,
+            const docker::ImageConfig& base_config)
       : build_args_(build_args) {
-    a_.config = base_config.is_object() ? base_config : nlohmann::json::object();
-    if (cfg().contains("Env") && cfg()["Env"].is_array())
-      for (const auto& e : cfg()["Env"]) {
-        std::string kv = e.is_string() ? e.get<std::string>() : "";
-        size_t eq = kv.find('=');
-        if (eq != std::string::npos) vars_[kv.substr(0, eq)] = kv.substr(eq + 1);
-      }
-    workdir_ = cfg().value("WorkingDir", "");
+    a_.config = base_config;
+    for (const std::string& kv : cfg().env()) {
+      size_t eq = kv.find('=');
+      if (eq != std::string::npos) vars_[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    workdir_ = cfg().working_dir();
     if (workdir_.empty()) workdir_ = "/";
   }
 
@@ -284,30 +277,28 @@ class Assembler {
     } else if (k == "ENV") {
       for (const auto& [key, v] : pairs(ins, vars_)) {
         vars_[key] = v;
-        set_env(cfg()["Env"], key, v);
+        cfg().set_env(key, v);
       }
     } else if (k == "LABEL") {
-      nlohmann::json& labels = object("Labels");
-      for (const auto& [key, v] : pairs(ins, vars_)) labels[key] = v;
+      for (const auto& [key, v] : pairs(ins, vars_)) cfg().set_label(key, v);
     } else if (k == "WORKDIR") {
       workdir_ = absolute(workdir_, dockerfile_word(args, vars_));
-      cfg()["WorkingDir"] = workdir_;
+      cfg().set_working_dir(workdir_);
       a_.workdirs.push_back(workdir_);
     } else if (k == "USER") {
-      cfg()["User"] = dockerfile_word(args, vars_);
+      cfg().set_user(dockerfile_word(args, vars_));
     } else if (k == "EXPOSE") {
       expose(ins, args);
     } else if (k == "CMD") {
-      cfg()["Cmd"] = command(args, cfg().value("Shell", nlohmann::json()));
+      cfg().set_cmd(command(args, cfg().shell()));
       cmd_set_ = true;
     } else if (k == "ENTRYPOINT") {
-      cfg()["Entrypoint"] = command(args, cfg().value("Shell", nlohmann::json()));
-      if (!cmd_set_) cfg()["Cmd"] = nullptr;  // an inherited CMD is reset by ENTRYPOINT
+      cfg().set_entrypoint(command(args, cfg().shell()));
+      if (!cmd_set_) cfg().set_cmd(std::nullopt);  // an inherited CMD is reset by ENTRYPOINT
     } else if (k == "STOPSIGNAL") {
-      cfg()["StopSignal"] = dockerfile_word(args, vars_);
+      cfg().set_stop_signal(dockerfile_word(args, vars_));
     } else if (k == "VOLUME") {
-      nlohmann::json& volumes = object("Volumes");
-      for (const auto& v : list_args(args, vars_)) volumes[v] = nlohmann::json::object();
+      for (const auto& v : list_args(args, vars_)) cfg().add_volume(v);
     } else if (k == "COPY") {
       copy(ins, args);
     }
@@ -317,11 +308,7 @@ class Assembler {
   Assembly take() { return std::move(a_); }
 
  private:
-  nlohmann::json& cfg() { return a_.config; }
-  nlohmann::json& object(const char* key) {
-    if (!cfg()[key].is_object()) cfg()[key] = nlohmann::json::object();
-    return cfg()[key];
-  }
+  docker::ImageConfig& cfg() { return a_.config; }
 
   void arg(const std::string& args) {
     size_t eq = args.find('=');
@@ -340,7 +327,6 @@ class Assembler {
   }
 
   void expose(const Instruction& ins, const std::string& args) {
-    nlohmann::json& exposed = object("ExposedPorts");
     for (const auto& w : lex(args, vars_, true)) {
       size_t slash = w.find('/');
       std::string proto = slash == std::string::npos ? "tcp" : to_lower(w.substr(slash + 1));
@@ -355,8 +341,7 @@ class Assembler {
       }
       if (lo < 1 || hi > 65535 || hi < lo)
         throw AssemblyError(ins.line, "EXPOSE: \"" + w + "\" is not a port");
-      for (int p = lo; p <= hi; ++p)
-        exposed[std::to_string(p) + "/" + proto] = nlohmann::json::object();
+      for (int p = lo; p <= hi; ++p) cfg().expose(std::to_string(p) + "/" + proto);
     }
   }
 
@@ -396,7 +381,8 @@ class Assembler {
 }  // namespace
 
 Assembly plan_assembly(const std::vector<Instruction>& instructions,
-                       const std::map<std::string, std::string>& build_args, const nlohmann::json& base_config) {
+                       const std::map<std::string, std::string>& build_args,
+                       const docker::ImageConfig& base_config) {
   Assembler assembler(build_args, base_config);
   for (const auto& ins : instructions) {
     try {

@@ -32,7 +32,7 @@ struct CopyStep {
 
 struct Assembly {
   std::string base;            // the image FROM names, ARGs expanded
-  nlohmann::json config;       // the image's Config: base's with the instructions applied
+  docker::ImageConfig config;  // the image's Config: base's with the instructions applied
   std::vector<CopyStep> copies;
   std::vector<std::string> workdirs;  // every WORKDIR, absolute, in order
 };
@@ -52,7 +52,8 @@ std::string assembly_base(const std::vector<Instruction>& instructions,
 // the ARGs and ENVs in scope, CMD reset by an ENTRYPOINT after it), and lists the COPYs.
 // Throws AssemblyError ("line 4: ...") for an instruction the builder would refuse.
 Assembly plan_assembly(const std::vector<Instruction>& instructions,
-                       const std::map<std::string, std::string>& build_args, const nlohmann::json& base_config);
+                       const std::map<std::string, std::string>& build_args,
+                       const docker::ImageConfig& base_config);
 
 struct AssemblyError : std::invalid_argument {
   int line;

@@ -151,15 +151,9 @@ class Layer {
 std::string assemble_image(docker::Client& client, const BuildContext& ctx, const Assembly& a,
                            const std::string& base_id, const std::string& tag,
                            const std::map<std::string, std::string>& labels, const std::string& temp_dir) {
-  nlohmann::json body = a.config;
-  for (const char* key : {"Hostname", "Domainname", "Image", "OnBuild"}) body.erase(key);
-  body["Image"] = base_id;
-  if (!body["Labels"].is_object()) body["Labels"] = nlohmann::json::object();
-  for (const auto& [k, v] : labels) body["Labels"][k] = v;
-  // The Cmd and Entrypoint the Dockerfile leaves must reach the image as they are: an
-  // empty Cmd would otherwise be filled from the base image by the engine.
-  if (body["Cmd"].is_null()) body["Cmd"] = nlohmann::json::array();
-  std::string id = client.create_container("", body);
+  // The Cmd and Entrypoint the Dockerfile leaves reach the image as they are
+  // (ImageConfig::commit_body).
+  std::string id = client.create_container("", a.config.commit_body(base_id, labels));
   struct Remove {
     docker::Client& c;
     std::string id;

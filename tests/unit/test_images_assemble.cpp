@@ -5,6 +5,7 @@
 #include "images/assemble.h"
 
 using namespace biodev::images;
+namespace docker = biodev::docker;
 using nlohmann::json;
 
 namespace {
@@ -12,11 +13,11 @@ namespace {
 std::vector<Instruction> df(const char* text) { return parse_dockerfile(text); }
 
 // The Config of a python image as GET /images/{name}/json shows it (trimmed).
-json python_config() {
-  return json::parse(R"({
+docker::ImageConfig python_config() {
+  return docker::ImageConfig(json::parse(R"({
     "Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"],
     "Cmd": ["python3"], "Entrypoint": null, "WorkingDir": "", "User": "",
-    "Labels": {"org.example.base": "1"}, "ExposedPorts": null, "Volumes": null})");
+    "Labels": {"org.example.base": "1"}, "ExposedPorts": null, "Volumes": null})"));
 }
 
 }  // namespace
@@ -64,17 +65,19 @@ CMD ["python3", "app.py"]
 )");
   Assembly a = plan_assembly(ins, {{"APP_VERSION", "1.0"}}, python_config());
   CHECK(a.base == "python:3.12-slim");
-  CHECK(a.config["Env"] == json({"PATH=/app/bin:/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "APP_VERSION=1.0",
-                                 "PYTHONUNBUFFERED=1", "GREETING=hello world"}));
-  CHECK(a.config["Labels"] == json({{"org.example.base", "1"}, {"org.example.team", "core team"}, {"version", "1.0"}}));
-  CHECK(a.config["WorkingDir"] == "/app/src");
+  using Strings = std::vector<std::string>;
+  CHECK(a.config.env() == Strings{"PATH=/app/bin:/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+                                  "APP_VERSION=1.0", "PYTHONUNBUFFERED=1", "GREETING=hello world"});
+  CHECK(a.config.labels() == std::map<std::string, std::string>{{"org.example.base", "1"},
+                                                                {"org.example.team", "core team"},
+                                                                {"version", "1.0"}});
+  CHECK(a.config.working_dir() == "/app/src");
   CHECK(a.workdirs == std::vector<std::string>{"/app", "/app/src"});
-  CHECK(a.config["User"] == "65534:65534");
-  CHECK(a.config["ExposedPorts"] == json({{"8000/tcp", json::object()}, {"9000/udp", json::object()},
-                                          {"9001/udp", json::object()}}));
-  CHECK(a.config["StopSignal"] == "SIGINT");
-  CHECK(a.config["Volumes"] == json({{"/data", json::object()}}));
-  CHECK(a.config["Cmd"] == json({"python3", "app.py"}));
+  CHECK(a.config.user() == "65534:65534");
+  CHECK(a.config.exposed_ports() == std::set<std::string>{"8000/tcp", "9000/udp", "9001/udp"});
+  CHECK(a.config.stop_signal() == "SIGINT");
+  CHECK(a.config.volumes() == std::set<std::string>{"/data"});
+  CHECK(a.config.cmd() == Strings{"python3", "app.py"});
   REQUIRE(a.copies.size() == 2);
   CHECK(a.copies[0].line == 10);
   CHECK(a.copies[0].sources == std::vector<std::string>{"app.py"});
@@ -88,14 +91,18 @@ CMD ["python3", "app.py"]
 }
 
 TEST_CASE("ENTRYPOINT resets an inherited CMD, not one this Dockerfile set before it; shell forms") {
-  json base = python_config();
+  using Strings = std::vector<std::string>;
+  docker::ImageConfig base = python_config();
   auto a = plan_assembly(df("FROM p\nENTRYPOINT [\"/entry\"]\n"), {}, base);
-  CHECK(a.config["Entrypoint"] == json({"/entry"}));
-  CHECK(a.config["Cmd"].is_null());
+  CHECK(a.config.entrypoint() == Strings{"/entry"});
+  CHECK_FALSE(a.config.cmd().has_value());
+  CHECK(a.config.commit_body("sha256:b", {})["Cmd"] ==
+        json::array());  // sent empty, not the base's
   a = plan_assembly(df("FROM p\nCMD [\"serve\"]\nENTRYPOINT [\"/entry\"]\n"), {}, base);
-  CHECK(a.config["Cmd"] == json({"serve"}));
+  CHECK(a.config.cmd() == Strings{"serve"});
   a = plan_assembly(df("FROM p\nCMD python3 -m http.server $PORT\n"), {}, base);
-  CHECK(a.config["Cmd"] == json({"/bin/sh", "-c", "python3 -m http.server $PORT"}));  // the shell expands it
+  CHECK(a.config.cmd() ==
+        Strings{"/bin/sh", "-c", "python3 -m http.server $PORT"});  // the shell expands it
   a = plan_assembly(df("FROM p\nCOPY --chown=7 a b\n"), {}, base);
   CHECK(a.copies[0].dest == "/b");  // relative to "/" without a WORKDIR; a file name
   CHECK(a.copies[0].uid == 7);
