@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <iomanip>
-#include <iostream>
 
 #include "stack/up.h"
 
