@@ -136,7 +136,8 @@ class Chooser {
   // The service's image, recorded; an error is recorded instead of thrown.
   void choose(const profile::Service& svc) {
     try {
-      plan::ImageChoice c = svc.build ? built(svc) : obtained(svc);
+      auto done = o_.built.find(svc.name);
+      plan::ImageChoice c = done != o_.built.end() ? done->second : svc.build ? built(svc) : obtained(svc);
       std::lock_guard l(mu_);
       out_[svc.name] = c;
     } catch (const Error& e) {
@@ -269,6 +270,22 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client,
   Chooser chooser(client, profile, o, reporter);
   parallel_for(wanted.size(), [&](size_t i) { chooser.choose(*wanted[i]); });
   return chooser.result();
+}
+
+std::set<std::string> builds_pending(docker::Client& client, const profile::Profile& profile,
+                                     const EnsureOptions& o) {
+  std::vector<const profile::Service*> builds;
+  for (const auto& s : profile.services)
+    if (s.build && !o.built.count(s.name) && (o.services.empty() || o.services.count(s.name)))
+      builds.push_back(&s);
+  std::vector<char> pending(builds.size(), 0);
+  parallel_for(builds.size(), [&](size_t i) {
+    pending[i] = build_pending(client, profile.project, *builds[i], o.force_build);
+  });
+  std::set<std::string> out;
+  for (size_t i = 0; i < builds.size(); ++i)
+    if (pending[i]) out.insert(builds[i]->name);
+  return out;
 }
 
 }  // namespace biodev::images

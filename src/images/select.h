@@ -35,6 +35,8 @@ struct EnsureOptions {
   const std::atomic<bool>* cancel = nullptr;
   bool force_build = false;  // `up --build`: build every `build:` service, hash or not
   std::vector<profile::SubstituteRule> substitutes;  // user rules, for FROM lines of builds
+  // Images this `up` has built already (by service): used as they are, never built again.
+  std::map<std::string, plan::ImageChoice> built;
 };
 
 // Throws EngineError / Error naming the service and image when one cannot be had.
@@ -42,5 +44,10 @@ std::map<std::string, plan::ImageChoice> ensure_images(docker::Client& client,
                                                        const profile::Profile& profile,
                                                        const EnsureOptions& options,
                                                        progress::Reporter& reporter);
+
+// The `build:` services among options.services (empty = all) whose images
+// ensure_images would build now (service_build.h's build_pending).
+std::set<std::string> builds_pending(docker::Client& client, const profile::Profile& profile,
+                                     const EnsureOptions& options);
 
 }  // namespace biodev::images

@@ -216,6 +216,26 @@ std::string engine_build(docker::Client& client, const BuildContext& ctx, const 
 
 }  // namespace
 
+namespace {
+
+// The id of the image under `tag` when it was built from this very context (its hash
+// label), and no build is forced; "" otherwise.
+std::string current_image(docker::Client& client, const std::string& tag, const profile::Service& s,
+                          const std::string& hash, bool force) {
+  if (force || s.pull_policy == "build") return {};
+  auto info = client.inspect_image(tag);
+  if (!info) return {};
+  auto it = info->labels.find(kBuildHashLabel);
+  return it != info->labels.end() && it->second == hash ? info->id : std::string();
+}
+
+}  // namespace
+
+bool build_pending(docker::Client& client, const std::string& project, const profile::Service& s, bool force) {
+  const profile::BuildSpec& spec = *s.build;
+  return current_image(client, build_tag(project, s), s, build_hash(spec, read_context(spec)), force).empty();
+}
+
 ServiceBuildResult ensure_built(docker::Client& client, const std::string& project,
                                 const profile::Service& s, const ServiceBuildOptions& o,
                                 progress::Reporter& rep) {
@@ -224,14 +244,7 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
   r.image = build_tag(project, s);
   BuildContext ctx = read_context(spec);
   std::string hash = build_hash(spec, ctx);
-  bool forced = o.force || s.pull_policy == "build";
-  if (auto info = client.inspect_image(r.image); info && !forced) {
-    auto it = info->labels.find(kBuildHashLabel);
-    if (it != info->labels.end() && it->second == hash) {
-      r.image_id = info->id;
-      return r;
-    }
-  }
+  if (r.image_id = current_image(client, r.image, s, hash, o.force); !r.image_id.empty()) return r;
   auto t0 = Clock::now();
   rep.event({s.name, "building", "image " + r.image});
   prepare_dockerfile(client, ctx, s, o, rep);

@@ -60,6 +60,12 @@ ServiceBuildResult ensure_built(docker::Client& client, const std::string& proje
                                 const profile::Service& s, const ServiceBuildOptions& options,
                                 progress::Reporter& reporter);
 
+// Whether ensure_built would build now: forced (`force` or `pull_policy: build`), no
+// image under the tag, or one whose hash label differs. A walk of the context and one
+// inspect call, as a warm ensure_built.
+bool build_pending(docker::Client& client, const std::string& project, const profile::Service& s,
+                   bool force);
+
 // Pieces of the above, pure, for tests.
 // The classic builder's step number in "Step 3/5 : RUN ..."; 0 for any other line.
 int step_number(std::string_view line);

@@ -3,7 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
+#include <optional>
+#include <thread>
 
 #include "stack/up.h"
 
@@ -100,7 +105,8 @@ void check_binds_reach_engine(const Stack& stack, const profile::Profile& p, con
 // built), the publish address for an engine elsewhere, and whether services share
 // network sandboxes.
 plan::DesiredOptions desired_options(const Stack& stack, const UpRequest& req,
-                                     const plan::ObservedState& observed) {
+                                     const plan::ObservedState& observed,
+                                     const std::map<std::string, plan::ImageChoice>& built) {
   const profile::Profile& p = stack.profile;
   docker::Client& client = stack.client;
   progress::Reporter& rep = stack.reporter;
@@ -127,6 +133,7 @@ plan::DesiredOptions desired_options(const Stack& stack, const UpRequest& req,
   images::EnsureOptions eo{req.image_mode, dopt.services, &observed, stack.cancel};
   eo.force_build = req.build;
   eo.substitutes = p.substitutes;
+  eo.built = built;
   dopt.images = images::ensure_images(client, p, eo, rep);
   if (dopt.shared_sandbox) {
     std::vector<const profile::Service*> effective;
@@ -215,7 +222,7 @@ plan::Executor run_plan(const Stack& stack, const plan::Plan& plan, plan::Engine
 // not become ready or whose ops failed (a seed the stop cut off), but those the plan
 // itself stopped.
 UpResult up_once(const Stack& stack, const UpRequest& req, std::chrono::steady_clock::time_point t0,
-                 std::set<std::string>& not_ready) {
+                 const std::map<std::string, plan::ImageChoice>& built, std::set<std::string>& not_ready) {
   const profile::Profile& p = stack.profile;
   docker::Client& client = stack.client;
   UpResult result;
@@ -227,7 +234,7 @@ UpResult up_once(const Stack& stack, const UpRequest& req, std::chrono::steady_c
   plan::ObservedState observed =
       plan::settle_stops_in_flight(client, p.project, plan::observe(client, p.project));
   plan::check_external(client, p);
-  plan::DesiredOptions dopt = desired_options(stack, req, observed);
+  plan::DesiredOptions dopt = desired_options(stack, req, observed, built);
   plan::DesiredState desired = plan::desired_state(p, dopt);
   // Ports are bound on this machine only when the engine runs on it; an engine elsewhere
   // is the judge of its own ports. The check may wait out a start of this project still
@@ -288,17 +295,122 @@ void configure_leases(const Stack& stack, const UpRequest& req) {
   }
 }
 
+// Removes what the project has now and did not have in `before` (a failed build's
+// early part), so that the build error leaves the project as it was.
+void remove_made_since(const Stack& stack, const plan::ObservedState& before) {
+  docker::Client& client = stack.client;
+  std::set<std::string> had_containers, had_volumes(before.volumes.begin(), before.volumes.end());
+  for (const auto& c : before.containers) had_containers.insert(c.id);
+  try {
+    plan::ObservedState now = plan::observe(client, stack.profile.project);
+    for (const auto& c : now.containers)
+      if (!had_containers.count(c.id)) client.remove_container(c.id, true, true);
+    for (const auto& [name, id] : now.networks)
+      if (!before.has_network(name)) client.remove_network(id);
+    for (const auto& v : now.volumes)
+      if (!had_volumes.count(v)) client.remove_volume(v, true);
+  } catch (const std::exception& e) {
+    stack.reporter.message(progress::Level::kWarn,
+                           std::string("cannot remove what this `up` made before its build failed: ") + e.what() +
+                               "; `biodev down` removes it");
+  }
+}
+
+// Images to build hold up only the services that run them and what depends on those:
+// the rest of the stack comes up while they build (compose starts nothing before every
+// build is done). `built` gets the images built. Nothing (and nothing done) when no
+// build is pending, with --force-recreate (it would recreate twice), or with shared
+// sandboxes (a sandbox holds members of both kinds). A failed build stops the early
+// part and removes what it made before the build's error is thrown; Ctrl-C gives the
+// early part's result, cancelled.
+std::optional<UpResult> up_while_building(const Stack& stack, const UpRequest& req,
+                                          std::chrono::steady_clock::time_point t0,
+                                          std::map<std::string, plan::ImageChoice>& built) {
+  const profile::Profile& p = stack.profile;
+  if (req.force_recreate || req.shared_sandbox.value_or(p.shared_sandbox)) return std::nullopt;
+  std::set<std::string> wanted = req.services.empty() ? std::set<std::string>() : with_dependencies(p, req.services);
+  images::EnsureOptions eo{req.image_mode, wanted, nullptr, stack.cancel};
+  eo.force_build = req.build;
+  eo.substitutes = p.substitutes;
+  std::set<std::string> building;
+  try {
+    building = images::builds_pending(stack.client, p, eo);
+  } catch (const std::exception&) {
+    return std::nullopt;  // the usual path reports it, with every other image's error
+  }
+  if (building.empty()) return std::nullopt;
+  UpRequest early = req;
+  early.services.clear();
+  for (const auto& s : p.services) {
+    if (!wanted.empty() && !wanted.count(s.name)) continue;
+    auto needs = with_dependencies(p, {s.name});
+    if (std::none_of(needs.begin(), needs.end(), [&](const std::string& n) { return building.count(n) > 0; }))
+      early.services.push_back(s.name);
+  }
+  if (early.services.empty()) return std::nullopt;
+  plan::ObservedState before = plan::observe(stack.client, p.project);
+  if (std::any_of(before.containers.begin(), before.containers.end(),
+                  [](const plan::ObservedContainer& c) { return !c.sandbox.empty(); }))
+    return std::nullopt;
+
+  // The early part stops on Ctrl-C, or at once when a build fails.
+  std::atomic<bool> stop{false}, building_done{false};
+  std::exception_ptr build_error;
+  eo.services = building;
+  std::thread builder([&] {
+    try {
+      built = images::ensure_images(stack.client, p, eo, stack.reporter);
+    } catch (...) {
+      build_error = std::current_exception();
+      stop = true;
+    }
+    building_done = true;
+  });
+  std::thread relay([&] {
+    while (!building_done && !stop) {
+      if (stack.cancel && stack.cancel->load()) stop = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  Stack part{p, stack.client, stack.endpoint, stack.reporter, &stop, stack.verbose};
+  std::set<std::string> not_ready;
+  UpResult r;
+  try {
+    r = up_once(part, early, t0, {}, not_ready);
+  } catch (...) {
+    stop = true;
+    builder.join();
+    relay.join();
+    throw;
+  }
+  builder.join();
+  relay.join();
+  if (stack.cancel && stack.cancel->load()) {
+    r.ok = false;
+    r.cancelled = true;
+    return r;
+  }
+  if (build_error) {
+    remove_made_since(stack, before);
+    std::rethrow_exception(build_error);
+  }
+  return r;
+}
+
 }  // namespace
 
 UpResult bring_up(const Stack& stack, const UpRequest& req) {
   auto t0 = std::chrono::steady_clock::now();
   const profile::Profile& p = stack.profile;
   plan::ProjectLock lock(p.project, "up", stack.reporter, stack.cancel);
-  bool changed = false;
+  std::map<std::string, plan::ImageChoice> built;
+  std::optional<UpResult> early = up_while_building(stack, req, t0, built);
+  if (early && !early->ok) return *early;
+  bool changed = early && early->changed;
   for (int attempt = 1;; ++attempt) {
     std::set<std::string> not_ready;
     auto began = std::chrono::system_clock::now();
-    UpResult r = up_once(stack, req, t0, not_ready);
+    UpResult r = up_once(stack, req, t0, built, not_ready);
     r.changed |= changed;
     changed = r.changed;
     if (r.ok) configure_leases(stack, req);

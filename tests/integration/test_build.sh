@@ -120,6 +120,29 @@ expect_contains "$OUT" "service api: build failed at $WORK/app/Dockerfile:3"
 expect_contains "$OUT" "unknown instruction"
 cp Dockerfile.good app/Dockerfile
 
+note "a service that needs no build comes up while the image builds"
+expect_exit 0 "$BIODEV" "${P[@]}" down -v --yes
+echo 'RUN sleep 3' >> app/Dockerfile
+expect_exit 0 "$BIODEV" "${P[@]}" --json up --timeout 120
+events=$(grep '^{' <<<"$OUT" | jq -r 'select(.type == "event") | "\(.subject) \(.state)"')
+redis_ready=$(grep -n '^redis ready$' <<<"$events" | head -1 | cut -d: -f1)
+api_built=$(grep -n '^api built$' <<<"$events" | head -1 | cut -d: -f1)
+[[ -n $redis_ready && -n $api_built && $redis_ready -lt $api_built ]] \
+  || fail "redis was not ready before the api's 3 s build ended: $events"
+[[ $(answer) == "hello v4" ]] || fail "the service built beside redis answers $(answer)"
+
+note "a build that fails on a new project leaves nothing of what came up beside it"
+expect_exit 0 "$BIODEV" "${P[@]}" down -v --yes
+sed -i '$d' app/Dockerfile
+echo 'RUN sleep 2 && exit 3' >> app/Dockerfile
+expect_exit 1 "$BIODEV" "${P[@]}" up --timeout 120
+expect_contains "$OUT" "service api: build failed at $WORK/app/Dockerfile:"
+for kind in containers networks volumes; do
+  [[ $(labelled_count "$kind" "$PROJECT") == 0 ]] || fail "a failed build left $kind: $OUT"
+done
+cp Dockerfile.good app/Dockerfile
+expect_exit 0 "$BIODEV" "${P[@]}" up --timeout 120
+
 note "down -v leaves no container, network or volume; the built image stays"
 expect_exit 0 "$BIODEV" "${P[@]}" down -v --yes
 for kind in containers networks volumes; do

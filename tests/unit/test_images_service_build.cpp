@@ -151,10 +151,23 @@ TEST_CASE("an image whose build-hash label matches is used without a build; --bu
   CHECK(r.image_id == "sha256:one");
   CHECK(t->requests.size() == 1);
   CHECK(rep.events.empty());
-  t->reply(200, info).reply(200, "{\"aux\":{\"ID\":\"sha256:two\"}}\n").reply(200, "{}");
+  // Forced: no inspect, a build.
+  t->reply(200, "{\"aux\":{\"ID\":\"sha256:two\"}}\n").reply(200, "{}");
   ServiceBuildOptions force;
   force.force = true;
   CHECK(ensure_built(client, "shop", p.svc, force, rep).image_id == "sha256:two");
+  CHECK(t->requests.size() == 3);
+  CHECK(t->requests[1].target.find("/build?") != std::string::npos);
+
+  // build_pending asks the same question without building.
+  auto q = std::make_shared<FakeTransport>();
+  q->reply(200, info).reply(404, "{}").reply(200, R"({"Id":"sha256:old","Config":{"Labels":{"dev.biodev.build-hash":"x"}}})");
+  docker::Client asking(q);
+  CHECK_FALSE(build_pending(asking, "shop", p.svc, false));
+  CHECK(build_pending(asking, "shop", p.svc, false));  // no image under the tag
+  CHECK(build_pending(asking, "shop", p.svc, false));  // another context's hash
+  CHECK(build_pending(asking, "shop", p.svc, true));   // forced: not even asked
+  CHECK(q->requests.size() == 3);
 }
 
 TEST_CASE("a failing step is an error naming the service, the Dockerfile line and the step's output") {
