@@ -179,8 +179,9 @@ init_cluster() {
   fi
   mkdir -p "$PGDATA"
   chmod 700 "$PGDATA" 2>/dev/null || :
-  # Nothing below fsyncs file by file (initdb --no-sync, fsync=off): one syncfs at the
-  # end is as durable and seconds faster.
+  # Nothing here fsyncs file by file (initdb --no-sync, fsync=off), nor does the
+  # temporary server of the init scripts: one syncfs once they have run is as durable
+  # and seconds faster.
   if template_fits; then
     log "initialising $PGDATA from the image's initdb template (superuser $POSTGRES_USER)"
     init_from_template || init_failed template
@@ -189,7 +190,6 @@ init_cluster() {
     init_with_initdb || init_failed
   fi
   echo "host all all all $POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"
-  sync -f "$PGDATA"
   log "initialised"
 }
 
@@ -252,6 +252,24 @@ run_init_script() {
   esac
 }
 
+# The temporary server (pid in $temp_pid) is ready when postmaster.pid's status line
+# says so, as pg_ctl -w checks, but looked at every 10 ms instead of pg_ctl's 100 ms:
+# first init waits on this twice. Fails when the server exits or 60 s pass.
+wait_temp_server() {
+  local i
+  local -a status
+  for ((i = 0; i < 6000; i++)); do
+    kill -0 "$temp_pid" 2>/dev/null || return 1
+    status=()
+    { mapfile -t -s 7 -n 1 status <"$PGDATA/postmaster.pid"; } 2>/dev/null
+    case "${status[0]:-}" in ready*) return 0 ;; esac
+    sleep 0.01
+  done
+  return 1
+}
+
+# Arguments: the server flags given to the container (shared_preload_libraries), which
+# apply to the temporary server too.
 run_init_scripts() {
   local scripts f rc=0
   scripts=$(init_scripts)
@@ -259,9 +277,13 @@ run_init_scripts() {
   export POSTGRES_USER POSTGRES_DB POSTGRES_PASSWORD PGDATA
   export PGPASSWORD=${PGPASSWORD:-$POSTGRES_PASSWORD}
   # listen_addresses='': the unix socket only, as the official image's temporary server.
-  # The server flags given to the container apply to it too (shared_preload_libraries).
-  if ! pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/tmp $server_flags" \
-    -w -t 60 -l "$PGDATA/init-scripts.log" start >/dev/null; then
+  # fsync=off: its writes reach the disk by the syncfs after it stops, in one go.
+  postgres -D "$PGDATA" -c listen_addresses='' -c unix_socket_directories=/tmp -c fsync=off "$@" \
+    </dev/null >"$PGDATA/init-scripts.log" 2>&1 &
+  temp_pid=$!
+  if ! wait_temp_server; then
+    kill -INT "$temp_pid" 2>/dev/null
+    wait "$temp_pid"
     cat "$PGDATA/init-scripts.log" >&2
     log "the temporary server for $INITDB_D did not start"
     return 1
@@ -276,7 +298,13 @@ run_init_scripts() {
       break
     fi
   done <<<"$scripts"
-  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null || rc=1
+  # A fast shutdown, as pg_ctl -m fast; `wait` returns the moment the server has exited.
+  # A script that restarted the server itself (pg_ctl restart) left another one running.
+  kill -INT "$temp_pid" 2>/dev/null
+  wait "$temp_pid" || rc=1
+  if [ -e "$PGDATA/postmaster.pid" ]; then
+    pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null || rc=1
+  fi
   rm -f "$PGDATA/init-scripts.log"
   return "$rc"
 }
@@ -284,13 +312,12 @@ run_init_scripts() {
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   init_cluster
   # Not in an `||` list, where errexit would be off inside the scripts' subshells.
-  server_flags=
-  [ $# -lt 2 ] || server_flags=$(printf '%q ' "${@:2}")
   set +e
-  run_init_scripts
+  run_init_scripts "${@:2}"
   rc=$?
   set -e
   [ "$rc" = 0 ] || init_failed template
+  sync -f "$PGDATA"
 fi
 
 shift
