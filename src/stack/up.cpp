@@ -316,13 +316,82 @@ void remove_made_since(const Stack& stack, const plan::ObservedState& before) {
   }
 }
 
+// The services of `wanted` (empty = all) that neither run an image of `building` nor
+// depend on one, directly or through others.
+std::vector<std::string> needing_none_of(const profile::Profile& p, const std::set<std::string>& wanted,
+                                         const std::set<std::string>& building) {
+  std::vector<std::string> out;
+  for (const auto& s : p.services) {
+    if (!wanted.empty() && !wanted.count(s.name)) continue;
+    auto needs = with_dependencies(p, {s.name});
+    if (std::none_of(needs.begin(), needs.end(), [&](const std::string& n) { return building.count(n) > 0; }))
+      out.push_back(s.name);
+  }
+  return out;
+}
+
+// One up_once of `early` while the images of `eo.services` build on another thread.
+// Ctrl-C stops both. A build that fails stops the early part, removes what it made
+// since `before` and is thrown; an early part that fails or throws stops the builds
+// (their images would not run now) and is what is returned or thrown.
+UpResult up_beside_builds(const Stack& stack, const UpRequest& early, std::chrono::steady_clock::time_point t0,
+                          images::EnsureOptions eo, const plan::ObservedState& before,
+                          std::map<std::string, plan::ImageChoice>& built) {
+  std::atomic<bool> stop{false}, stop_builds{false}, build_failed{false}, builds_done{false}, early_done{false};
+  std::exception_ptr build_error;
+  eo.cancel = &stop_builds;
+  std::thread builder([&] {
+    try {
+      built = images::ensure_images(stack.client, stack.profile, eo, stack.reporter);
+    } catch (...) {
+      build_error = std::current_exception();
+      if (!stop_builds) {  // failed by itself, not stopped
+        build_failed = true;
+        stop = true;
+      }
+    }
+    builds_done = true;
+  });
+  std::thread relay([&] {
+    while (!(builds_done && early_done)) {
+      if (stack.cancel && stack.cancel->load()) stop = stop_builds = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto join = [&] {
+    early_done = true;
+    builder.join();
+    relay.join();
+  };
+  Stack part{stack.profile, stack.client, stack.endpoint, stack.reporter, &stop, stack.verbose};
+  std::set<std::string> not_ready;
+  UpResult r;
+  try {
+    r = up_once(part, early, t0, {}, not_ready);
+  } catch (...) {
+    stop_builds = true;
+    join();
+    throw;
+  }
+  if (!r.ok) stop_builds = true;
+  join();
+  if (stack.cancel && stack.cancel->load()) {
+    r.ok = false;
+    r.cancelled = true;
+    return r;
+  }
+  if (build_failed) {
+    remove_made_since(stack, before);
+    std::rethrow_exception(build_error);
+  }
+  return r;
+}
+
 // Images to build hold up only the services that run them and what depends on those:
 // the rest of the stack comes up while they build (compose starts nothing before every
 // build is done). `built` gets the images built. Nothing (and nothing done) when no
 // build is pending, with --force-recreate (it would recreate twice), or with shared
-// sandboxes (a sandbox holds members of both kinds). A failed build stops the early
-// part and removes what it made before the build's error is thrown; Ctrl-C gives the
-// early part's result, cancelled.
+// sandboxes (a sandbox holds members of both kinds).
 std::optional<UpResult> up_while_building(const Stack& stack, const UpRequest& req,
                                           std::chrono::steady_clock::time_point t0,
                                           std::map<std::string, plan::ImageChoice>& built) {
@@ -332,69 +401,20 @@ std::optional<UpResult> up_while_building(const Stack& stack, const UpRequest& r
   images::EnsureOptions eo{req.image_mode, wanted, nullptr, stack.cancel};
   eo.force_build = req.build;
   eo.substitutes = p.substitutes;
-  std::set<std::string> building;
   try {
-    building = images::builds_pending(stack.client, p, eo);
+    eo.services = images::builds_pending(stack.client, p, eo);
   } catch (const std::exception&) {
     return std::nullopt;  // the usual path reports it, with every other image's error
   }
-  if (building.empty()) return std::nullopt;
+  if (eo.services.empty()) return std::nullopt;
   UpRequest early = req;
-  early.services.clear();
-  for (const auto& s : p.services) {
-    if (!wanted.empty() && !wanted.count(s.name)) continue;
-    auto needs = with_dependencies(p, {s.name});
-    if (std::none_of(needs.begin(), needs.end(), [&](const std::string& n) { return building.count(n) > 0; }))
-      early.services.push_back(s.name);
-  }
+  early.services = needing_none_of(p, wanted, eo.services);
   if (early.services.empty()) return std::nullopt;
   plan::ObservedState before = plan::observe(stack.client, p.project);
   if (std::any_of(before.containers.begin(), before.containers.end(),
                   [](const plan::ObservedContainer& c) { return !c.sandbox.empty(); }))
     return std::nullopt;
-
-  // The early part stops on Ctrl-C, or at once when a build fails.
-  std::atomic<bool> stop{false}, building_done{false};
-  std::exception_ptr build_error;
-  eo.services = building;
-  std::thread builder([&] {
-    try {
-      built = images::ensure_images(stack.client, p, eo, stack.reporter);
-    } catch (...) {
-      build_error = std::current_exception();
-      stop = true;
-    }
-    building_done = true;
-  });
-  std::thread relay([&] {
-    while (!building_done && !stop) {
-      if (stack.cancel && stack.cancel->load()) stop = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  Stack part{p, stack.client, stack.endpoint, stack.reporter, &stop, stack.verbose};
-  std::set<std::string> not_ready;
-  UpResult r;
-  try {
-    r = up_once(part, early, t0, {}, not_ready);
-  } catch (...) {
-    stop = true;
-    builder.join();
-    relay.join();
-    throw;
-  }
-  builder.join();
-  relay.join();
-  if (stack.cancel && stack.cancel->load()) {
-    r.ok = false;
-    r.cancelled = true;
-    return r;
-  }
-  if (build_error) {
-    remove_made_since(stack, before);
-    std::rethrow_exception(build_error);
-  }
-  return r;
+  return up_beside_builds(stack, early, t0, eo, before, built);
 }
 
 }  // namespace
