@@ -9,10 +9,14 @@
 #include "docker/errors.h"
 
 namespace biodev::docker {
+namespace {
+constexpr std::chrono::milliseconds kEngineFaultPatience{2000};
+}  // namespace
 
 bool remove_network_when_free(Client& client, const std::string& id, std::chrono::milliseconds patience) {
   auto deadline = std::chrono::steady_clock::now() + patience;
   int retries_after_freeing = 0;
+  auto none_left_since = std::chrono::steady_clock::time_point::max();  // no holder seen since
   for (;;) {
     try {
       client.remove_network(id);
@@ -51,19 +55,32 @@ bool remove_network_when_free(Client& client, const std::string& id, std::chrono
       }
     }
     if (freed && holders.empty() && ++retries_after_freeing <= 3) continue;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::string name = net.name.empty() ? id : net.name;
-      if (holders.empty())
+    auto now = std::chrono::steady_clock::now();
+    std::string name = net.name.empty() ? id : net.name;
+    if (holders.empty()) {
+      // Waited out for a moment only: an engine that still counts endpoints it no longer
+      // has (or cannot disconnect) does so until it restarts.
+      if (none_left_since == std::chrono::steady_clock::time_point::max()) none_left_since = now;
+      if (now >= deadline || now - none_left_since >= kEngineFaultPatience) {
+        std::string what = net.endpoints.empty()
+                               ? "it lists no endpoint"
+                               : fmt::format("{} endpoint(s) of containers that are gone would not disconnect",
+                                             net.endpoints.size());
+        throw NetworkKeptByEngine(
+            name, fmt::format("network {} is kept by the engine: no container uses it, yet the engine "
+                              "refuses to remove it ({}; moby#42119); restarting the engine releases it",
+                              name, what));
+      }
+    } else {
+      none_left_since = std::chrono::steady_clock::time_point::max();
+      if (now >= deadline) {
+        std::string names;
+        for (const auto& h : holders) names += (names.empty() ? "" : ", ") + h;
         throw EngineError(ErrorKind::kConflict, 409,
-                          fmt::format("network {} keeps endpoints of containers that are gone; restarting "
-                                      "the Docker engine releases them",
-                                      name));
-      std::string names;
-      for (const auto& h : holders) names += (names.empty() ? "" : ", ") + h;
-      throw EngineError(ErrorKind::kConflict, 409,
-                        fmt::format("network {} is still used by container {}: disconnect it from the network "
-                                    "or remove it, then run the command again",
-                                    name, names));
+                          fmt::format("network {} is still used by container {}: disconnect it from the network "
+                                      "or remove it, then run the command again",
+                                      name, names));
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(holders.empty() ? 20 : 100));
   }

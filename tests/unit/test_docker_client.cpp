@@ -463,6 +463,45 @@ TEST_CASE("remove_network_when_free: frees endpoints of gone containers, waits o
     CHECK(remove_network_when_free(f.client, "net1", std::chrono::seconds(5)));
     CHECK(f.fake->requests.size() == 3);
   }
+  SUBCASE("the engine counts endpoints it no longer lists: NetworkKeptByEngine, within two seconds") {
+    Fixture f;
+    for (int i = 0; i < 400; ++i) {  // the 20 ms waits of two seconds, with room to spare
+      f.fake->reply(403, busy);
+      f.fake->reply(200, R"({"Name":"p_bio_data","Id":"net1","Containers":{}})");
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    std::string network, message;
+    try {
+      remove_network_when_free(f.client, "net1", std::chrono::seconds(30));
+    } catch (const NetworkKeptByEngine& e) {
+      network = e.network();
+      message = e.what();
+    }
+    auto waited = std::chrono::steady_clock::now() - t0;
+    CHECK(network == "p_bio_data");
+    CHECK(message ==
+          "network p_bio_data is kept by the engine: no container uses it, yet the engine refuses to remove it "
+          "(it lists no endpoint; moby#42119); restarting the engine releases it");
+    CHECK(waited >= std::chrono::milliseconds(2000));
+    CHECK(waited < std::chrono::seconds(5));
+  }
+  SUBCASE("an endpoint of a gone container that will not disconnect: kept by the engine, said so") {
+    Fixture f;
+    for (int i = 0; i < 40; ++i) {
+      f.fake->reply(403, busy);
+      f.fake->reply(200, R"({"Name":"n","Id":"net1","Containers":{"ep-4f1c":{"Name":"shop-web"}}})");
+      f.fake->reply(404, R"({"message":"No such container: ep-4f1c"})");
+      f.fake->reply(500, R"({"message":"endpoint shop-web not found"})");
+    }
+    std::string message;
+    try {
+      remove_network_when_free(f.client, "net1", std::chrono::milliseconds(0));
+    } catch (const NetworkKeptByEngine& e) {
+      message = e.what();
+    }
+    CHECK(message.find("(1 endpoint(s) of containers that are gone would not disconnect; moby#42119)") !=
+          std::string::npos);
+  }
   SUBCASE("a container that exists keeps it: the error names it and its state") {
     Fixture f;
     f.fake->reply(403, busy);
