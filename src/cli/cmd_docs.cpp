@@ -45,7 +45,7 @@ Runner setup_docs(CLI::App& sub, Context& ctx) {
                  "- `up`: `project`, `ok`, `changed` (false when nothing had to change), `seconds`, `errors`, and "
                  "`services[]` with `service`, `container`, `ready`, `seconds` (since the start of `up`), `image`, "
                  "`variant` (`upstream`/`offline`), `ports` (container port to host port), `stand_in` when set.\n"
-                 "- `down`: `project`, `ok`, `containers_removed`, `networks_removed`, `volumes_removed`, "
+                 "- `down`: `project`, `ok`, `containers_removed`, `networks_removed`, `networks_kept` (names), `volumes_removed`, "
                  "`data_dirs_removed`, `seconds`.\n"
                  "- `run`: `project`, `exit_code`, `kept`.\n"
                  "- `health` prints one object: `project`, `status` (`healthy`/`unhealthy`/`not running`) and "

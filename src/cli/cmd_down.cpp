@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -58,6 +59,7 @@ DownResult take_down(Context& ctx, const plan::ObservedState& obs, const plan::D
   plan::Executor ex(plan, [&](const plan::Op& op) { ops.run(op); }, {});
   DownResult r;
   r.ok = ex.run();
+  r.networks_kept = ops.networks_kept();
   ctx.reporter().finish();
   // The copies of secrets and configs the containers had mounted.
   std::error_code ec;
@@ -99,8 +101,9 @@ DownCounts count_removals(const plan::ObservedState& obs, const plan::DownOption
   return n;
 }
 
-void print_down(const Context& ctx, const std::string& project, bool ok, const DownCounts& n,
-                bool volumes, double secs) {
+void print_down(const Context& ctx, const std::string& project, bool ok, DownCounts n,
+                const std::vector<std::string>& kept, bool volumes, double secs) {
+  n.networks -= std::min(n.networks, kept.size());
   if (ctx.options.json) {
     std::cout << nlohmann::json{{"type", "result"},
                                 {"command", "down"},
@@ -108,6 +111,7 @@ void print_down(const Context& ctx, const std::string& project, bool ok, const D
                                 {"ok", ok},
                                 {"containers_removed", n.containers},
                                 {"networks_removed", n.networks},
+                                {"networks_kept", kept},
                                 {"volumes_removed", n.volumes},
                                 {"data_dirs_removed", n.folders},
                                 {"seconds", secs}}
@@ -115,12 +119,13 @@ void print_down(const Context& ctx, const std::string& project, bool ok, const D
               << "\n";
     return;
   }
-  if (n.nothing()) {
+  if (n.nothing() && kept.empty()) {
     std::cerr << "project " << project << ": nothing to remove\n";
     return;
   }
   std::cerr << "project " << project << ": removed " << n.containers << " containers, "
             << n.networks << " networks";
+  if (!kept.empty()) std::cerr << " (and " << kept.size() << " kept by the engine)";
   if (volumes)
     std::cerr << ", " << n.volumes << " volumes and " << n.folders << " data folders";
   else
@@ -156,7 +161,7 @@ Runner setup_down(CLI::App& sub, Context& ctx) {
       ctx.reporter().message(ui::Level::kError,
                              docker::engine_went_away_message("down", "run `biodev down` again once it answers"));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    print_down(ctx, project, dr.ok, counts, a->volumes, secs);
+    print_down(ctx, project, dr.ok, counts, dr.networks_kept, a->volumes, secs);
     return dr.ok ? 0 : engine_went ? static_cast<int>(ExitCode::kUnreachable) : 1;
   };
 }

@@ -13,6 +13,9 @@ namespace biodev::cli {
 struct DownResult {
   bool ok = false;
   std::vector<std::string> errors;
+  // Networks the engine would not remove though no container used them (its own fault,
+  // docker::NetworkKeptByEngine): left in place, with a warning; not a failure.
+  std::vector<std::string> networks_kept;
 };
 
 // Stops and removes what `obs` holds (networks too; volumes and data folders when the

@@ -80,6 +80,11 @@ void EngineOps::report(const std::string& subject, const std::string& state,
   if (ctx_.reporter) ctx_.reporter->event({subject, state, detail, seconds, 0, 0, error});
 }
 
+std::vector<std::string> EngineOps::networks_kept() const {
+  std::lock_guard lock(mu_);
+  return networks_kept_;
+}
+
 std::string EngineOps::last_logs(const std::string& id, int lines) const {
   std::string out;
   try {
@@ -124,7 +129,16 @@ void EngineOps::run(const Op& op) {
     case OpKind::kAwaitCompleted: await_completed(op); return;
     case OpKind::kSeed: seed(op); return;
     case OpKind::kRemoveNetwork:
-      docker::remove_network_when_free(c, op.target);  // gone already: as good
+      try {
+        docker::remove_network_when_free(c, op.target);  // gone already: as good
+      } catch (const docker::NetworkKeptByEngine& e) {
+        // Empty and harmless; the next up uses it as it is. Said, not failed.
+        report("network " + op.subject, "kept", "by the engine");
+        if (ctx_.reporter) ctx_.reporter->message(progress::Level::kWarn, e.what());
+        std::lock_guard lock(mu_);
+        networks_kept_.push_back(e.network());
+        return;
+      }
       report("network " + op.subject, "removed");
       return;
     case OpKind::kRemoveVolume:

@@ -57,6 +57,9 @@ class EngineOps {
   // After a run: where each service's ports ended up (container port -> host port).
   std::map<int, int> published(const std::string& service) const;
   std::string container_id(const std::string& service) const;
+  // After a down: networks the engine would not remove though nothing used them
+  // (docker::NetworkKeptByEngine), left in place with a warning.
+  std::vector<std::string> networks_kept() const;
 
  private:
   void create_network(const Op& op);
@@ -88,6 +91,7 @@ class EngineOps {
   std::map<std::string, std::string> ips_;  // service -> address on its first network
   std::map<std::string, std::string> probe_host_;  // service -> host the probe reached
   std::map<std::string, std::string> net_ids_;     // engine network name -> id
+  std::vector<std::string> networks_kept_;
 };
 
 // Probe target for a service from the host: the published port of spec.port at the

@@ -101,12 +101,19 @@ done
 
 note "a port another program holds is still refused, naming the port and the service"
 expect_exit 0 "$BIODEV" "${P[@]}" down
+# A network the engine keeps counting endpoints on (moby#42119) stays, said so by name;
+# anything else left is a failure.
+kept=$(count networks)
+if [[ $kept -ne 0 ]]; then
+  expect_contains "$OUT" "is kept by the engine: no container uses it"
+  note "the engine kept $kept network(s) after down: $(echo "$OUT" | grep 'kept by the engine' | head -1)"
+fi
 python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",6379)); s.listen(); time.sleep(60)' & holder=$!
 on_exit "kill $holder"
 wait_until 5 bash -c '(exec 3<>/dev/tcp/127.0.0.1/6379)'
 expect_exit 1 "$BIODEV" "${P[@]}" up --timeout 60
 expect_contains "$OUT" "port 127.0.0.1:6379 (service redis) is already in use on this machine"
-[[ $(count containers) -eq 0 && $(count networks) -eq 0 ]] || fail "the refused up made containers or networks"
+[[ $(count containers) -eq 0 && $(count networks) -eq $kept ]] || fail "the refused up made containers or networks"
 kill $holder; wait $holder 2>/dev/null || true
 converges "a port held by another program, then freed"
 note "ok"
