@@ -1,7 +1,8 @@
 // `biodev watch [SVC...]`: restarts a service when files under its `watch:` paths
 // change (inotify, recursive, debounced), for services without a reloader of their
 // own. Source mounts already make edits visible in the container; this makes the
-// process pick them up. Runs until Ctrl-C.
+// process pick them up: in place, inside the running container, where biodev-init runs
+// it (plan/in_place_restart.h), else by restarting the container. Runs until Ctrl-C.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/restart.h"
+#include "plan/labels.h"
 #include "plan/state.h"
 #include "util/strings.h"
 
@@ -23,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kDebounce = std::chrono::milliseconds(300);
+constexpr auto kDebounce = std::chrono::milliseconds(100);  // an editor's save is one change
 
 bool ignored(std::string_view name) {
   return name.empty() || name == "__pycache__" || name == ".git" || name == "node_modules" ||
@@ -66,9 +68,11 @@ class Watcher {
         if (it == dirs_.end()) continue;
         std::string name = ev->len ? ev->name : "";
         if (ignored(name)) continue;
-        if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
-          add_tree(it->second.first / name, it->second.second);
-        changed.insert(it->second.second);
+        const auto [dir, services] = it->second;  // a copy: add_tree adds to dirs_, this entry too
+        for (const auto& service : services) {
+          if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) add_tree(dir / name, service);
+          changed.insert(service);
+        }
       }
     }
     return changed;
@@ -78,10 +82,15 @@ class Watcher {
   void add(const fs::path& dir, const std::string& service) {
     int wd = inotify_add_watch(fd_, dir.c_str(),
                                IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_MODIFY);
-    if (wd >= 0) dirs_[wd] = {dir, service};
+    if (wd < 0) return;
+    // The kernel gives a folder one watch, whoever asks: services watching the same
+    // folder share its events.
+    auto& entry = dirs_[wd];
+    entry.first = dir;
+    entry.second.insert(service);
   }
   int fd_;
-  std::map<int, std::pair<fs::path, std::string>> dirs_;
+  std::map<int, std::pair<fs::path, std::set<std::string>>> dirs_;
 };
 
 }  // namespace
@@ -128,8 +137,13 @@ Runner setup_watch(CLI::App& sub, Context& ctx) {
           ctx.reporter().message(ui::Level::kWarn, service + " changed but is not running (run `biodev up`)");
           continue;
         }
+        const plan::ObservedContainer& c = *list.front();
+        auto in_place = c.labels.find(labels::kInPlaceRestart);
         try {
-          restart_and_wait(ctx, p, *list.front(), 60);
+          if (in_place != c.labels.end() && in_place->second == "true" && c.state == "running")
+            restart_in_place_and_wait(ctx, p, c, 60);
+          else
+            restart_and_wait(ctx, p, c, 60);
         } catch (const Error& e) {
           ctx.reporter().message(ui::Level::kError, e.what());
         }

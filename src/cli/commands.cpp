@@ -97,7 +97,7 @@ const std::vector<Command>& commands() {
        "  biodev top\n"
        "  biodev top postgres redis -n 5  # five screens, then exit",
        setup_top},
-      {"watch", "Restart services when files under their watch: paths change",
+      {"watch", "Restart services (their process, in the running container) when files under their watch: paths change",
        "  biodev watch                   # every service with watch: paths\n"
        "  biodev watch bio_ai_server",
        setup_watch},

@@ -5,6 +5,7 @@
 
 #include "plan/engine_names.h"
 #include "plan/file_grants.h"
+#include "plan/in_place_restart.h"
 #include "plan/labels.h"
 #include "plan/sandbox.h"
 #include "util/error.h"
@@ -266,6 +267,15 @@ docker::ContainerSpec container_spec(const profile::Profile& p, const Service& s
     spec.endpoint = docker::EndpointSpec{engine_network(p, first.network), aliases_for(s, first)};
   }
   spec.labels = s.labels;
+  if (o.in_place_restart && s.restarts_in_place()) {
+    std::vector<std::string> entry = in_place_entrypoint(s, image);
+    // Nothing to run (no command here or in the image): left for the engine to refuse.
+    if (entry.back() != "--") {
+      spec.entrypoint = std::move(entry);
+      spec.cmd.clear();
+      spec.host.mounts.push_back({docker::MountSpec::Type::kBind, init_host_path(), kInitTarget, true, 0});
+    }
+  }
   return spec;
 }
 
@@ -321,6 +331,7 @@ void stamp_service_labels(DesiredContainer& c, const profile::Profile& p, const 
   lbl[labels::kReady] = probe_label(s.ready).dump();
   if (!s.stand_in.empty()) lbl[labels::kStandIn] = s.stand_in;
   if (!s.substitute_for.empty()) lbl[labels::kSubstituteFor] = s.substitute_for;
+  if (!c.spec.entrypoint.empty() && c.spec.entrypoint.front() == kInitTarget) lbl[labels::kInPlaceRestart] = "true";
   if (group) {
     std::vector<std::string> published;
     for (const auto& port : s.ports) published.push_back(std::to_string(port.container_port) + "/" + port.protocol);

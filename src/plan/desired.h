@@ -27,6 +27,9 @@ struct DesiredOptions {
   // Shared network sandboxes (plan/sandbox.h): services grouped into one namespace per
   // group, each group's sandbox a container of `sandbox_image` running `serve sandbox`.
   bool shared_sandbox = false;
+  // The engine runs on this machine, so services with watch: paths can be restarted in
+  // place, by biodev-init mounted from here (plan/in_place_restart.h).
+  bool in_place_restart = false;
   ImageChoice sandbox_image;
 };
 

@@ -16,6 +16,8 @@ inline constexpr const char* kSubstituteFor = "dev.biodev.substitute-for";  // u
 inline constexpr const char* kNetwork = "dev.biodev.network";    // profile network name
 inline constexpr const char* kVolume = "dev.biodev.volume";      // profile volume name
 inline constexpr const char* kVersion = "dev.biodev.version";
+// "true": biodev-init runs the service's command and `biodev watch` restarts it in place.
+inline constexpr const char* kInPlaceRestart = "dev.biodev.in-place-restart";
 inline constexpr const char* kReaper = "dev.biodev.reaper";      // the run reaper container
 // Shared network sandboxes (plan/sandbox.h): on a member, the dev.biodev.service of the
 // sandbox it joins and its own container ports ("5432/tcp,..."); on a sandbox, its

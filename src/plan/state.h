@@ -21,6 +21,9 @@ struct ImageChoice {
   std::string ref;       // "biodev/postgres:15"
   std::string id;        // "sha256:..." ("" only in tests)
   std::string variant;   // "upstream" or "offline"
+  // The image's own Entrypoint and Cmd, where the plan needs them (a service restarted in
+  // place: plan/in_place_restart.h); empty otherwise.
+  std::vector<std::string> entrypoint, cmd;
 };
 
 struct DesiredNetwork {

@@ -179,6 +179,12 @@ struct Service {
   int restart_max_retries = 0;   // on-failure:N
   std::string stand_in;          // non-empty: what this service stands in for (shown to users)
   std::vector<std::string> watch;  // host paths `biodev watch` restarts the service on
+  // How `biodev watch` restarts it: kProcess, the command inside its running container
+  // (biodev-init as its first process: src/init/biodev_init.c); kContainer, the container.
+  enum class WatchRestart { kProcess, kContainer };
+  WatchRestart watch_restart = WatchRestart::kProcess;
+  // A container biodev-init runs in: services with watch: paths restarted as a process.
+  bool restarts_in_place() const { return !watch.empty() && watch_restart == WatchRestart::kProcess; }
   std::vector<Route> routes;       // gateway routes served by this service
   bool gateway = false;            // gets BIODEV_GATEWAY_SPEC injected
   SeedSpec seed;

@@ -376,6 +376,27 @@ static const char* compose_hint(const std::string& key) {
   return nullptr;
 }
 
+// watch: a path, a list of paths, or {paths: ..., restart: process | container}.
+static void parse_watch(const Node& n, const ParseContext& ctx, Service& s) {
+  Diagnostics& d = *ctx.diags;
+  const Node* paths = &n;
+  if (n.is_map()) {
+    MapReader wr(n, "watch", d);
+    paths = wr.take("paths");
+    if (auto* x = wr.take("restart")) {
+      std::string v = read_string(*x, d, "watch restart").value_or("process");
+      if (v == "container") s.watch_restart = Service::WatchRestart::kContainer;
+      else if (v != "process") d.add(x->loc, "watch restart must be process or container, not \"" + v + "\"");
+    }
+    wr.finish();
+    if (!paths) {
+      d.add(n.loc, "watch needs paths: the host folders or files whose changes restart the service");
+      return;
+    }
+  }
+  for (auto& p : read_string_list(*paths, d, "watch")) s.watch.push_back(resolve_path(ctx.project_dir, p));
+}
+
 void parse_service_fields(MapReader& r, const ParseContext& ctx, Service& s) {
   Diagnostics& d = *ctx.diags;
   const std::string w = "service " + s.name;
@@ -418,8 +439,7 @@ void parse_service_fields(MapReader& r, const ParseContext& ctx, Service& s) {
       d.add(x->loc, "restart must be no, on-failure, unless-stopped or always");
   }
   if (auto* x = r.take("stand_in")) s.stand_in = read_string(*x, d, "stand_in").value_or("");
-  if (auto* x = r.take("watch"))
-    for (auto& p : read_string_list(*x, d, "watch")) s.watch.push_back(resolve_path(ctx.project_dir, p));
+  if (auto* x = r.take("watch")) parse_watch(*x, ctx, s);
   if (auto* x = r.take("routes")) s.routes = parse_routes(*x, d);
   if (auto* x = r.take("gateway")) s.gateway = read_bool(*x, d, "gateway").value_or(false);
   if (auto* x = r.take("seed")) s.seed = parse_seed(*x, ctx);

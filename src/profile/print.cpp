@@ -111,7 +111,10 @@ json service_to_json(const Service& s, const Redactor& redact) {
   if (!s.init) j["init"] = false;
   if (!s.required) j["required"] = false;
   if (s.restart != "no") j["restart"] = s.restart;
-  if (!s.watch.empty()) j["watch"] = s.watch;
+  if (!s.watch.empty() && s.watch_restart == Service::WatchRestart::kContainer)
+    j["watch"] = {{"paths", s.watch}, {"restart", "container"}};
+  else if (!s.watch.empty())
+    j["watch"] = s.watch;
   for (const auto& r : s.routes) {
     std::string target = r.service + ":" + std::to_string(r.port);
     if (r.strip_prefix) j["routes"][r.prefix] = {{"target", target}, {"strip_prefix", true}};

@@ -87,7 +87,10 @@ json biodev_json(const Service& s, const Redactor& redact) {
   if (!s.stand_in.empty()) x["stand_in"] = s.stand_in;
   if (!s.required) x["required"] = false;
   if (!s.pool.empty()) x["pool"] = s.pool;
-  if (!s.watch.empty()) x["watch"] = s.watch;
+  if (!s.watch.empty() && s.watch_restart == Service::WatchRestart::kContainer)
+    x["watch"] = {{"paths", s.watch}, {"restart", "container"}};
+  else if (!s.watch.empty())
+    x["watch"] = s.watch;
   if (s.gateway) x["gateway"] = true;
   for (const auto& r : s.routes) {
     std::string target = r.service + ":" + std::to_string(r.port);

@@ -22,6 +22,8 @@
 #include "plan/executor.h"
 #include "plan/file_grants.h"
 #include "plan/host_ports.h"
+#include "plan/in_place_restart.h"
+#include "plan/labels.h"
 #include "plan/project_lock.h"
 #include "plan/reconcile.h"
 #include "plan/sandbox.h"
@@ -101,6 +103,21 @@ void check_binds_reach_engine(const Stack& stack, const profile::Profile& p, con
   }
 }
 
+// A service restarted in place runs its command under biodev-init, which needs the
+// image's entrypoint and command where the service sets no entrypoint of its own.
+void add_image_commands(docker::Client& client, const profile::Profile& p, plan::DesiredOptions& dopt) {
+  for (const auto& base : p.services) {
+    if (!dopt.services.empty() && !dopt.services.count(base.name)) continue;
+    const profile::Service& s = plan::effective_service(base, dopt);
+    auto it = dopt.images.find(base.name);
+    if (!s.restarts_in_place() || it == dopt.images.end() || !s.entrypoint.empty()) continue;
+    auto info = client.inspect_image(it->second.id.empty() ? it->second.ref : it->second.id);
+    if (!info) continue;
+    it->second.entrypoint = info->config.entrypoint().value_or(std::vector<std::string>{});
+    it->second.cmd = info->config.cmd().value_or(std::vector<std::string>{});
+  }
+}
+
 // What the desired state is made from: the services asked for, the images chosen (and
 // built), the publish address for an engine elsewhere, and whether services share
 // network sandboxes.
@@ -135,6 +152,8 @@ plan::DesiredOptions desired_options(const Stack& stack, const UpRequest& req,
   eo.substitutes = p.substitutes;
   eo.built = built;
   dopt.images = images::ensure_images(client, p, eo, rep);
+  dopt.in_place_restart = stack.endpoint.on_this_machine();
+  if (dopt.in_place_restart) add_image_commands(client, p, dopt);
   if (dopt.shared_sandbox) {
     std::vector<const profile::Service*> effective;
     for (const auto& s : p.services) effective.push_back(&plan::effective_service(s, dopt));
@@ -243,6 +262,9 @@ UpResult up_once(const Stack& stack, const UpRequest& req, std::chrono::steady_c
     plan::check_host_ports(client, p.project, p, dopt, observed);
   prepare_host_paths(p, dopt);
   plan::materialize_grants(p, dopt, &stack.reporter);
+  if (std::any_of(desired.containers.begin(), desired.containers.end(),
+                  [](const plan::DesiredContainer& c) { return c.spec.labels.count(labels::kInPlaceRestart) > 0; }))
+    plan::materialize_init();
   plan::UpOptions uo{req.force_recreate, req.seed, req.services.empty()};
   plan::Plan plan = plan::reconcile_up(desired, observed, uo);
   show_plan(stack, plan, dopt);

@@ -98,10 +98,11 @@ wait_until() {
   done
 }
 
-# The host port the engine published for SERVICE's container port PORT.
+# The host port the engine published for SERVICE's container port PORT (the warnings
+# --json prints first are lines of their own).
 host_port() {
   "$BIODEV" -p "$PROJECT" status --json | jq -r --arg s "$1" --argjson p "$2" \
-    '.services[] | select(.service==$s) | .ports[] | select(.container_port==$p) | .host_port'
+    'select(.services) | .services[] | select(.service==$s) | .ports[] | select(.container_port==$p) | .host_port'
 }
 
 # make_test_certs DIR: a CA (DIR/ca.pem), a server certificate for 127.0.0.1, 127.0.0.2

@@ -11,6 +11,7 @@
 #include "plan/desired.h"
 #include "plan/engine_names.h"
 #include "plan/file_grants.h"
+#include "plan/in_place_restart.h"
 #include "fake_transport.h"
 #include "plan_profiles.h"
 #include "util/error.h"
@@ -243,4 +244,55 @@ TEST_CASE("an anonymous volume is a volume of the project, mounted like a named 
   // The same file gives the same hash on every load: a warm up recreates nothing.
   CHECK(web.config_hash == "d169310ab31eb80d");
   CHECK(container(desired_state(plan_compose("compose.anonymous.yaml"), {}), "web").config_hash == web.config_hash);
+}
+
+TEST_CASE("a watched service restarted in place runs under biodev-init, mounted read-only, when the engine is here") {
+  profile::Profile p = stack();
+  profile::Service& s = svc(p, "api");
+  s.watch = {"/src"};
+  s.command = {"python3", "app.py"};
+  DesiredOptions o;
+  o.images["api"] = ImageChoice{"app:1", "sha256:1", "upstream", {"/entry.sh"}, {"serve"}};
+  DesiredState away = desired_state(p, o);  // an engine elsewhere: as the profile says
+  CHECK(docker::create_body(container(away, "api").spec)["Cmd"] == json{"python3", "app.py"});
+  CHECK_FALSE(container(away, "api").spec.labels.count("dev.biodev.in-place-restart"));
+
+  o.in_place_restart = true;
+  DesiredState d = desired_state(p, o);
+  const DesiredContainer& c = container(d, "api");
+  const json b = docker::create_body(c.spec);
+  CHECK(b["Entrypoint"] == json{"/.biodev-init", "--service", "api", "--grace", "2", "--", "/entry.sh", "python3", "app.py"});
+  CHECK_FALSE(b.contains("Cmd"));
+  CHECK(b["HostConfig"]["Mounts"].back() == json{{"Type", "bind"}, {"Source", init_host_path()},
+                                                 {"Target", "/.biodev-init"}, {"ReadOnly", true}});
+  CHECK(init_host_path().starts_with("/tmp/biodev-init-" + std::to_string(geteuid()) + "/biodev-init-"));
+  CHECK(c.spec.labels.at("dev.biodev.in-place-restart") == "true");
+  CHECK(c.config_hash != container(away, "api").config_hash);
+  // The other services are untouched.
+  CHECK(container(d, "redis").config_hash == container(away, "redis").config_hash);
+
+  s.watch_restart = profile::Service::WatchRestart::kContainer;
+  CHECK(docker::create_body(container(desired_state(p, o), "api").spec)["Cmd"] == json{"python3", "app.py"});
+}
+
+TEST_CASE("biodev-init runs what the engine would: the service's entrypoint and command, else the image's") {
+  profile::Service s;
+  s.name = "x";
+  s.stop_grace_s = 5;
+  ImageChoice img{"i", "", "upstream", {"/e"}, {"c1"}};
+  const std::vector<std::string> head = {"/.biodev-init", "--service", "x", "--grace", "5", "--"};
+  auto with = [&](std::vector<std::string> tail) {
+    std::vector<std::string> v = head;
+    v.insert(v.end(), tail.begin(), tail.end());
+    return v;
+  };
+  CHECK(in_place_entrypoint(s, img) == with({"/e", "c1"}));
+  s.command = {"c2"};
+  CHECK(in_place_entrypoint(s, img) == with({"/e", "c2"}));
+  s.command.clear();
+  s.entrypoint = {"/own"};  // an entrypoint of its own drops the image's command
+  CHECK(in_place_entrypoint(s, img) == with({"/own"}));
+  s.command = {"c3"};
+  CHECK(in_place_entrypoint(s, img) == with({"/own", "c3"}));
+  CHECK(in_place_restart_command("x") == std::vector<std::string>{"/.biodev-init", "--restart", "x"});
 }
