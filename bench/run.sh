@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # biodev against docker compose on the bench stack: `make bench`, or bench/run.sh.
-# Settings (ROUNDS=5, BIODEV=, SKIP=compose,floor,scale,wrk,team, ...): see bench/bench.py,
-# bench/compose_team.py
+# Settings (ROUNDS=5, BIODEV=, SKIP=compose,floor,scale,wrk,team,edit, ...): see bench/bench.py,
+# bench/compose_team.py, bench/edit_loop.py
 # and docs/benchmarks.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,4 +25,8 @@ python3 "$here/bench.py" "$@"
 # A team's own compose file (built API, Postgres, Redis) under both tools.
 if [[ ,${SKIP:-}, != *,team,* ]]; then
   python3 "$here/compose_team.py"
+fi
+# Edit a mounted source file until the service answers with it, under both tools.
+if [[ ,${SKIP:-}, != *,edit,* ]]; then
+  python3 "$here/edit_loop.py"
 fi
