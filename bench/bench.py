@@ -72,6 +72,15 @@ def run(cmd, check=True, env=None, timeout=600, cwd=ROOT):
     return secs, p
 
 
+def save_results(out_dir, part, rounds, res, samples):
+    """Writes one part's medians and every sample to out_dir/results-<part>-<time>.json."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"results-{part}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    with open(path, "w") as f:
+        json.dump({"rounds": rounds, "stats": res, "samples": samples}, f, indent=1)
+    log(f"results: {path}")
+
+
 def stats(xs):
     if not xs:
         return None

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engine as eng  # noqa: E402
-from bench import COMPOSE_POLL, HERE, ROOT, Failed, env_int, log, run, stats  # noqa: E402
+from bench import COMPOSE_POLL, HERE, ROOT, Failed, env_int, log, run, save_results, stats  # noqa: E402
 from bench import main as bench_main  # noqa: E402
 
 SOURCE = os.path.join(ROOT, "examples", "compose-team")
@@ -170,11 +170,7 @@ class TeamBench:
                            ("rebuild", "one-line edit to healthy")):
             b, c = res[f"bio.{key}"]["median"], res[f"cmp.{key}"]["median"]
             print(f"| {label} | {b:.2f} s | {c:.2f} s | {b / c:.2f}x |")
-        os.makedirs(self.out, exist_ok=True)
-        path = os.path.join(self.out, f"results-team-{time.strftime('%Y%m%d-%H%M%S')}.json")
-        with open(path, "w") as f:
-            json.dump({"rounds": self.rounds, "stats": res, "samples": self.samples}, f, indent=1)
-        log(f"results: {path}")
+        save_results(self.out, "team", self.rounds, res, self.samples)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engine as eng  # noqa: E402
-from bench import HERE, ROOT, Failed, env_int, log, run, stats  # noqa: E402
+from bench import HERE, ROOT, Failed, env_int, log, run, save_results, stats  # noqa: E402
 from bench import main as bench_main  # noqa: E402
 
 UPSTREAM, SUBSTITUTE = "python:3.12-slim", "biodev/python:3.11"
@@ -225,11 +225,7 @@ class EditBench:
         print(f"| docker compose restart | {c:.2f} s | 1.00x |")
         verdict = "MET" if b / c <= 0.5 else "MISS"
         print(f"{verdict}: edit-to-new-code {b / c:.2f}x compose (target <= 0.5x)")
-        os.makedirs(self.out, exist_ok=True)
-        path = os.path.join(self.out, f"results-edit-{time.strftime('%Y%m%d-%H%M%S')}.json")
-        with open(path, "w") as f:
-            json.dump({"rounds": self.rounds, "stats": res, "samples": self.samples}, f, indent=1)
-        log(f"results: {path}")
+        save_results(self.out, "edit", self.rounds, res, self.samples)
 
 
 if __name__ == "__main__":

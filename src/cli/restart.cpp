@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -9,43 +10,68 @@
 #include <thread>
 
 #include "docker/decoders.h"
-#include "plan/in_place_restart.h"
-#include "util/strings.h"
-
 #include "docker/errors.h"
 #include "health/wait.h"
 #include "plan/apply.h"
+#include "plan/in_place_restart.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace biodev::cli {
+
+namespace {
+
+// The definition the container runs: the service's offline variant when it runs that.
+const profile::Service* running_service(const profile::Profile& p, const plan::ObservedContainer& c) {
+  const profile::Service* base = p.find(c.service);
+  return base && c.variant == "offline" && base->offline ? base->offline.get() : base;
+}
+
+// Waits until the service's probe passes on `ports` (none: at once). Returns the failure,
+// "" when ready.
+std::string wait_ready_again(docker::Client& client, const profile::Service* s, const plan::ObservedContainer& c,
+                             const std::vector<docker::PortBinding>& ports, int timeout_s,
+                             const std::atomic<bool>* cancel) {
+  if (!s || s->ready.kind == profile::ProbeSpec::Kind::kNone) return "";
+  auto target = plan::host_probe_target(s->ready, ports, "");
+  if (!target) return "";
+  health::WaitOptions wo;
+  wo.timeout = std::chrono::seconds(timeout_s);
+  wo.cancel = cancel;
+  wo.exec = [&](const std::vector<std::string>& cmd) { return client.exec(c.id, cmd).exit_code; };
+  health::WaitResult w = health::wait_ready(*target, wo);
+  return w.ready ? "" : w.failure;
+}
+
+void report_ready(Context& ctx, const plan::ObservedContainer& c, std::chrono::steady_clock::time_point t0) {
+  ctx.reporter().event(
+      {c.service, "ready", "", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+}
+
+[[noreturn]] void restart_failed(const plan::ObservedContainer& c, const docker::EngineError& e) {
+  if (e.kind() == docker::ErrorKind::kUnreachable) throw;  // called from the handler: the error as it is
+  throw Error(ExitCode::kFailed, "service " + c.service + ": restart failed: " + e.what());
+}
+
+}  // namespace
 
 void restart_and_wait(Context& ctx, const profile::Profile& p, const plan::ObservedContainer& c,
                       int timeout_s) {
   docker::Client& client = ctx.client();
   auto t0 = std::chrono::steady_clock::now();
-  const profile::Service* base = p.find(c.service);
-  const profile::Service* s = base && c.variant == "offline" && base->offline ? base->offline.get() : base;
-  int grace = s ? s->stop_grace_s : 2;
+  const profile::Service* s = running_service(p, c);
   ctx.reporter().event({c.service, "restarting"});
   try {
-    client.restart_container(c.id, grace);
+    client.restart_container(c.id, s ? s->stop_grace_s : 2);
   } catch (const docker::EngineError& e) {
-    if (e.kind() == docker::ErrorKind::kUnreachable) throw;
-    throw Error(ExitCode::kFailed, "service " + c.service + ": restart failed: " + e.what());
+    restart_failed(c, e);
   }
-  if (s && s->ready.kind != profile::ProbeSpec::Kind::kNone) {
-    std::vector<docker::PortBinding> ports;
-    for (const auto& x : client.list_containers({{"id", {c.id}}}, true)) ports = x.ports;
-    if (auto target = plan::host_probe_target(s->ready, ports, "")) {
-      health::WaitOptions wo;
-      wo.timeout = std::chrono::seconds(timeout_s);
-      wo.cancel = &Context::cancelled();
-      wo.exec = [&](const std::vector<std::string>& cmd) { return client.exec(c.id, cmd).exit_code; };
-      health::WaitResult w = health::wait_ready(*target, wo);
-      if (!w.ready) throw Error(ExitCode::kFailed, "service " + c.service + " " + w.failure);
-    }
-  }
-  ctx.reporter().event({c.service, "ready", "", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+  // A restarted container may have new engine-picked host ports.
+  std::vector<docker::PortBinding> ports;
+  for (const auto& x : client.list_containers({{"id", {c.id}}}, true)) ports = x.ports;
+  std::string failure = wait_ready_again(client, s, c, ports, timeout_s, &Context::cancelled());
+  if (!failure.empty()) throw Error(ExitCode::kFailed, "service " + c.service + " " + failure);
+  report_ready(ctx, c, t0);
 }
 
 namespace {
@@ -154,8 +180,7 @@ void restart_in_place_and_wait(Context& ctx, const profile::Profile& p, const pl
                                int timeout_s) {
   docker::Client& client = ctx.client();
   auto t0 = std::chrono::steady_clock::now();
-  const profile::Service* base = p.find(c.service);
-  const profile::Service* s = base && c.variant == "offline" && base->offline ? base->offline.get() : base;
+  const profile::Service* s = running_service(p, c);
   ctx.reporter().event({c.service, "restarting", "its process, in the running container"});
   docker::ExecSpec spec;
   spec.cmd = plan::in_place_restart_command(c.service);
@@ -163,8 +188,7 @@ void restart_in_place_and_wait(Context& ctx, const profile::Profile& p, const pl
   try {
     answers.emplace(client.exec_start(client.exec_create(c.id, spec), false));
   } catch (const docker::EngineError& e) {
-    if (e.kind() == docker::ErrorKind::kUnreachable) throw;
-    throw Error(ExitCode::kFailed, "service " + c.service + ": restart failed: " + e.what());
+    restart_failed(c, e);
   }
   std::string first = answers->first();
   if (first.starts_with("exited ")) {
@@ -178,24 +202,14 @@ void restart_in_place_and_wait(Context& ctx, const profile::Profile& p, const pl
     restart_and_wait(ctx, p, c, timeout_s);
     return;
   }
-  if (s && s->ready.kind != profile::ProbeSpec::Kind::kNone) {
-    if (auto target = plan::host_probe_target(s->ready, c.ports, "")) {
-      health::WaitOptions wo;
-      wo.timeout = std::chrono::seconds(timeout_s);
-      wo.cancel = &answers->stop();
-      wo.exec = [&](const std::vector<std::string>& cmd) { return client.exec(c.id, cmd).exit_code; };
-      health::WaitResult w = health::wait_ready(*target, wo);
-      if (!w.ready) {
-        if (auto st = answers->exited())
-          throw Error(ExitCode::kFailed, "service " + c.service + ": its process exited with status " +
-                                             std::to_string(*st) +
-                                             " after the restart; the next change starts it again:" +
-                                             last_output(client, c.id));
-        throw Error(ExitCode::kFailed, "service " + c.service + " " + w.failure);
-      }
-    }
-  }
-  ctx.reporter().event({c.service, "ready", "", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+  // The container's ports stay: its own process is the only thing new.
+  std::string failure = wait_ready_again(client, s, c, c.ports, timeout_s, &answers->stop());
+  if (auto st = answers->exited())
+    throw Error(ExitCode::kFailed, "service " + c.service + ": its process exited with status " + std::to_string(*st) +
+                                       " after the restart; the next change starts it again:" +
+                                       last_output(client, c.id));
+  if (!failure.empty()) throw Error(ExitCode::kFailed, "service " + c.service + " " + failure);
+  report_ready(ctx, c, t0);
 }
 
 }  // namespace biodev::cli
