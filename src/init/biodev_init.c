@@ -13,9 +13,10 @@
  * The restart protocol, one connection per request: the client writes "restart\n"; the
  * init stops the child's process group (SIGTERM, SIGKILL after the grace), starts the
  * command again and answers "started <pid>\n"; if that child ends within ten seconds it
- * answers "exited <status>\n", else "running\n", and closes. A child that ends after a
- * restart does not end the container: the init says so on stderr and waits for the next
- * restart, so that an edit with a syntax error can be followed by the fix.
+ * answers "exited <status>\n", else "running\n" (or "superseded\n" when another restart is
+ * asked for first), and closes. A child that ends after a restart does not end the
+ * container: the init says so on stderr and waits for the next restart, so that an edit
+ * with a syntax error can be followed by the fix.
  *
  * Built static (no shared library of the image is needed) and bind-mounted read-only
  * into the container by `biodev up`. Linux only. */
@@ -252,6 +253,12 @@ static void on_client(struct client* c) {
     client_close(c);
     return;
   }
+  /* Those still watching an earlier restart are answered: this one supersedes it. */
+  for (int i = 0; i < MAX_CLIENTS; ++i)
+    if (clients[i].state == C_WATCHING) {
+      client_send(&clients[i], "superseded\n");
+      client_close(&clients[i]);
+    }
   c->state = C_WAITING;
   begin_restart();
 }
