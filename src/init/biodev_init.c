@@ -59,6 +59,7 @@ static int terminating;   /* the container is being stopped: never start again *
 static int term_status;   /* the status to end with once terminating */
 static long long kill_at; /* restarting: when the old child's group gets SIGKILL (0: sent) */
 static int grace_s = 10;
+static long long forwarded_at = -1; /* when a signal was last passed to the child */
 static char** command;
 
 static long long now_ms(void) {
@@ -206,7 +207,10 @@ static void child_ended(int st) {
     started(child);
     return;
   }
-  if (!restarted) exit(exit_status(st));
+  /* Ended by a signal the container got (its stop signal, whichever that is): the
+   * container ends with it, as without a restart. */
+  if (!restarted || (forwarded_at >= 0 && now_ms() - forwarded_at <= (long long)grace_s * 1000 + 1000))
+    exit(exit_status(st));
   say("biodev-init: %s exited with status %d; waiting for the next restart", command[0], exit_status(st));
   char msg[32];
   snprintf(msg, sizeof msg, "exited %d\n", exit_status(st));
@@ -231,7 +235,10 @@ static void on_signal(const struct signalfd_siginfo* si) {
     terminating = 1;
     if (restarting) term_status = 128 + sig; /* the old child was asked to end already */
   }
-  if (child > 0) kill(child, sig);
+  if (child > 0) {
+    kill(child, sig);
+    forwarded_at = now_ms();
+  }
 }
 
 static void on_client(struct client* c) {
