@@ -5,6 +5,7 @@ set -euo pipefail
 SRC=${1:?usage: layers.sh SRC_DIR}
 declare -A allowed=(
   [util]=""
+  [init]=""
   [docker]="util"
   [profile]="util"
   [health]="profile util"
