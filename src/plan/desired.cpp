@@ -267,7 +267,9 @@ docker::ContainerSpec container_spec(const profile::Profile& p, const Service& s
     spec.endpoint = docker::EndpointSpec{engine_network(p, first.network), aliases_for(s, first)};
   }
   spec.labels = s.labels;
-  if (o.in_place_restart && s.restarts_in_place()) {
+  // Without the image's entrypoint and command (unread), only a service that sets its
+  // own entrypoint can be wrapped.
+  if (o.in_place_restart && s.restarts_in_place() && (image.commands_known || !s.entrypoint.empty())) {
     std::vector<std::string> entry = in_place_entrypoint(s, image);
     // Nothing to run (no command here or in the image): left for the engine to refuse.
     if (entry.back() != "--") {

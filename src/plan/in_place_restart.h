@@ -13,7 +13,7 @@
 
 namespace biodev::plan {
 
-// Where biodev-init is in such a container, and the argument that asks it to restart.
+// Where biodev-init is in such a container.
 inline constexpr const char* kInitTarget = "/.biodev-init";
 
 // The file on this machine that is mounted there: /tmp/biodev-init-<euid>/biodev-init-<sha>,

@@ -22,8 +22,9 @@ struct ImageChoice {
   std::string id;        // "sha256:..." ("" only in tests)
   std::string variant;   // "upstream" or "offline"
   // The image's own Entrypoint and Cmd, where the plan needs them (a service restarted in
-  // place: plan/in_place_restart.h); empty otherwise.
+  // place: plan/in_place_restart.h), and whether they were read (else both are empty).
   std::vector<std::string> entrypoint, cmd;
+  bool commands_known = false;
 };
 
 struct DesiredNetwork {

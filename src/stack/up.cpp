@@ -115,6 +115,7 @@ void add_image_commands(docker::Client& client, const profile::Profile& p, plan:
     if (!info) continue;
     it->second.entrypoint = info->config.entrypoint().value_or(std::vector<std::string>{});
     it->second.cmd = info->config.cmd().value_or(std::vector<std::string>{});
+    it->second.commands_known = true;
   }
 }
 

@@ -252,7 +252,7 @@ TEST_CASE("a watched service restarted in place runs under biodev-init, mounted 
   s.watch = {"/src"};
   s.command = {"python3", "app.py"};
   DesiredOptions o;
-  o.images["api"] = ImageChoice{"app:1", "sha256:1", "upstream", {"/entry.sh"}, {"serve"}};
+  o.images["api"] = ImageChoice{"app:1", "sha256:1", "upstream", {"/entry.sh"}, {"serve"}, true};
   DesiredState away = desired_state(p, o);  // an engine elsewhere: as the profile says
   CHECK(docker::create_body(container(away, "api").spec)["Cmd"] == json{"python3", "app.py"});
   CHECK_FALSE(container(away, "api").spec.labels.count("dev.biodev.in-place-restart"));
@@ -270,6 +270,11 @@ TEST_CASE("a watched service restarted in place runs under biodev-init, mounted 
   CHECK(c.config_hash != container(away, "api").config_hash);
   // The other services are untouched.
   CHECK(container(d, "redis").config_hash == container(away, "redis").config_hash);
+
+  // The image's entrypoint unread: left as it is rather than run without it.
+  o.images["api"].commands_known = false;
+  CHECK(docker::create_body(container(desired_state(p, o), "api").spec)["Cmd"] == json{"python3", "app.py"});
+  o.images["api"].commands_known = true;
 
   s.watch_restart = profile::Service::WatchRestart::kContainer;
   CHECK(docker::create_body(container(desired_state(p, o), "api").spec)["Cmd"] == json{"python3", "app.py"});
