@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -16,6 +17,7 @@
 #include "cli/restart.h"
 #include "plan/labels.h"
 #include "plan/state.h"
+#include "util/parallel.h"
 #include "util/strings.h"
 
 namespace biodev::cli {
@@ -93,6 +95,27 @@ class Watcher {
   std::map<int, std::pair<fs::path, std::set<std::string>>> dirs_;
 };
 
+// Restarts one changed service: its process in place where biodev-init runs it, else its
+// container. Errors are reported, not thrown: watching goes on.
+void restart_changed(Context& ctx, const profile::Profile& p, const plan::ObservedState& obs,
+                     const std::string& service) {
+  auto list = obs.for_service(service);
+  if (list.empty()) {
+    ctx.reporter().message(ui::Level::kWarn, service + " changed but is not running (run `biodev up`)");
+    return;
+  }
+  const plan::ObservedContainer& c = *list.front();
+  auto in_place = c.labels.find(labels::kInPlaceRestart);
+  try {
+    if (in_place != c.labels.end() && in_place->second == "true" && c.state == "running")
+      restart_in_place_and_wait(ctx, p, c, 60);
+    else
+      restart_and_wait(ctx, p, c, 60);
+  } catch (const Error& e) {
+    ctx.reporter().message(ui::Level::kError, e.what());
+  }
+}
+
 }  // namespace
 
 Runner setup_watch(CLI::App& sub, Context& ctx) {
@@ -121,33 +144,27 @@ Runner setup_watch(CLI::App& sub, Context& ctx) {
       }
     if (names.empty()) throw UsageError("no service has watch: paths; name the services to watch");
     ctx.reporter().message(ui::Level::kInfo, "watching " + join(names, ", ") + " (Ctrl-C to stop)");
-    std::map<std::string, Clock::time_point> pending;
+    std::map<std::string, Clock::time_point> pending;  // service -> its last event
     while (!Context::cancelled()) {
-      for (const auto& s : watcher.read_events(100)) pending[s] = Clock::now();
+      // Wake when the oldest pending change is due, not at the next tick after it.
+      auto wait = std::chrono::milliseconds(100);
+      for (const auto& [service, at] : pending)
+        wait = std::min(wait, std::max(std::chrono::milliseconds(0),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(kDebounce - (Clock::now() - at))));
+      for (const auto& s : watcher.read_events(static_cast<int>(wait.count()))) pending[s] = Clock::now();
+      std::vector<std::string> due;
       for (auto it = pending.begin(); it != pending.end();) {
         if (Clock::now() - it->second < kDebounce) {
           ++it;
           continue;
         }
-        std::string service = it->first;
+        due.push_back(it->first);
         it = pending.erase(it);
-        plan::ObservedState obs = plan::observe(ctx.client(), p.project);
-        auto list = obs.for_service(service);
-        if (list.empty()) {
-          ctx.reporter().message(ui::Level::kWarn, service + " changed but is not running (run `biodev up`)");
-          continue;
-        }
-        const plan::ObservedContainer& c = *list.front();
-        auto in_place = c.labels.find(labels::kInPlaceRestart);
-        try {
-          if (in_place != c.labels.end() && in_place->second == "true" && c.state == "running")
-            restart_in_place_and_wait(ctx, p, c, 60);
-          else
-            restart_and_wait(ctx, p, c, 60);
-        } catch (const Error& e) {
-          ctx.reporter().message(ui::Level::kError, e.what());
-        }
       }
+      if (due.empty()) continue;
+      // One look at the engine, then every changed service restarted at once.
+      plan::ObservedState obs = plan::observe(ctx.client(), p.project);
+      parallel_for(due.size(), [&](size_t i) { restart_changed(ctx, p, obs, due[i]); });
     }
     ctx.reporter().finish();
     return 0;
