@@ -72,6 +72,18 @@ def run(cmd, check=True, env=None, timeout=600, cwd=ROOT):
     return secs, p
 
 
+class SideBySide:
+    """What the standalone parts (compose_team.py, edit_loop.py) share: their settings
+    (ROUNDS, BIODEV, COMPOSE, BENCH_OUT) and the engine."""
+
+    def __init__(self):
+        self.rounds = env_int("ROUNDS", 5)
+        self.biodev = os.path.abspath(os.environ.get("BIODEV") or os.path.join(ROOT, "build", "biodev"))
+        self.compose = os.environ.get("COMPOSE", "docker-compose").split()
+        self.out = os.environ.get("BENCH_OUT") or os.path.join(HERE, "out")
+        self.engine = eng.Engine()
+
+
 def save_results(out_dir, part, rounds, res, samples):
     """Writes one part's medians and every sample to out_dir/results-<part>-<time>.json."""
     os.makedirs(out_dir, exist_ok=True)

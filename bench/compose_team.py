@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engine as eng  # noqa: E402
-from bench import COMPOSE_POLL, HERE, ROOT, Failed, env_int, log, run, save_results, stats  # noqa: E402
+from bench import COMPOSE_POLL, ROOT, Failed, SideBySide, log, run, save_results, stats  # noqa: E402
 from bench import main as bench_main  # noqa: E402
 
 SOURCE = os.path.join(ROOT, "examples", "compose-team")
@@ -38,13 +38,9 @@ SUBSTITUTES = {"postgres:16": "biodev/postgres:15", "redis:7-alpine": "biodev/re
                "python:3.12-slim": "biodev/python:3.11"}
 
 
-class TeamBench:
+class TeamBench(SideBySide):
     def __init__(self):
-        self.rounds = env_int("ROUNDS", 5)
-        self.biodev = os.path.abspath(os.environ.get("BIODEV") or os.path.join(ROOT, "build", "biodev"))
-        self.compose = os.environ.get("COMPOSE", "docker-compose").split()
-        self.out = os.environ.get("BENCH_OUT") or os.path.join(HERE, "out")
-        self.engine = eng.Engine()
+        super().__init__()
         pid = os.getpid()
         self.p_bio = f"biodevbench-{pid}-team-bio"
         self.p_cmp = f"biodevbench-{pid}-team-cmp"

@@ -33,8 +33,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import engine as eng  # noqa: E402
-from bench import HERE, ROOT, Failed, env_int, log, run, save_results, stats  # noqa: E402
+from bench import Failed, SideBySide, log, run, save_results, stats  # noqa: E402
 from bench import main as bench_main  # noqa: E402
 
 UPSTREAM, SUBSTITUTE = "python:3.12-slim", "biodev/python:3.11"
@@ -89,15 +88,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-class EditBench:
+class EditBench(SideBySide):
     SIDES = ("bio", "bio_container", "cmp")
 
     def __init__(self):
-        self.rounds = env_int("ROUNDS", 5)
-        self.biodev = os.path.abspath(os.environ.get("BIODEV") or os.path.join(ROOT, "build", "biodev"))
-        self.compose = os.environ.get("COMPOSE", "docker-compose").split()
-        self.out = os.environ.get("BENCH_OUT") or os.path.join(HERE, "out")
-        self.engine = eng.Engine()
+        super().__init__()
         pid = os.getpid()
         self.project = {side: f"biodevbench-{pid}-edit-{side.replace('_', '-')}" for side in self.SIDES}
         self.work = tempfile.mkdtemp(prefix="biodev-edit-")
